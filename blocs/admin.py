@@ -1,0 +1,255 @@
+"""The curators' admin for sources, countries, blocs and membership spells."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.db import DataError, IntegrityError
+from django.http import HttpResponseRedirect
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from eurasia.constraints import constraint_message
+from eurasia.partial_dates import PartialDateFormMixin
+
+from .models import Bloc, Country, Membership, Role, Source
+
+
+class CuratedForm(PartialDateFormMixin, forms.ModelForm):
+    """Every admin form: partial dates typed as "2012-06", model validation as usual."""
+
+
+class CuratedAdmin(SimpleHistoryAdmin):
+    """Shared behaviour of every curated model's admin page."""
+
+    form = CuratedForm
+    save_on_top = True
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Our relationship models only add PROTECT to the link, so the plain field is safe to
+        # edit (Django hides fields with an explicit `through` by default).
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = AutocompleteSelectMultiple(db_field, self.admin_site)
+        return db_field.formfield(**kwargs)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Forms check every rule first; this is the net for a race between two curators.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (IntegrityError, DataError) as error:
+            self.message_user(
+                request,
+                f"Nothing was saved: {constraint_message(error)}",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def partial_column(name, label):
+    """A list column showing a partial date as readers see it, sortable by the stored day."""
+
+    @admin.display(description=label, ordering=name)
+    def column(obj):
+        return obj.partial(name) or "—"
+
+    return column
+
+
+class SpellStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("current", "current"),
+            ("suspended", "suspended now"),
+            ("ended", "ended"),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "current":
+                return queryset.current()
+            case "suspended":
+                return queryset.suspended_now()
+            case "ended":
+                return queryset.ended()
+        return queryset
+
+
+class MembershipInlineFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """Spells typed together on one page must not overlap each other either."""
+        super().clean()
+        spells = []
+        for form in self.forms:
+            if (
+                not hasattr(form, "cleaned_data")
+                or not form.cleaned_data
+                or form.cleaned_data.get("DELETE")
+            ):
+                continue
+            spell = form.instance
+            if spell.start is None or spell.country_id is None or spell.bloc_id is None:
+                continue
+            for other in spells:
+                if (other.country_id, other.bloc_id) != (
+                    spell.country_id,
+                    spell.bloc_id,
+                ):
+                    continue
+                if (other.end is None or spell.start < other.end) and (
+                    spell.end is None or other.start < spell.end
+                ):
+                    form.add_error(
+                        "start",
+                        f"This spell overlaps another spell of {spell.country.name} in {spell.bloc.short_name} on this page.",
+                    )
+            spells.append(spell)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    form = CuratedForm
+    formset = MembershipInlineFormSet
+    extra = 0
+    show_change_link = True
+    fields = [
+        "role",
+        "start",
+        "suspension_start",
+        "suspension_end",
+        "suspension_kind",
+        "end",
+        "end_reason",
+    ]
+
+
+class BlocMembershipInline(MembershipInline):
+    fk_name = "bloc"
+    fields = ["country", *MembershipInline.fields]
+    autocomplete_fields = ["country"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("country", "bloc")
+
+
+class CountryMembershipInline(MembershipInline):
+    fk_name = "country"
+    fields = ["bloc", *MembershipInline.fields]
+    autocomplete_fields = ["bloc"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("country", "bloc")
+
+
+@admin.register(Source)
+class SourceAdmin(CuratedAdmin):
+    list_display = [
+        "key",
+        "title",
+        "publisher",
+        "kind",
+        partial_column("published", "published"),
+        "link",
+    ]
+    list_filter = ["kind"]
+    search_fields = ["key", "title", "publisher", "url"]
+    fields = ["key", "title", "publisher", "kind", "url", "published", "notes"]
+
+    @admin.display(description="URL")
+    def link(self, obj):
+        return (
+            format_html('<a href="{}" rel="noopener">open</a>', obj.url)
+            if obj.url
+            else "—"
+        )
+
+
+@admin.register(Country)
+class CountryAdmin(CuratedAdmin):
+    list_display = ["name", "alpha2", "alpha3", "cow_code", "other_names"]
+    search_fields = ["name", "alpha2", "alpha3", "other_names"]
+    fields = ["name", "alpha2", "alpha3", "cow_code", "other_names", "notes"]
+    inlines = [CountryMembershipInline]
+
+
+class ParentFilter(admin.SimpleListFilter):
+    title = "place"
+    parameter_name = "place"
+
+    def lookups(self, request, model_admin):
+        return [("top", "top-level blocs"), ("inside", "inside another bloc")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "top":
+            return queryset.filter(parent__isnull=True)
+        if self.value() == "inside":
+            return queryset.filter(parent__isnull=False)
+        return queryset
+
+
+@admin.register(Bloc)
+class BlocAdmin(CuratedAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "abbreviation_list",
+        "kind",
+        partial_column("founded", "founded"),
+        partial_column("dissolved", "dissolved"),
+        "parent",
+    ]
+    list_filter = ["kind", ParentFilter]
+    list_select_related = ["parent"]
+    search_fields = ["name", "slug", "abbreviations"]
+    autocomplete_fields = ["parent", "predecessors", "sources"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "abbreviations", "kind"]}),
+        ("Dates", {"fields": ["founded", "dissolved"]}),
+        ("Relations", {"fields": ["parent", "predecessors"]}),
+        ("Account", {"fields": ["description", "notes", "sources"]}),
+    ]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [BlocMembershipInline]
+
+    @admin.display(description="abbreviations")
+    def abbreviation_list(self, obj):
+        return ", ".join(obj.abbreviations)
+
+
+@admin.register(Membership)
+class MembershipAdmin(CuratedAdmin):
+    list_display = [
+        "country",
+        "bloc",
+        "role",
+        partial_column("start", "start"),
+        partial_column("suspension_start", "suspended"),
+        partial_column("suspension_end", "suspension lifted"),
+        partial_column("end", "end"),
+        "end_reason",
+    ]
+    list_filter = [SpellStatusFilter, "role", "bloc", "country", "end_reason"]
+    list_select_related = ["country", "bloc"]
+    search_fields = [
+        "country__name",
+        "country__alpha3",
+        "bloc__name",
+        "bloc__slug",
+        "notes",
+    ]
+    autocomplete_fields = ["country", "bloc", "sources"]
+    fieldsets = [
+        (None, {"fields": ["country", "bloc", "role"]}),
+        ("Spell", {"fields": ["start", "end", "end_reason"]}),
+        (
+            "Suspension",
+            {"fields": ["suspension_start", "suspension_end", "suspension_kind"]},
+        ),
+        ("Evidence", {"fields": ["sources", "notes"]}),
+    ]
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("role", Role.MEMBER)
+        return initial

@@ -1,0 +1,619 @@
+"""Countries, blocs, membership spells and sources: the record of who belonged to what, when."""
+
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeOperators
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from eurasia.partial_dates import (
+    HasPartialDates,
+    partial_date_fields,
+    precision_constraint,
+)
+
+SLUG_HELP = "Lower-case letters, digits and hyphens; used in URLs, imports and exports."
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(
+        auto_now_add=True, help_text="When the record was created."
+    )
+    updated_at = models.DateTimeField(
+        auto_now=True,
+        help_text="When the record was last changed; shown on the public pages.",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Source(HasPartialDates, TimeStamped):
+    """A document that a record cites: a treaty text, an official page, a news report."""
+
+    PARTIAL_DATES = ("published",)
+
+    key = models.SlugField(
+        max_length=80,
+        unique=True,
+        help_text="Short stable key, such as tass-687141; the natural key in imports and exports. "
+        + SLUG_HELP,
+    )
+    title = models.CharField(
+        max_length=300, blank=True, help_text="Title of the page or document."
+    )
+    publisher = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who published it: an agency, a ministry, a journal.",
+    )
+    kind = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text='What sort of source it is: "news", "CSTO official", "wiki mirror" (weaker), ...',
+    )
+    url = models.URLField(
+        max_length=1000,
+        blank=True,
+        help_text="Where to read it; leave empty when none is recorded.",
+    )
+    published, published_precision = partial_date_fields(
+        "published", "When it was published."
+    )
+    notes = models.TextField(
+        blank=True, help_text="Anything a curator should know about this source."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [precision_constraint("published", "source")]
+
+    def __str__(self):
+        return f"{self.key}: {self.title}" if self.title else self.key
+
+    def natural_key(self):
+        return (self.key,)
+
+
+class CountryQuerySet(models.QuerySet):
+    def get_by_natural_key(self, alpha3):
+        return self.get(alpha3=alpha3.upper())
+
+
+class Country(TimeStamped):
+    """A state, named by its ISO 3166-1 codes."""
+
+    name = models.CharField(
+        max_length=120, unique=True, help_text="Short English name, as readers know it."
+    )
+    alpha2 = models.CharField(
+        "ISO alpha-2",
+        max_length=2,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z]{2}$", "Two capital letters, as in ISO 3166-1 (RU, KZ)."
+            )
+        ],
+        help_text="ISO 3166-1 alpha-2 code, two capital letters (RU).",
+    )
+    alpha3 = models.CharField(
+        "ISO alpha-3",
+        max_length=3,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z]{3}$", "Three capital letters, as in ISO 3166-1 (RUS, KAZ)."
+            )
+        ],
+        help_text="ISO 3166-1 alpha-3 code, three capital letters (RUS); the natural key in URLs, imports and exports.",
+    )
+    cow_code = models.PositiveSmallIntegerField(
+        "COW code",
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Correlates of War country code (Russia is 365), for joining with COW and ATOP data.",
+    )
+    other_names = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Other names and spellings, separated by semicolons (Kirghizia; Kyrgyz Republic).",
+    )
+    notes = models.TextField(
+        blank=True,
+        help_text="Anything a curator should know about this country's record.",
+    )
+
+    history = HistoricalRecords()
+    objects = CountryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "countries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(alpha2__regex=r"^[A-Z]{2}$"), name="country_alpha2_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(alpha3__regex=r"^[A-Z]{3}$"), name="country_alpha3_format"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.alpha3})"
+
+    def natural_key(self):
+        return (self.alpha3,)
+
+    def get_absolute_url(self):
+        return reverse("blocs:country", args=[self.alpha3.lower()])
+
+    def memberships_on(self, day):
+        """This country's spells in force on `day`, with `is_suspended` for that day."""
+        return (
+            self.memberships.active_on(day)
+            .select_related("bloc")
+            .order_by("bloc__name")
+        )
+
+
+class BlocKind(models.TextChoices):
+    MILITARY_ALLIANCE = "military_alliance", "military alliance"
+    CUSTOMS_UNION = "customs_union", "customs union"
+    ECONOMIC_UNION = "economic_union", "economic union"
+    POLITICAL = "political", "political organisation"
+    OTHER = "other", "other"
+
+
+class BlocQuerySet(models.QuerySet):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+    def existing_on(self, day):
+        """Blocs founded on or before `day` and not yet dissolved."""
+        return self.filter(Q(founded__isnull=True) | Q(founded__lte=day)).filter(
+            Q(dissolved__isnull=True) | Q(dissolved__gt=day)
+        )
+
+
+class BlocSource(models.Model):
+    # The link goes with the bloc, but a cited source cannot be deleted from under it.
+    bloc = models.ForeignKey("Bloc", on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bloc", "source"], name="blocsource_unique")
+        ]
+
+
+class Bloc(HasPartialDates, TimeStamped):
+    """An alliance, union or organisation that countries belong to."""
+
+    PARTIAL_DATES = ("founded", "dissolved")
+
+    slug = models.SlugField(
+        max_length=60,
+        unique=True,
+        help_text="Stable short name, such as csto or cu-bkr. " + SLUG_HELP,
+    )
+    name = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text="Full English name (Collective Security Treaty Organization).",
+    )
+    abbreviations = ArrayField(
+        models.CharField(max_length=40),
+        default=list,
+        blank=True,
+        help_text="Abbreviations and other short names, separated by commas (CSTO, ОДКБ, ODKB).",
+    )
+    kind = models.CharField(
+        max_length=20, choices=BlocKind.choices, help_text="What sort of bloc it is."
+    )
+    founded, founded_precision = partial_date_fields(
+        "founded",
+        "When the bloc came into being (its treaty in force or first operation).",
+    )
+    dissolved, dissolved_precision = partial_date_fields(
+        "dissolved", "When the bloc ceased to exist; empty while it exists."
+    )
+    # A force inside an organisation (the CSTO's CRRF) keeps its own spells but points to its parent.
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The bloc this one sits inside, if any (the CRRF sits inside the CSTO).",
+    )
+    predecessors = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        through="blocs.Succession",
+        through_fields=("successor", "predecessor"),
+        related_name="successors",
+        blank=True,
+        help_text="Blocs this one continued or absorbed (the CST for the CSTO).",
+    )
+    description = models.TextField(
+        blank=True, help_text="A short account of the bloc for readers."
+    )
+    notes = models.TextField(
+        blank=True,
+        help_text="Curators' notes: alternative dates, disagreements between sources.",
+    )
+    sources = models.ManyToManyField(
+        "blocs.Source",
+        through=BlocSource,
+        related_name="blocs",
+        blank=True,
+        help_text="Sources for the bloc's facts.",
+    )
+
+    history = HistoricalRecords(m2m_fields=[sources])
+    objects = BlocQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(dissolved__isnull=True)
+                | Q(founded__isnull=True)
+                | Q(dissolved__gte=F("founded")),
+                name="bloc_dissolved_after_founded",
+                violation_error_message="A bloc cannot be dissolved before it was founded.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=F("pk")), name="bloc_not_own_parent"
+            ),
+            precision_constraint("founded", "bloc"),
+            precision_constraint("dissolved", "bloc"),
+        ]
+
+    def __str__(self):
+        short = self.abbreviations[0] if self.abbreviations else ""
+        return f"{self.name} ({short})" if short and short != self.name else self.name
+
+    @property
+    def short_name(self):
+        return self.abbreviations[0] if self.abbreviations else self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("blocs:bloc", args=[self.slug])
+
+    def clean(self):
+        errors = {}
+        if self.founded and self.dissolved and self.dissolved < self.founded:
+            errors["dissolved"] = (
+                f"The bloc cannot be dissolved ({self.partial('dissolved')}) before it was founded ({self.partial('founded')})."
+            )
+        if self.pk and self.parent_id == self.pk:
+            errors["parent"] = "A bloc cannot sit inside itself."
+        if errors:
+            raise ValidationError(errors)
+
+    def members_on(self, day):
+        """This bloc's spells in force on `day` (any role), with `is_suspended` for that day."""
+        return (
+            self.memberships.active_on(day)
+            .select_related("country")
+            .order_by("country__name")
+        )
+
+
+class Succession(models.Model):
+    """One bloc continuing another (EurAsEC, the Customs Union and the SES into the EAEU)."""
+
+    # Both ends are history: deleting either bloc must not silently drop the link.
+    predecessor = models.ForeignKey(
+        Bloc, on_delete=models.PROTECT, related_name="+", help_text="The earlier bloc."
+    )
+    successor = models.ForeignKey(
+        Bloc, on_delete=models.PROTECT, related_name="+", help_text="The later bloc."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["predecessor", "successor"], name="succession_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(predecessor=F("successor")), name="succession_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.predecessor} → {self.successor}"
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", "member"
+    OBSERVER = "observer", "observer"
+    ASSOCIATE = "associate", "associate"
+    CANDIDATE = "candidate", "candidate / acceding"
+    PARTICIPANT = "participant", "participant (non-member)"
+
+
+class EndReason(models.TextChoices):
+    WITHDRAWAL = "withdrawal", "withdrawal"
+    NON_RENEWAL = "non_renewal", "non-renewal"
+    EXPULSION = "expulsion", "expulsion"
+    DISSOLVED = "dissolved", "bloc dissolved"
+    SUCCEEDED = "succeeded", "succeeded (by another spell or bloc)"
+    OTHER = "other", "other"
+
+
+class SuspensionKind(models.TextChoices):
+    FORMAL = "formal", "formal decision of the bloc"
+    SELF_DECLARED = "self_declared", "self-declared by the country"
+
+
+class DateRange(models.Func):
+    """daterange(start, end, '[)'): a spell covers its start day up to, not including, its end."""
+
+    function = "DATERANGE"
+    output_field = DateRangeField()
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active_on(self, day):
+        """Spells in force on `day`, each annotated with `is_suspended` on that day."""
+        return (
+            self.filter(start__lte=day)
+            .filter(Q(end__isnull=True) | Q(end__gt=day))
+            .annotate(
+                is_suspended=Q(suspension_start__lte=day)
+                & (Q(suspension_end__isnull=True) | Q(suspension_end__gt=day))
+            )
+        )
+
+    def current(self):
+        return self.filter(end__isnull=True)
+
+    def ended(self):
+        return self.filter(end__isnull=False)
+
+    def suspended_now(self):
+        """Spells that are ongoing and under a suspension that has not ended."""
+        return self.current().filter(
+            suspension_start__isnull=False, suspension_end__isnull=True
+        )
+
+    def overlapping(self, membership):
+        """Other spells of the same country in the same bloc that share at least one day."""
+        qs = self.filter(
+            country_id=membership.country_id, bloc_id=membership.bloc_id
+        ).exclude(pk=membership.pk)
+        if membership.end is not None:
+            qs = qs.filter(start__lt=membership.end)
+        return qs.filter(Q(end__isnull=True) | Q(end__gt=membership.start))
+
+
+class MembershipSource(models.Model):
+    # The link goes with the spell, but a cited source cannot be deleted from under it.
+    membership = models.ForeignKey(
+        "Membership", on_delete=models.CASCADE, related_name="+"
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "source"], name="membershipsource_unique"
+            )
+        ]
+
+
+class Membership(HasPartialDates, TimeStamped):
+    """One spell: one country in one bloc, in one role, over one continuous period."""
+
+    PARTIAL_DATES = ("start", "suspension_start", "suspension_end", "end")
+
+    # Memberships are the record itself: a country or bloc with spells cannot be deleted.
+    country = models.ForeignKey(
+        Country,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        help_text="The member country.",
+    )
+    bloc = models.ForeignKey(
+        Bloc,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        help_text="The bloc it belongs to.",
+    )
+    role = models.CharField(
+        max_length=20,
+        choices=Role.choices,
+        default=Role.MEMBER,
+        help_text="The country's standing in the bloc during this spell.",
+    )
+    start, start_precision = partial_date_fields(
+        "start",
+        "First day of the spell (accession, entry into force, or status granted).",
+        required=True,
+    )
+    suspension_start, suspension_start_precision = partial_date_fields(
+        "suspension start", "When the membership was suspended or frozen, if it was."
+    )
+    suspension_end, suspension_end_precision = partial_date_fields(
+        "suspension end",
+        "When the suspension was lifted; empty while it lasts. Needs a suspension start.",
+    )
+    suspension_kind = models.CharField(
+        max_length=20,
+        choices=SuspensionKind.choices,
+        blank=True,
+        help_text="Whether the bloc decided the suspension or the country declared it (Armenia's 2024 freeze).",
+    )
+    end, end_precision = partial_date_fields(
+        "end",
+        "The day the spell ended: the first day the country no longer held this role. Empty while it lasts.",
+    )
+    end_reason = models.CharField(
+        max_length=20,
+        choices=EndReason.choices,
+        blank=True,
+        help_text="Why the spell ended; only with an end date.",
+    )
+    notes = models.TextField(
+        blank=True,
+        help_text="Alternative dates, disagreements between sources, the founding article's claims.",
+    )
+    sources = models.ManyToManyField(
+        Source,
+        through=MembershipSource,
+        related_name="memberships",
+        blank=True,
+        help_text="Sources for the spell's dates.",
+    )
+
+    history = HistoricalRecords(m2m_fields=[sources])
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["bloc__name", "country__name", "start"]
+        indexes = [
+            models.Index(fields=["bloc", "start"], name="membership_bloc_start"),
+            models.Index(fields=["country", "start"], name="membership_country_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(suspension_start__isnull=True)
+                | Q(suspension_start__gte=F("start")),
+                name="membership_suspension_after_start",
+                violation_error_message="A suspension cannot start before the spell starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(suspension_end__isnull=True)
+                | (
+                    Q(suspension_start__isnull=False)
+                    & Q(suspension_end__gte=F("suspension_start"))
+                ),
+                name="membership_suspension_end_after_suspension_start",
+                violation_error_message="A suspension end needs a suspension start on or before it.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True)
+                | (
+                    Q(end__gte=F("start"))
+                    & (
+                        Q(suspension_start__isnull=True)
+                        | Q(end__gte=F("suspension_start"))
+                    )
+                    & (Q(suspension_end__isnull=True) | Q(end__gte=F("suspension_end")))
+                ),
+                name="membership_end_after_other_dates",
+                violation_error_message="A spell cannot end before it starts or before its suspension.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_reason="") | Q(end__isnull=False),
+                name="membership_end_reason_needs_end",
+                violation_error_message="An end reason needs an end date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(suspension_kind="") | Q(suspension_start__isnull=False),
+                name="membership_suspension_kind_needs_start",
+                violation_error_message="A suspension kind needs a suspension start.",
+            ),
+            ExclusionConstraint(
+                name="membership_no_overlapping_spells",
+                expressions=[
+                    ("country", RangeOperators.EQUAL),
+                    ("bloc", RangeOperators.EQUAL),
+                    (
+                        DateRange("start", "end", models.Value("[)")),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                violation_error_message="This country already has a spell in this bloc that overlaps these dates.",
+            ),
+            precision_constraint("start", "membership"),
+            precision_constraint("suspension_start", "membership"),
+            precision_constraint("suspension_end", "membership"),
+            precision_constraint("end", "membership"),
+        ]
+
+    def __str__(self):
+        span = (
+            f"{self.partial('start')} – {self.partial('end') or 'present'}"
+            if self.start
+            else "undated"
+        )
+        country = self.country.name if self.country_id else "?"
+        bloc = self.bloc.short_name if self.bloc_id else "?"
+        role = "" if self.role == Role.MEMBER else f" ({self.get_role_display()})"
+        return f"{country} in {bloc}{role}, {span}"
+
+    def date_order_errors(self):
+        """Field errors for dates out of order, checked before any range is built from them."""
+        errors = {}
+        if self.start is None:
+            return errors
+        if self.suspension_start and self.suspension_start < self.start:
+            errors["suspension_start"] = (
+                f"The suspension cannot start ({self.partial('suspension_start')}) before the spell starts ({self.partial('start')})."
+            )
+        if self.suspension_end and not self.suspension_start:
+            errors["suspension_end"] = "A suspension end needs a suspension start."
+        elif self.suspension_end and self.suspension_end < self.suspension_start:
+            errors["suspension_end"] = (
+                f"The suspension cannot end ({self.partial('suspension_end')}) before it starts ({self.partial('suspension_start')})."
+            )
+        if self.end:
+            end = self.partial("end")
+            if self.end < self.start:
+                errors["end"] = (
+                    f"The spell cannot end ({end}) before it starts ({self.partial('start')})."
+                )
+            elif self.suspension_end and self.end < self.suspension_end:
+                errors["end"] = (
+                    f"The spell cannot end ({end}) before its suspension ends ({self.partial('suspension_end')})."
+                )
+            elif self.suspension_start and self.end < self.suspension_start:
+                errors["end"] = (
+                    f"The spell cannot end ({end}) before its suspension starts ({self.partial('suspension_start')})."
+                )
+        return errors
+
+    def clean(self):
+        errors = self.date_order_errors()
+        if self.end_reason and not self.end:
+            errors.setdefault(
+                "end_reason",
+                "An end reason needs an end date; leave it empty while the spell lasts.",
+            )
+        if self.suspension_kind and not self.suspension_start:
+            errors.setdefault(
+                "suspension_kind", "A suspension kind needs a suspension start."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None):
+        # The overlap check builds daterange(start, end) in PostgreSQL, which fails outright on
+        # end < start; dates out of order are reported as field errors instead.
+        exclude = set(exclude or ())
+        if self.date_order_errors():
+            exclude |= {"start", "end"}
+        super().validate_constraints(exclude=exclude)
+
+    def is_suspended_on(self, day):
+        return bool(
+            self.suspension_start
+            and self.suspension_start <= day
+            and (self.suspension_end is None or day < self.suspension_end)
+        )
+
+    def is_active_on(self, day):
+        return self.start <= day and (self.end is None or day < self.end)

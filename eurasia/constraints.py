@@ -1,0 +1,25 @@
+"""Turn a database constraint violation into the message a curator should read."""
+
+from django.apps import apps
+from django.db import DataError, IntegrityError
+
+
+def constraint_message(error):
+    """The violation message of the model constraint PostgreSQL names in `error`, or a plain fallback."""
+    cause = getattr(error, "__cause__", None) or error
+    diag = getattr(cause, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name:
+        for model in apps.get_models():
+            for constraint in model._meta.constraints:
+                if constraint.name == name:
+                    return str(constraint.violation_error_message % {"name": name})
+        if name.endswith("_key") or name.endswith("_uniq"):
+            return "A record with the same key already exists."
+        if name.endswith("_fk") or "fk_" in name:
+            return "It refers to a record that does not exist, or is still referred to by others."
+    if isinstance(error, DataError):
+        return "A value is not valid for the database (a date or number out of range, or text too long)."
+    if isinstance(error, IntegrityError):
+        return "It would contradict the record already stored (a duplicate key or a broken link)."
+    return str(error)

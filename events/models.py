@@ -1,0 +1,204 @@
+"""Events: what happened, when, in which blocs and countries, and who says so."""
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from blocs.models import Bloc, Country, Membership, Source, TimeStamped
+from eurasia.partial_dates import (
+    HasPartialDates,
+    partial_date_fields,
+    precision_constraint,
+)
+
+SEARCH_CONFIG = "english"
+
+
+def search_vector():
+    # Must match the expression of the GIN index below, or PostgreSQL will not use the index.
+    return SearchVector("title", "description", "location", config=SEARCH_CONFIG)
+
+
+class EventKind(models.TextChoices):
+    SUMMIT = "summit", "summit"
+    TREATY_SIGNED = "treaty_signed", "treaty signed"
+    ACCESSION = "accession", "accession"
+    SUSPENSION = "suspension", "suspension"
+    WITHDRAWAL = "withdrawal", "withdrawal"
+    ANNOUNCEMENT = "announcement", "announcement"
+    EXERCISE = "exercise", "exercise"
+    DEPLOYMENT = "deployment", "deployment"
+    CRISIS = "crisis", "crisis"
+    OTHER = "other", "other"
+
+
+class EventQuerySet(models.QuerySet):
+    def for_country(self, country):
+        return self.filter(countries=country)
+
+    def for_bloc(self, bloc):
+        return self.filter(blocs=bloc)
+
+    def in_years(self, first=None, last=None):
+        qs = self
+        if first is not None:
+            qs = qs.filter(Q(date__year__gte=first) | Q(end_date__year__gte=first))
+        if last is not None:
+            qs = qs.filter(date__year__lte=last)
+        return qs
+
+    def search(self, text):
+        """PostgreSQL full-text search over title, description and location, best match first."""
+        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        return (
+            self.annotate(search=search_vector())
+            .filter(search=query)
+            .annotate(rank=SearchRank(F("search"), query))
+            .order_by("-rank", "-date")
+        )
+
+    def newest_first(self):
+        return self.order_by("-date", "-id")
+
+
+# Events are history: a bloc, country or source that an event names cannot be deleted from under it.
+class EventBloc(models.Model):
+    event = models.ForeignKey("Event", on_delete=models.CASCADE, related_name="+")
+    bloc = models.ForeignKey(Bloc, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "bloc"], name="eventbloc_unique")
+        ]
+        indexes = [models.Index(fields=["bloc", "event"], name="eventbloc_bloc_event")]
+
+
+class EventCountry(models.Model):
+    event = models.ForeignKey("Event", on_delete=models.CASCADE, related_name="+")
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "country"], name="eventcountry_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["country", "event"], name="eventcountry_country_event")
+        ]
+
+
+class EventSource(models.Model):
+    event = models.ForeignKey("Event", on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "source"], name="eventsource_unique"
+            )
+        ]
+
+
+class Event(HasPartialDates, TimeStamped):
+    """Something that happened: a summit, an accession, a crisis."""
+
+    PARTIAL_DATES = ("date", "end_date")
+
+    date, date_precision = partial_date_fields(
+        "date", "When it happened, or when it began.", required=True
+    )
+    end_date, end_date_precision = partial_date_fields(
+        "end date", "For events that span days: the last day. Empty for one-day events."
+    )
+    title = models.CharField(
+        max_length=300, help_text="One line a reader can scan: what happened."
+    )
+    kind = models.CharField(
+        max_length=20, choices=EventKind.choices, help_text="What sort of event it is."
+    )
+    description = models.TextField(
+        blank=True,
+        help_text="What happened, in a few sentences, with any disagreement between sources.",
+    )
+    location = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where it happened (city, region), if known.",
+    )
+    blocs = models.ManyToManyField(
+        Bloc,
+        through=EventBloc,
+        related_name="events",
+        blank=True,
+        help_text="The blocs it concerns.",
+    )
+    countries = models.ManyToManyField(
+        Country,
+        through=EventCountry,
+        related_name="events",
+        blank=True,
+        help_text="The countries it concerns.",
+    )
+    # Unlinked, not deleted, if a spell goes: the event still happened.
+    memberships = models.ManyToManyField(
+        Membership,
+        related_name="events",
+        blank=True,
+        help_text="Membership spells this event started, suspended or ended.",
+    )
+    sources = models.ManyToManyField(
+        Source,
+        through=EventSource,
+        related_name="events",
+        blank=True,
+        help_text="Sources that report it.",
+    )
+    notes = models.TextField(
+        blank=True,
+        help_text="Curators' notes: alternative dates, what the founding article claimed.",
+    )
+
+    history = HistoricalRecords(m2m_fields=[blocs, countries, sources])
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["-date", "-id"], name="event_date_desc"),
+            models.Index(fields=["kind", "-date"], name="event_kind_date"),
+            GinIndex(search_vector(), name="event_search"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("date")),
+                name="event_end_after_start",
+                violation_error_message="An event cannot end before it begins.",
+            ),
+            precision_constraint("date", "event"),
+            precision_constraint("end_date", "event"),
+        ]
+
+    def __str__(self):
+        return f"{self.partial('date')}: {self.title}" if self.date else self.title
+
+    def get_absolute_url(self):
+        return reverse("events:event", args=[self.pk])
+
+    def clean(self):
+        if self.date and self.end_date and self.end_date < self.date:
+            raise ValidationError(
+                {
+                    "end_date": f"The event cannot end ({self.partial('end_date')}) before it begins ({self.partial('date')})."
+                }
+            )
+
+    @property
+    def when(self):
+        """The date as a reader reads it: "12 June 2012" or "2–5 October 2009"."""
+        start, end = self.partial("date"), self.partial("end_date")
+        return f"{start} – {end}" if end else str(start)
