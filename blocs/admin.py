@@ -82,11 +82,7 @@ class MembershipInlineFormSet(forms.BaseInlineFormSet):
         super().clean()
         spells = []
         for form in self.forms:
-            if (
-                not hasattr(form, "cleaned_data")
-                or not form.cleaned_data
-                or form.cleaned_data.get("DELETE")
-            ):
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data or form.cleaned_data.get("DELETE"):
                 continue
             spell = form.instance
             if spell.start is None or spell.country_id is None or spell.bloc_id is None:
@@ -97,9 +93,7 @@ class MembershipInlineFormSet(forms.BaseInlineFormSet):
                     spell.bloc_id,
                 ):
                     continue
-                if (other.end is None or spell.start < other.end) and (
-                    spell.end is None or other.start < spell.end
-                ):
+                if (other.end is None or spell.start < other.end) and (spell.end is None or other.start < spell.end):
                     form.add_error(
                         "start",
                         f"This spell overlaps another spell of {spell.country.name} in {spell.bloc.short_name} on this page.",
@@ -158,11 +152,7 @@ class SourceAdmin(CuratedAdmin):
 
     @admin.display(description="URL")
     def link(self, obj):
-        return (
-            format_html('<a href="{}" rel="noopener">open</a>', obj.url)
-            if obj.url
-            else "—"
-        )
+        return format_html('<a href="{}" rel="noopener">open</a>', obj.url) if obj.url else "—"
 
 
 @admin.register(Country)

@@ -205,10 +205,12 @@ class Loader:
         return table
 
     def load_memberships(self):
-        table = {(m.country.alpha3, m.bloc.slug, m.start): m for m in Membership.objects.select_related("country", "bloc")}
+        table = {
+            (m.country.alpha3, m.bloc.slug, m.start): m for m in Membership.objects.select_related("country", "bloc")
+        }
         for i, row in self.rows("memberships"):
             country, bloc = str(row.get("country", "")).upper(), row.get("bloc", "")
-            where = f'membership #{i} ({country} in {bloc} from {row.get("start")})'
+            where = f"membership #{i} ({country} in {bloc} from {row.get('start')})"
             start, start_p = _partial(row.get("start"), where, "start", self.problems, required=True)
             if country not in self.countries:
                 self.problems.append(f'{where}: unknown country "{country}".')
@@ -239,7 +241,7 @@ class Loader:
         table = {(e.date, e.title): e for e in Event.objects.all()}
         for i, row in self.rows("events"):
             title = str(row.get("title", "")).strip()
-            where = f'event #{i} ({row.get("date")}: {title[:60]})'
+            where = f"event #{i} ({row.get('date')}: {title[:60]})"
             date, date_p = _partial(row.get("date"), where, "date", self.problems, required=True)
             end_date, end_p = _partial(row.get("end_date"), where, "end_date", self.problems)
             if date is None or not title:
@@ -248,8 +250,12 @@ class Loader:
                 continue
             spells = []
             for ref in row.get("memberships", []) or []:
-                ref_start, _ = _partial(ref.get("start") if isinstance(ref, dict) else None, where, "membership start", self.problems, True)
-                key = (str(ref.get("country", "")).upper(), ref.get("bloc"), ref_start) if isinstance(ref, dict) else None
+                ref_start, _ = _partial(
+                    ref.get("start") if isinstance(ref, dict) else None, where, "membership start", self.problems, True
+                )
+                key = (
+                    (str(ref.get("country", "")).upper(), ref.get("bloc"), ref_start) if isinstance(ref, dict) else None
+                )
                 if key in self.memberships and self.memberships[key].pk:
                     spells.append(self.memberships[key])
                 else:
@@ -265,7 +271,9 @@ class Loader:
             }
             m2m = {
                 "blocs": self.lookup(self.blocs, row.get("blocs", []), where, "blocs"),
-                "countries": self.lookup(self.countries, [str(c).upper() for c in row.get("countries", []) or []], where, "countries"),
+                "countries": self.lookup(
+                    self.countries, [str(c).upper() for c in row.get("countries", []) or []], where, "countries"
+                ),
                 "sources": self.lookup(self.sources, row.get("sources", []), where, "sources"),
                 "memberships": spells,
             }

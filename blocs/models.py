@@ -19,9 +19,7 @@ SLUG_HELP = "Lower-case letters, digits and hyphens; used in URLs, imports and e
 
 
 class TimeStamped(models.Model):
-    created_at = models.DateTimeField(
-        auto_now_add=True, help_text="When the record was created."
-    )
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When the record was created.")
     updated_at = models.DateTimeField(
         auto_now=True,
         help_text="When the record was last changed; shown on the public pages.",
@@ -39,12 +37,9 @@ class Source(HasPartialDates, TimeStamped):
     key = models.SlugField(
         max_length=80,
         unique=True,
-        help_text="Short stable key, such as tass-687141; the natural key in imports and exports. "
-        + SLUG_HELP,
+        help_text="Short stable key, such as tass-687141; the natural key in imports and exports. " + SLUG_HELP,
     )
-    title = models.CharField(
-        max_length=300, blank=True, help_text="Title of the page or document."
-    )
+    title = models.CharField(max_length=300, blank=True, help_text="Title of the page or document.")
     publisher = models.CharField(
         max_length=200,
         blank=True,
@@ -60,12 +55,8 @@ class Source(HasPartialDates, TimeStamped):
         blank=True,
         help_text="Where to read it; leave empty when none is recorded.",
     )
-    published, published_precision = partial_date_fields(
-        "published", "When it was published."
-    )
-    notes = models.TextField(
-        blank=True, help_text="Anything a curator should know about this source."
-    )
+    published, published_precision = partial_date_fields("published", "When it was published.")
+    notes = models.TextField(blank=True, help_text="Anything a curator should know about this source.")
 
     history = HistoricalRecords()
 
@@ -88,29 +79,19 @@ class CountryQuerySet(models.QuerySet):
 class Country(TimeStamped):
     """A state, named by its ISO 3166-1 codes."""
 
-    name = models.CharField(
-        max_length=120, unique=True, help_text="Short English name, as readers know it."
-    )
+    name = models.CharField(max_length=120, unique=True, help_text="Short English name, as readers know it.")
     alpha2 = models.CharField(
         "ISO alpha-2",
         max_length=2,
         unique=True,
-        validators=[
-            RegexValidator(
-                r"^[A-Z]{2}$", "Two capital letters, as in ISO 3166-1 (RU, KZ)."
-            )
-        ],
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Two capital letters, as in ISO 3166-1 (RU, KZ).")],
         help_text="ISO 3166-1 alpha-2 code, two capital letters (RU).",
     )
     alpha3 = models.CharField(
         "ISO alpha-3",
         max_length=3,
         unique=True,
-        validators=[
-            RegexValidator(
-                r"^[A-Z]{3}$", "Three capital letters, as in ISO 3166-1 (RUS, KAZ)."
-            )
-        ],
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Three capital letters, as in ISO 3166-1 (RUS, KAZ).")],
         help_text="ISO 3166-1 alpha-3 code, three capital letters (RUS); the natural key in URLs, imports and exports.",
     )
     cow_code = models.PositiveSmallIntegerField(
@@ -137,12 +118,8 @@ class Country(TimeStamped):
         ordering = ["name"]
         verbose_name_plural = "countries"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(alpha2__regex=r"^[A-Z]{2}$"), name="country_alpha2_format"
-            ),
-            models.CheckConstraint(
-                condition=Q(alpha3__regex=r"^[A-Z]{3}$"), name="country_alpha3_format"
-            ),
+            models.CheckConstraint(condition=Q(alpha2__regex=r"^[A-Z]{2}$"), name="country_alpha2_format"),
+            models.CheckConstraint(condition=Q(alpha3__regex=r"^[A-Z]{3}$"), name="country_alpha3_format"),
         ]
 
     def __str__(self):
@@ -156,11 +133,7 @@ class Country(TimeStamped):
 
     def memberships_on(self, day):
         """This country's spells in force on `day`, with `is_suspended` for that day."""
-        return (
-            self.memberships.active_on(day)
-            .select_related("bloc")
-            .order_by("bloc__name")
-        )
+        return self.memberships.active_on(day).select_related("bloc").order_by("bloc__name")
 
 
 class BlocKind(models.TextChoices):
@@ -188,9 +161,7 @@ class BlocSource(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["bloc", "source"], name="blocsource_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["bloc", "source"], name="blocsource_unique")]
 
 
 class Bloc(HasPartialDates, TimeStamped):
@@ -214,9 +185,7 @@ class Bloc(HasPartialDates, TimeStamped):
         blank=True,
         help_text="Abbreviations and other short names, separated by commas (CSTO, ОДКБ, ODKB).",
     )
-    kind = models.CharField(
-        max_length=20, choices=BlocKind.choices, help_text="What sort of bloc it is."
-    )
+    kind = models.CharField(max_length=20, choices=BlocKind.choices, help_text="What sort of bloc it is.")
     founded, founded_precision = partial_date_fields(
         "founded",
         "When the bloc came into being (its treaty in force or first operation).",
@@ -242,9 +211,7 @@ class Bloc(HasPartialDates, TimeStamped):
         blank=True,
         help_text="Blocs this one continued or absorbed (the CST for the CSTO).",
     )
-    description = models.TextField(
-        blank=True, help_text="A short account of the bloc for readers."
-    )
+    description = models.TextField(blank=True, help_text="A short account of the bloc for readers.")
     notes = models.TextField(
         blank=True,
         help_text="Curators' notes: alternative dates, disagreements between sources.",
@@ -264,15 +231,11 @@ class Bloc(HasPartialDates, TimeStamped):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(dissolved__isnull=True)
-                | Q(founded__isnull=True)
-                | Q(dissolved__gte=F("founded")),
+                condition=Q(dissolved__isnull=True) | Q(founded__isnull=True) | Q(dissolved__gte=F("founded")),
                 name="bloc_dissolved_after_founded",
                 violation_error_message="A bloc cannot be dissolved before it was founded.",
             ),
-            models.CheckConstraint(
-                condition=~Q(parent=F("pk")), name="bloc_not_own_parent"
-            ),
+            models.CheckConstraint(condition=~Q(parent=F("pk")), name="bloc_not_own_parent"),
             precision_constraint("founded", "bloc"),
             precision_constraint("dissolved", "bloc"),
         ]
@@ -304,32 +267,20 @@ class Bloc(HasPartialDates, TimeStamped):
 
     def members_on(self, day):
         """This bloc's spells in force on `day` (any role), with `is_suspended` for that day."""
-        return (
-            self.memberships.active_on(day)
-            .select_related("country")
-            .order_by("country__name")
-        )
+        return self.memberships.active_on(day).select_related("country").order_by("country__name")
 
 
 class Succession(models.Model):
     """One bloc continuing another (EurAsEC, the Customs Union and the SES into the EAEU)."""
 
     # Both ends are history: deleting either bloc must not silently drop the link.
-    predecessor = models.ForeignKey(
-        Bloc, on_delete=models.PROTECT, related_name="+", help_text="The earlier bloc."
-    )
-    successor = models.ForeignKey(
-        Bloc, on_delete=models.PROTECT, related_name="+", help_text="The later bloc."
-    )
+    predecessor = models.ForeignKey(Bloc, on_delete=models.PROTECT, related_name="+", help_text="The earlier bloc.")
+    successor = models.ForeignKey(Bloc, on_delete=models.PROTECT, related_name="+", help_text="The later bloc.")
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["predecessor", "successor"], name="succession_unique"
-            ),
-            models.CheckConstraint(
-                condition=~Q(predecessor=F("successor")), name="succession_not_self"
-            ),
+            models.UniqueConstraint(fields=["predecessor", "successor"], name="succession_unique"),
+            models.CheckConstraint(condition=~Q(predecessor=F("successor")), name="succession_not_self"),
         ]
 
     def __str__(self):
@@ -372,8 +323,7 @@ class MembershipQuerySet(models.QuerySet):
             self.filter(start__lte=day)
             .filter(Q(end__isnull=True) | Q(end__gt=day))
             .annotate(
-                is_suspended=Q(suspension_start__lte=day)
-                & (Q(suspension_end__isnull=True) | Q(suspension_end__gt=day))
+                is_suspended=Q(suspension_start__lte=day) & (Q(suspension_end__isnull=True) | Q(suspension_end__gt=day))
             )
         )
 
@@ -385,15 +335,11 @@ class MembershipQuerySet(models.QuerySet):
 
     def suspended_now(self):
         """Spells that are ongoing and under a suspension that has not ended."""
-        return self.current().filter(
-            suspension_start__isnull=False, suspension_end__isnull=True
-        )
+        return self.current().filter(suspension_start__isnull=False, suspension_end__isnull=True)
 
     def overlapping(self, membership):
         """Other spells of the same country in the same bloc that share at least one day."""
-        qs = self.filter(
-            country_id=membership.country_id, bloc_id=membership.bloc_id
-        ).exclude(pk=membership.pk)
+        qs = self.filter(country_id=membership.country_id, bloc_id=membership.bloc_id).exclude(pk=membership.pk)
         if membership.end is not None:
             qs = qs.filter(start__lt=membership.end)
         return qs.filter(Q(end__isnull=True) | Q(end__gt=membership.start))
@@ -401,17 +347,11 @@ class MembershipQuerySet(models.QuerySet):
 
 class MembershipSource(models.Model):
     # The link goes with the spell, but a cited source cannot be deleted from under it.
-    membership = models.ForeignKey(
-        "Membership", on_delete=models.CASCADE, related_name="+"
-    )
+    membership = models.ForeignKey("Membership", on_delete=models.CASCADE, related_name="+")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["membership", "source"], name="membershipsource_unique"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["membership", "source"], name="membershipsource_unique")]
 
 
 class Membership(HasPartialDates, TimeStamped):
@@ -489,17 +429,13 @@ class Membership(HasPartialDates, TimeStamped):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(suspension_start__isnull=True)
-                | Q(suspension_start__gte=F("start")),
+                condition=Q(suspension_start__isnull=True) | Q(suspension_start__gte=F("start")),
                 name="membership_suspension_after_start",
                 violation_error_message="A suspension cannot start before the spell starts.",
             ),
             models.CheckConstraint(
                 condition=Q(suspension_end__isnull=True)
-                | (
-                    Q(suspension_start__isnull=False)
-                    & Q(suspension_end__gte=F("suspension_start"))
-                ),
+                | (Q(suspension_start__isnull=False) & Q(suspension_end__gte=F("suspension_start"))),
                 name="membership_suspension_end_after_suspension_start",
                 violation_error_message="A suspension end needs a suspension start on or before it.",
             ),
@@ -507,10 +443,7 @@ class Membership(HasPartialDates, TimeStamped):
                 condition=Q(end__isnull=True)
                 | (
                     Q(end__gte=F("start"))
-                    & (
-                        Q(suspension_start__isnull=True)
-                        | Q(end__gte=F("suspension_start"))
-                    )
+                    & (Q(suspension_start__isnull=True) | Q(end__gte=F("suspension_start")))
                     & (Q(suspension_end__isnull=True) | Q(end__gte=F("suspension_end")))
                 ),
                 name="membership_end_after_other_dates",
@@ -545,11 +478,7 @@ class Membership(HasPartialDates, TimeStamped):
         ]
 
     def __str__(self):
-        span = (
-            f"{self.partial('start')} – {self.partial('end') or 'present'}"
-            if self.start
-            else "undated"
-        )
+        span = f"{self.partial('start')} – {self.partial('end') or 'present'}" if self.start else "undated"
         country = self.country.name if self.country_id else "?"
         bloc = self.bloc.short_name if self.bloc_id else "?"
         role = "" if self.role == Role.MEMBER else f" ({self.get_role_display()})"
@@ -573,9 +502,7 @@ class Membership(HasPartialDates, TimeStamped):
         if self.end:
             end = self.partial("end")
             if self.end < self.start:
-                errors["end"] = (
-                    f"The spell cannot end ({end}) before it starts ({self.partial('start')})."
-                )
+                errors["end"] = f"The spell cannot end ({end}) before it starts ({self.partial('start')})."
             elif self.suspension_end and self.end < self.suspension_end:
                 errors["end"] = (
                     f"The spell cannot end ({end}) before its suspension ends ({self.partial('suspension_end')})."
@@ -594,9 +521,7 @@ class Membership(HasPartialDates, TimeStamped):
                 "An end reason needs an end date; leave it empty while the spell lasts.",
             )
         if self.suspension_kind and not self.suspension_start:
-            errors.setdefault(
-                "suspension_kind", "A suspension kind needs a suspension start."
-            )
+            errors.setdefault("suspension_kind", "A suspension kind needs a suspension start.")
         if errors:
             raise ValidationError(errors)
 

@@ -44,9 +44,7 @@ class PartialDate:
 
     def __post_init__(self):
         if self.precision not in Precision.values:
-            raise ValueError(
-                f"Unknown precision {self.precision!r}: use day, month or year."
-            )
+            raise ValueError(f"Unknown precision {self.precision!r}: use day, month or year.")
         first = self.period_start(self.date, self.precision)
         if first != self.date:
             object.__setattr__(self, "date", first)
@@ -107,9 +105,7 @@ class PartialDate:
         try:
             return cls(datetime.date(year, month, day), Precision.DAY)
         except ValueError:
-            raise ValueError(
-                f'"{raw}": {calendar.month_name[month]} {year} has no day {day}.'
-            ) from None
+            raise ValueError(f'"{raw}": {calendar.month_name[month]} {year} has no day {day}.') from None
 
     @property
     def iso(self):
@@ -126,9 +122,7 @@ class PartialDate:
         if self.precision == Precision.YEAR:
             return self.date.replace(month=12, day=31)
         if self.precision == Precision.MONTH:
-            return self.date.replace(
-                day=calendar.monthrange(self.date.year, self.date.month)[1]
-            )
+            return self.date.replace(day=calendar.monthrange(self.date.year, self.date.month)[1])
         return self.date
 
     def __str__(self):
@@ -136,9 +130,7 @@ class PartialDate:
             return str(self.date.year)
         if self.precision == Precision.MONTH:
             return f"{calendar.month_name[self.date.month]} {self.date.year}"
-        return (
-            f"{self.date.day} {calendar.month_name[self.date.month]} {self.date.year}"
-        )
+        return f"{self.date.day} {calendar.month_name[self.date.month]} {self.date.year}"
 
 
 def partial_date_fields(label, help_text, required=False):
@@ -180,13 +172,9 @@ class PartialDateFormField(forms.CharField):
     """One text box for a partial date; cleans to a PartialDate (or None when left empty)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 40)
-        kwargs.setdefault(
-            "widget",
-            forms.TextInput(
-                attrs={"placeholder": "YYYY, YYYY-MM or YYYY-MM-DD", "size": 18}
-            ),
-        )
+        # Length is checked by PartialDate.parse; CharField's validators would see the parsed value.
+        attrs = {"placeholder": "YYYY, YYYY-MM or YYYY-MM-DD", "size": 18, "maxlength": 40}
+        kwargs.setdefault("widget", forms.TextInput(attrs=attrs))
         super().__init__(**kwargs)
 
     def prepare_value(self, value):

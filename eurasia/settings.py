@@ -36,11 +36,7 @@ if not SECRET_KEY:
     SECRET_KEY = _DEV_SECRET
 
 ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get(
-        "ALLOWED_HOSTS", "127.0.0.1,localhost" if LOCAL else ""
-    ).split(",")
-    if h.strip()
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost" if LOCAL else "").split(",") if h.strip()
 ]
 
 INSTALLED_APPS = [
@@ -95,13 +91,9 @@ else:
     from eurasia.embedded import database_url
 
     _db_url = database_url(os.environ.get("EURASIA_DB_NAME", "eurasia"))
-DATABASES = {
-    "default": dj_database_url.parse(_db_url, conn_max_age=60, conn_health_checks=True)
-}
+DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60, conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    raise ImproperlyConfigured(
-        "Eurasia runs on PostgreSQL only; DATABASE_URL must be postgres://…"
-    )
+    raise ImproperlyConfigured("Eurasia runs on PostgreSQL only; DATABASE_URL must be postgres://…")
 
 # Fields with an explicit `through` model are edited directly in the admin: our relationship
 # models only add PROTECT to the link (see blocs.admin.CuratedAdmin.formfield_for_manytomany).
@@ -110,9 +102,7 @@ SILENCED_SYSTEM_CHECKS = ["admin.E013"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
-    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},

@@ -71,9 +71,7 @@ class EventBloc(models.Model):
     bloc = models.ForeignKey(Bloc, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["event", "bloc"], name="eventbloc_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["event", "bloc"], name="eventbloc_unique")]
         indexes = [models.Index(fields=["bloc", "event"], name="eventbloc_bloc_event")]
 
 
@@ -82,14 +80,8 @@ class EventCountry(models.Model):
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["event", "country"], name="eventcountry_unique"
-            )
-        ]
-        indexes = [
-            models.Index(fields=["country", "event"], name="eventcountry_country_event")
-        ]
+        constraints = [models.UniqueConstraint(fields=["event", "country"], name="eventcountry_unique")]
+        indexes = [models.Index(fields=["country", "event"], name="eventcountry_country_event")]
 
 
 class EventSource(models.Model):
@@ -97,11 +89,7 @@ class EventSource(models.Model):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["event", "source"], name="eventsource_unique"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["event", "source"], name="eventsource_unique")]
 
 
 class Event(HasPartialDates, TimeStamped):
@@ -109,18 +97,12 @@ class Event(HasPartialDates, TimeStamped):
 
     PARTIAL_DATES = ("date", "end_date")
 
-    date, date_precision = partial_date_fields(
-        "date", "When it happened, or when it began.", required=True
-    )
+    date, date_precision = partial_date_fields("date", "When it happened, or when it began.", required=True)
     end_date, end_date_precision = partial_date_fields(
         "end date", "For events that span days: the last day. Empty for one-day events."
     )
-    title = models.CharField(
-        max_length=300, help_text="One line a reader can scan: what happened."
-    )
-    kind = models.CharField(
-        max_length=20, choices=EventKind.choices, help_text="What sort of event it is."
-    )
+    title = models.CharField(max_length=300, help_text="One line a reader can scan: what happened.")
+    kind = models.CharField(max_length=20, choices=EventKind.choices, help_text="What sort of event it is.")
     description = models.TextField(
         blank=True,
         help_text="What happened, in a few sentences, with any disagreement between sources.",

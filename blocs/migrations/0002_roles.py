@@ -23,7 +23,9 @@ def add_roles(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     for role, actions in ROLES.items():
         group, _ = Group.objects.get_or_create(name=role)
-        codenames = [f"{action}_{model}" for models in CURATED_MODELS.values() for model in models for action in actions]
+        codenames = [
+            f"{action}_{model}" for models in CURATED_MODELS.values() for model in models for action in actions
+        ]
         group.permissions.set(
             Permission.objects.filter(content_type__app_label__in=CURATED_MODELS, codename__in=codenames)
         )

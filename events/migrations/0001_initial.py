@@ -3,196 +3,502 @@
 import django.contrib.postgres.indexes
 import django.contrib.postgres.search
 import django.db.models.deletion
-import eurasia.partial_dates
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+import eurasia.partial_dates
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('blocs', '0001_initial'),
+        ("blocs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, help_text='When the record was created.')),
-                ('updated_at', models.DateTimeField(auto_now=True, help_text='When the record was last changed; shown on the public pages.')),
-                ('date', models.DateField(help_text='When it happened, or when it began. Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").', verbose_name='date')),
-                ('date_precision', models.CharField(choices=[('day', 'day'), ('month', 'month'), ('year', 'year')], default='day', help_text='How much of the date the sources give: the day, the month or only the year.', max_length=5, verbose_name='date precision')),
-                ('end_date', models.DateField(blank=True, help_text='For events that span days: the last day. Empty for one-day events. Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").', null=True, verbose_name='end date')),
-                ('end_date_precision', models.CharField(choices=[('day', 'day'), ('month', 'month'), ('year', 'year')], default='day', help_text='How much of the date the sources give: the day, the month or only the year.', max_length=5, verbose_name='end date precision')),
-                ('title', models.CharField(help_text='One line a reader can scan: what happened.', max_length=300)),
-                ('kind', models.CharField(choices=[('summit', 'summit'), ('treaty_signed', 'treaty signed'), ('accession', 'accession'), ('suspension', 'suspension'), ('withdrawal', 'withdrawal'), ('announcement', 'announcement'), ('exercise', 'exercise'), ('deployment', 'deployment'), ('crisis', 'crisis'), ('other', 'other')], help_text='What sort of event it is.', max_length=20)),
-                ('description', models.TextField(blank=True, help_text='What happened, in a few sentences, with any disagreement between sources.')),
-                ('location', models.CharField(blank=True, help_text='Where it happened (city, region), if known.', max_length=200)),
-                ('notes', models.TextField(blank=True, help_text="Curators' notes: alternative dates, what the founding article claimed.")),
-                ('memberships', models.ManyToManyField(blank=True, help_text='Membership spells this event started, suspended or ended.', related_name='events', to='blocs.membership')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, help_text="When the record was created.")),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        auto_now=True, help_text="When the record was last changed; shown on the public pages."
+                    ),
+                ),
+                (
+                    "date",
+                    models.DateField(
+                        help_text='When it happened, or when it began. Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").',
+                        verbose_name="date",
+                    ),
+                ),
+                (
+                    "date_precision",
+                    models.CharField(
+                        choices=[("day", "day"), ("month", "month"), ("year", "year")],
+                        default="day",
+                        help_text="How much of the date the sources give: the day, the month or only the year.",
+                        max_length=5,
+                        verbose_name="date precision",
+                    ),
+                ),
+                (
+                    "end_date",
+                    models.DateField(
+                        blank=True,
+                        help_text='For events that span days: the last day. Empty for one-day events. Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").',
+                        null=True,
+                        verbose_name="end date",
+                    ),
+                ),
+                (
+                    "end_date_precision",
+                    models.CharField(
+                        choices=[("day", "day"), ("month", "month"), ("year", "year")],
+                        default="day",
+                        help_text="How much of the date the sources give: the day, the month or only the year.",
+                        max_length=5,
+                        verbose_name="end date precision",
+                    ),
+                ),
+                ("title", models.CharField(help_text="One line a reader can scan: what happened.", max_length=300)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("summit", "summit"),
+                            ("treaty_signed", "treaty signed"),
+                            ("accession", "accession"),
+                            ("suspension", "suspension"),
+                            ("withdrawal", "withdrawal"),
+                            ("announcement", "announcement"),
+                            ("exercise", "exercise"),
+                            ("deployment", "deployment"),
+                            ("crisis", "crisis"),
+                            ("other", "other"),
+                        ],
+                        help_text="What sort of event it is.",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(
+                        blank=True,
+                        help_text="What happened, in a few sentences, with any disagreement between sources.",
+                    ),
+                ),
+                (
+                    "location",
+                    models.CharField(
+                        blank=True, help_text="Where it happened (city, region), if known.", max_length=200
+                    ),
+                ),
+                (
+                    "notes",
+                    models.TextField(
+                        blank=True, help_text="Curators' notes: alternative dates, what the founding article claimed."
+                    ),
+                ),
+                (
+                    "memberships",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Membership spells this event started, suspended or ended.",
+                        related_name="events",
+                        to="blocs.membership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-date', '-id'],
+                "ordering": ["-date", "-id"],
             },
             bases=(eurasia.partial_dates.HasPartialDates, models.Model),
         ),
         migrations.CreateModel(
-            name='EventBloc',
+            name="EventBloc",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bloc', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='blocs.bloc')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='events.event')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "bloc",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="blocs.bloc"),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="events.event"),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='event',
-            name='blocs',
-            field=models.ManyToManyField(blank=True, help_text='The blocs it concerns.', related_name='events', through='events.EventBloc', to='blocs.bloc'),
+            model_name="event",
+            name="blocs",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="The blocs it concerns.",
+                related_name="events",
+                through="events.EventBloc",
+                to="blocs.bloc",
+            ),
         ),
         migrations.CreateModel(
-            name='EventCountry',
+            name="EventCountry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='blocs.country')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='events.event')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="blocs.country"
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="events.event"),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='event',
-            name='countries',
-            field=models.ManyToManyField(blank=True, help_text='The countries it concerns.', related_name='events', through='events.EventCountry', to='blocs.country'),
+            model_name="event",
+            name="countries",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="The countries it concerns.",
+                related_name="events",
+                through="events.EventCountry",
+                to="blocs.country",
+            ),
         ),
         migrations.CreateModel(
-            name='EventSource',
+            name="EventSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='events.event')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='blocs.source')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "event",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="events.event"),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="blocs.source"),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='event',
-            name='sources',
-            field=models.ManyToManyField(blank=True, help_text='Sources that report it.', related_name='events', through='events.EventSource', to='blocs.source'),
+            model_name="event",
+            name="sources",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Sources that report it.",
+                related_name="events",
+                through="events.EventSource",
+                to="blocs.source",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalEvent',
+            name="HistoricalEvent",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, help_text='When the record was created.')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, help_text='When the record was last changed; shown on the public pages.')),
-                ('date', models.DateField(help_text='When it happened, or when it began. Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").', verbose_name='date')),
-                ('date_precision', models.CharField(choices=[('day', 'day'), ('month', 'month'), ('year', 'year')], default='day', help_text='How much of the date the sources give: the day, the month or only the year.', max_length=5, verbose_name='date precision')),
-                ('end_date', models.DateField(blank=True, help_text='For events that span days: the last day. Empty for one-day events. Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").', null=True, verbose_name='end date')),
-                ('end_date_precision', models.CharField(choices=[('day', 'day'), ('month', 'month'), ('year', 'year')], default='day', help_text='How much of the date the sources give: the day, the month or only the year.', max_length=5, verbose_name='end date precision')),
-                ('title', models.CharField(help_text='One line a reader can scan: what happened.', max_length=300)),
-                ('kind', models.CharField(choices=[('summit', 'summit'), ('treaty_signed', 'treaty signed'), ('accession', 'accession'), ('suspension', 'suspension'), ('withdrawal', 'withdrawal'), ('announcement', 'announcement'), ('exercise', 'exercise'), ('deployment', 'deployment'), ('crisis', 'crisis'), ('other', 'other')], help_text='What sort of event it is.', max_length=20)),
-                ('description', models.TextField(blank=True, help_text='What happened, in a few sentences, with any disagreement between sources.')),
-                ('location', models.CharField(blank=True, help_text='Where it happened (city, region), if known.', max_length=200)),
-                ('notes', models.TextField(blank=True, help_text="Curators' notes: alternative dates, what the founding article claimed.")),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, help_text="When the record was created."),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        blank=True,
+                        editable=False,
+                        help_text="When the record was last changed; shown on the public pages.",
+                    ),
+                ),
+                (
+                    "date",
+                    models.DateField(
+                        help_text='When it happened, or when it began. Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").',
+                        verbose_name="date",
+                    ),
+                ),
+                (
+                    "date_precision",
+                    models.CharField(
+                        choices=[("day", "day"), ("month", "month"), ("year", "year")],
+                        default="day",
+                        help_text="How much of the date the sources give: the day, the month or only the year.",
+                        max_length=5,
+                        verbose_name="date precision",
+                    ),
+                ),
+                (
+                    "end_date",
+                    models.DateField(
+                        blank=True,
+                        help_text='For events that span days: the last day. Empty for one-day events. Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").',
+                        null=True,
+                        verbose_name="end date",
+                    ),
+                ),
+                (
+                    "end_date_precision",
+                    models.CharField(
+                        choices=[("day", "day"), ("month", "month"), ("year", "year")],
+                        default="day",
+                        help_text="How much of the date the sources give: the day, the month or only the year.",
+                        max_length=5,
+                        verbose_name="end date precision",
+                    ),
+                ),
+                ("title", models.CharField(help_text="One line a reader can scan: what happened.", max_length=300)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("summit", "summit"),
+                            ("treaty_signed", "treaty signed"),
+                            ("accession", "accession"),
+                            ("suspension", "suspension"),
+                            ("withdrawal", "withdrawal"),
+                            ("announcement", "announcement"),
+                            ("exercise", "exercise"),
+                            ("deployment", "deployment"),
+                            ("crisis", "crisis"),
+                            ("other", "other"),
+                        ],
+                        help_text="What sort of event it is.",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(
+                        blank=True,
+                        help_text="What happened, in a few sentences, with any disagreement between sources.",
+                    ),
+                ),
+                (
+                    "location",
+                    models.CharField(
+                        blank=True, help_text="Where it happened (city, region), if known.", max_length=200
+                    ),
+                ),
+                (
+                    "notes",
+                    models.TextField(
+                        blank=True, help_text="Curators' notes: alternative dates, what the founding article claimed."
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical event',
-                'verbose_name_plural': 'historical events',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical event",
+                "verbose_name_plural": "historical events",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalEventBloc',
+            name="HistoricalEventBloc",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('bloc', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='blocs.bloc')),
-                ('event', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='events.event')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='events.historicalevent')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "bloc",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="blocs.bloc",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="events.event",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to="events.historicalevent"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalEventBloc',
+                "verbose_name": "HistoricalEventBloc",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalEventCountry',
+            name="HistoricalEventCountry",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('country', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='blocs.country')),
-                ('event', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='events.event')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='events.historicalevent')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="blocs.country",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="events.event",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to="events.historicalevent"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalEventCountry',
+                "verbose_name": "HistoricalEventCountry",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalEventSource',
+            name="HistoricalEventSource",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('event', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='events.event')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='events.historicalevent')),
-                ('source', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='blocs.source')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="events.event",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to="events.historicalevent"
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="blocs.source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalEventSource',
+                "verbose_name": "HistoricalEventSource",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddIndex(
-            model_name='eventbloc',
-            index=models.Index(fields=['bloc', 'event'], name='eventbloc_bloc_event'),
+            model_name="eventbloc",
+            index=models.Index(fields=["bloc", "event"], name="eventbloc_bloc_event"),
         ),
         migrations.AddConstraint(
-            model_name='eventbloc',
-            constraint=models.UniqueConstraint(fields=('event', 'bloc'), name='eventbloc_unique'),
+            model_name="eventbloc",
+            constraint=models.UniqueConstraint(fields=("event", "bloc"), name="eventbloc_unique"),
         ),
         migrations.AddIndex(
-            model_name='eventcountry',
-            index=models.Index(fields=['country', 'event'], name='eventcountry_country_event'),
+            model_name="eventcountry",
+            index=models.Index(fields=["country", "event"], name="eventcountry_country_event"),
         ),
         migrations.AddConstraint(
-            model_name='eventcountry',
-            constraint=models.UniqueConstraint(fields=('event', 'country'), name='eventcountry_unique'),
+            model_name="eventcountry",
+            constraint=models.UniqueConstraint(fields=("event", "country"), name="eventcountry_unique"),
         ),
         migrations.AddConstraint(
-            model_name='eventsource',
-            constraint=models.UniqueConstraint(fields=('event', 'source'), name='eventsource_unique'),
+            model_name="eventsource",
+            constraint=models.UniqueConstraint(fields=("event", "source"), name="eventsource_unique"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['-date', '-id'], name='event_date_desc'),
+            model_name="event",
+            index=models.Index(fields=["-date", "-id"], name="event_date_desc"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['kind', '-date'], name='event_kind_date'),
+            model_name="event",
+            index=models.Index(fields=["kind", "-date"], name="event_kind_date"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.search.SearchVector('title', 'description', 'location', config='english'), name='event_search'),
+            model_name="event",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.search.SearchVector("title", "description", "location", config="english"),
+                name="event_search",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='event',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('date')), _connector='OR'), name='event_end_after_start', violation_error_message='An event cannot end before it begins.'),
+            model_name="event",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__isnull", True), ("end_date__gte", models.F("date")), _connector="OR"),
+                name="event_end_after_start",
+                violation_error_message="An event cannot end before it begins.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='event',
-            constraint=models.CheckConstraint(condition=models.Q(('date__isnull', True), ('date_precision', 'day'), models.Q(('date__day', 1), ('date_precision', 'month')), models.Q(('date__day', 1), ('date__month', 1), ('date_precision', 'year')), _connector='OR'), name='event_date_matches_precision', violation_error_message='The date must be the first day of its month or year.'),
+            model_name="event",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("date__isnull", True),
+                    ("date_precision", "day"),
+                    models.Q(("date__day", 1), ("date_precision", "month")),
+                    models.Q(("date__day", 1), ("date__month", 1), ("date_precision", "year")),
+                    _connector="OR",
+                ),
+                name="event_date_matches_precision",
+                violation_error_message="The date must be the first day of its month or year.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='event',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date_precision', 'day'), models.Q(('end_date__day', 1), ('end_date_precision', 'month')), models.Q(('end_date__day', 1), ('end_date__month', 1), ('end_date_precision', 'year')), _connector='OR'), name='event_end_date_matches_precision', violation_error_message='The end date must be the first day of its month or year.'),
+            model_name="event",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True),
+                    ("end_date_precision", "day"),
+                    models.Q(("end_date__day", 1), ("end_date_precision", "month")),
+                    models.Q(("end_date__day", 1), ("end_date__month", 1), ("end_date_precision", "year")),
+                    _connector="OR",
+                ),
+                name="event_end_date_matches_precision",
+                violation_error_message="The end date must be the first day of its month or year.",
+            ),
         ),
     ]

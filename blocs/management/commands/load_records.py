@@ -17,4 +17,6 @@ class Command(BaseCommand):
         except LoadError as e:
             raise CommandError(f"Nothing was stored; {len(e.problems)} problem(s):\n" + "\n".join(e.problems)) from None
         for kind, outcome in counts.items():
-            self.stdout.write(f"{kind}: {outcome['created']} created, {outcome['changed']} changed, {outcome['unchanged']} unchanged")
+            self.stdout.write(
+                f"{kind}: {outcome['created']} created, {outcome['changed']} changed, {outcome['unchanged']} unchanged"
+            )
