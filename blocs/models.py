@@ -125,11 +125,11 @@ class Country(TimeStamped):
     def __str__(self):
         return f"{self.name} ({self.alpha3})"
 
-    def natural_key(self):
-        return (self.alpha3,)
-
     def get_absolute_url(self):
         return reverse("blocs:country", args=[self.alpha3.lower()])
+
+    def natural_key(self):
+        return (self.alpha3,)
 
     def memberships_on(self, day):
         """This country's spells in force on `day`, with `is_suspended` for that day."""
@@ -162,6 +162,9 @@ class BlocSource(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bloc", "source"], name="blocsource_unique")]
+
+    def __str__(self):
+        return f"{self.bloc_id} cites {self.source_id}"
 
 
 class Bloc(HasPartialDates, TimeStamped):
@@ -244,15 +247,15 @@ class Bloc(HasPartialDates, TimeStamped):
         short = self.abbreviations[0] if self.abbreviations else ""
         return f"{self.name} ({short})" if short and short != self.name else self.name
 
+    def get_absolute_url(self):
+        return reverse("blocs:bloc", args=[self.slug])
+
     @property
     def short_name(self):
         return self.abbreviations[0] if self.abbreviations else self.name
 
     def natural_key(self):
         return (self.slug,)
-
-    def get_absolute_url(self):
-        return reverse("blocs:bloc", args=[self.slug])
 
     def clean(self):
         errors = {}
@@ -352,6 +355,9 @@ class MembershipSource(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["membership", "source"], name="membershipsource_unique")]
+
+    def __str__(self):
+        return f"{self.membership_id} cites {self.source_id}"
 
 
 class Membership(HasPartialDates, TimeStamped):

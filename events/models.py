@@ -74,6 +74,9 @@ class EventBloc(models.Model):
         constraints = [models.UniqueConstraint(fields=["event", "bloc"], name="eventbloc_unique")]
         indexes = [models.Index(fields=["bloc", "event"], name="eventbloc_bloc_event")]
 
+    def __str__(self):
+        return f"event {self.event_id}: bloc {self.bloc_id}"
+
 
 class EventCountry(models.Model):
     event = models.ForeignKey("Event", on_delete=models.CASCADE, related_name="+")
@@ -83,6 +86,9 @@ class EventCountry(models.Model):
         constraints = [models.UniqueConstraint(fields=["event", "country"], name="eventcountry_unique")]
         indexes = [models.Index(fields=["country", "event"], name="eventcountry_country_event")]
 
+    def __str__(self):
+        return f"event {self.event_id}: country {self.country_id}"
+
 
 class EventSource(models.Model):
     event = models.ForeignKey("Event", on_delete=models.CASCADE, related_name="+")
@@ -90,6 +96,9 @@ class EventSource(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "source"], name="eventsource_unique")]
+
+    def __str__(self):
+        return f"event {self.event_id}: source {self.source_id}"
 
 
 class Event(HasPartialDates, TimeStamped):
