@@ -9,16 +9,17 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from eurasia.constraints import constraint_message
+from eurasia.curation import SEEN, CheckedSaveForm, CurationAdminMixin
 from eurasia.partial_dates import PartialDateFormMixin
 
 from .models import Bloc, Country, Membership, Role, Source
 
 
-class CuratedForm(PartialDateFormMixin, forms.ModelForm):
-    """Every admin form: partial dates typed as "2012-06", model validation as usual."""
+class CuratedForm(PartialDateFormMixin, CheckedSaveForm):
+    """Every admin form: partial dates typed as "2012-06", model validation, no save over a newer version."""
 
 
-class CuratedAdmin(SimpleHistoryAdmin):
+class CuratedAdmin(CurationAdminMixin, SimpleHistoryAdmin):
     """Shared behaviour of every curated model's admin page."""
 
     form = CuratedForm
@@ -115,6 +116,7 @@ class MembershipInline(admin.TabularInline):
         "suspension_kind",
         "end",
         "end_reason",
+        SEEN,
     ]
 
 

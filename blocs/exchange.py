@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 
 from eurasia.constraints import constraint_message
+from eurasia.history import links_unrecorded, record_links, rewrite_newest_version
 from eurasia.partial_dates import PartialDate, Precision
 
 from .models import Bloc, Country, Membership, Source
@@ -42,11 +43,13 @@ def _iso(obj, name):
 class Loader:
     """Upsert a dataset by natural keys, all or nothing, saving only what changed."""
 
-    def __init__(self, data, reason="loaded from a dataset file"):
+    def __init__(self, data, reason="loaded from a dataset file", user=None):
         self.data = data
         self.reason = reason
+        self.user = user  # recorded in the history as who made the changes
         self.problems = []
         self.counts = {}
+        self.versioned = set()  # (model, pk) of records given a version by this load
 
     def count(self, kind, outcome):
         if outcome == "invalid":
@@ -82,10 +85,18 @@ class Loader:
                 self.problems.append(f"{kind} #{i}: must be an object.")
         return good
 
+    def sign(self, obj):
+        """Say in obj's next history version why it changed and, when known, who changed it."""
+        obj._change_reason = self.reason
+        if self.user is not None:
+            obj._history_user = self.user
+
     def save(self, obj, values, where, m2m=None):
         """Apply `values` to `obj`, validate, save if anything differs; say what happened."""
         created = obj.pk is None
         changed = created
+        # A record saved twice in one load (a bloc, then its links to other blocs) is one version.
+        versioned = (type(obj), obj.pk) in self.versioned
         for field, value in values.items():
             if getattr(obj, field) != value:
                 setattr(obj, field, value)
@@ -98,14 +109,30 @@ class Loader:
                     label = "" if field == "__all__" else f"{field}: "
                     self.problems.extend(f"{where}: {label}{m}" for m in messages)
                 return "invalid"
-            obj._change_reason = self.reason
+            if versioned:
+                obj.save_without_historical_record()
+            else:
+                self.sign(obj)
+                obj.save()
+        relinked = False
+        with links_unrecorded(obj):
+            for name, targets in (m2m or {}).items():
+                manager = getattr(obj, name)
+                if {t.pk for t in targets} != set(manager.values_list("pk", flat=True)):
+                    manager.set(targets)
+                    relinked = True
+        if versioned and (changed or relinked):
+            rewrite_newest_version(obj)
+        elif relinked and changed:
+            record_links(obj)  # into the version just saved
+        elif relinked:
+            # Links alone changed: a new version of the record, and a new "last changed".
+            self.sign(obj)
             obj.save()
-        for name, targets in (m2m or {}).items():
-            manager = getattr(obj, name)
-            if {t.pk for t in targets} != set(manager.values_list("pk", flat=True)):
-                manager.set(targets)
-                changed = True
-        return "created" if created else "changed" if changed else "unchanged"
+            changed = True
+        if changed or relinked:
+            self.versioned.add((type(obj), obj.pk))
+        return "created" if created else "changed" if changed or relinked else "unchanged"
 
     def lookup(self, table, keys, where, what):
         found = []
@@ -282,9 +309,9 @@ class Loader:
             table[(date, title)] = event
 
 
-def load(data, reason="loaded from a dataset file"):
+def load(data, reason="loaded from a dataset file", user=None):
     """Load a parsed dataset; returns counts per kind, or raises LoadError having stored nothing."""
-    return Loader(data, reason).run()
+    return Loader(data, reason, user).run()
 
 
 def dump():
