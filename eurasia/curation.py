@@ -53,11 +53,19 @@ class CheckedSaveForm(forms.ModelForm):
                 target = get_m2m_reverse_field_name(field)
                 self.initial[field.name] = [getattr(row, f"{target}_id") for row in getattr(version, field.name).all()]
 
+    def has_changed(self):
+        # The version it was opened on is not an edit: on a save it differs whenever others saved.
+        return any(name != SEEN for name in self.changed_data)
+
     def clean(self):
         cleaned = super().clean()
         # A formset saves only the rows that changed; a page's main form always writes.
         if self.instance.pk is not None and (self.prefix is None or self.has_changed()):
-            self._refuse_if_stale(cleaned.get(SEEN, ""))
+            try:
+                self._refuse_if_stale(cleaned.get(SEEN, ""))
+            except ValidationError as refused:
+                # Added, not raised, so that the other mixins' clean() still runs to completion.
+                self.add_error(None, refused)
         return cleaned
 
     def _refuse_if_stale(self, token):
@@ -71,7 +79,10 @@ class CheckedSaveForm(forms.ModelForm):
         name = model._meta.verbose_name
         if current is None:
             raise ValidationError(f"This {name} was deleted by someone else after you opened it. Nothing was saved.")
-        seen = parse_datetime(token)
+        try:
+            seen = parse_datetime(token)
+        except ValueError:
+            seen = None
         if seen == current:
             return
         data = self.data.copy()
