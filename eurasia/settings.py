@@ -132,6 +132,20 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 
+# Failed admin logins are counted in PostgreSQL (eurasia/throttle.py) so that every server process
+# sees the same counts; its table is made by `migrate`.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "logins": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "eurasia_login_failures"},
+}
+LOGIN_THROTTLE = {
+    "per_account": 5,
+    "per_address": 20,
+    "window": 15 * 60,
+    # Behind a reverse proxy every request comes from the proxy: name the header it sets instead.
+    "address_header": os.environ.get("CLIENT_ADDRESS_HEADER", "REMOTE_ADDR"),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,9 +3,12 @@
 from django.contrib import admin
 from django.urls import path
 
+from eurasia.throttle import ThrottledAdminLoginForm
+
 admin.site.site_header = "Eurasia: curation"
 admin.site.site_title = "Eurasia admin"
 admin.site.index_title = "Blocs, memberships, events and sources"
+admin.site.login_form = ThrottledAdminLoginForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -99,3 +99,9 @@ def seed(db):
     from django.core.management import call_command
 
     call_command("load_records", str(FIXTURES / "seed.json"), stdout=open("/dev/null", "w"))
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Real hashing takes a second per password on a busy machine; tests check logic, not key stretching.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
