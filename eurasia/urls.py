@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from eurasia.health import healthz
 from eurasia.throttle import ThrottledAdminLoginForm
 
 admin.site.site_header = "Eurasia: curation"
@@ -12,4 +13,5 @@ admin.site.login_form = ThrottledAdminLoginForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
 ]
