@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from simple_history.utils import get_m2m_reverse_field_name
 
-from eurasia.history import changes, compare, record_links
+from eurasia.history import changes, compare, record_change
 
 SEEN = "seen_updated_at"
 
@@ -137,23 +137,23 @@ class CurationAdminMixin:
         version = getattr(obj, "_history", None)
         if version is not None:
             obj._change_reason = f"Reverted to the version of {_when(version.history_date)}"
-        super().save_model(request, obj, form, change)
-        # The links are saved next; they join this version instead of adding one per link.
+        # The links are saved next: fields and links are then recorded together as one version.
         obj.skip_history_when_saving = True
+        obj._created_in_admin = not change
+        super().save_model(request, obj, form, change)
 
-    def _record_links(self, obj):
+    def _record_version(self, obj):
         if hasattr(obj, "skip_history_when_saving"):
-            del obj.skip_history_when_saving
-            record_links(obj)
+            record_change(obj, obj._created_in_admin)
 
     def save_related(self, request, form, formsets, change):
         form.save_m2m()
-        self._record_links(form.instance)
+        self._record_version(form.instance)
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
     def response_change(self, request, obj):
-        self._record_links(obj)  # a revert saves its links without save_related
+        self._record_version(obj)  # a revert saves its links without save_related
         return super().response_change(request, obj)
 
     def history_view(self, request, object_id, extra_context=None):

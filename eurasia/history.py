@@ -1,16 +1,38 @@
-"""Change history of curated records: versions as curators read them, compared field by field."""
+"""Change history of curated records: one version per change, read and compared field by field."""
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
-from simple_history.utils import get_m2m_field_name, get_m2m_reverse_field_name
+from simple_history.models import HistoricalRecords
+from simple_history.utils import get_m2m_reverse_field_name
 
 from eurasia.partial_dates import PartialDate
 
 EMPTY = "—"
+
+
+class History(HistoricalRecords):
+    """HistoricalRecords that the model can reach, so a batch writer can record a change once.
+
+    Saving a record and then setting three many-to-many fields would otherwise write four history
+    rows; writers that set `skip_history_when_saving` call `record_change()` when they are done.
+    """
+
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        if sender is self.cls:
+            sender._history_records = self
+
+
+def record_change(obj, created, reason=""):
+    """Write one history row for `obj` as it now stands, fields and links included."""
+    if hasattr(obj, "skip_history_when_saving"):
+        del obj.skip_history_when_saving
+    if reason:
+        obj._change_reason = reason
+    type(obj)._history_records.create_historical_record(obj, "+" if created else "~")
 
 
 @dataclass(frozen=True)
@@ -98,44 +120,3 @@ def compare(old, new):
 def changes(old, new):
     """What differs between two versions, field by field."""
     return [FieldChange(label, before, after) for label, before, after, changed in compare(old, new) if changed]
-
-
-@contextmanager
-def links_unrecorded(obj):
-    """Change obj's many-to-many links without a history record per link change.
-
-    Whoever saves the links records them once, with `record_links` (simple-history would
-    otherwise write a version for every remove and every add).
-    """
-    obj.skip_history_when_saving = True
-    try:
-        yield
-    finally:
-        del obj.skip_history_when_saving
-
-
-def rewrite_newest_version(obj):
-    """Make obj's newest version hold obj as it is now, fields and links, instead of adding one."""
-    version = obj.history.order_by("-history_date", "-history_id").first()
-    if version is None:
-        return
-    for field in version.tracked_fields:
-        setattr(version, field.attname, getattr(obj, field.attname))
-    version.save()
-    record_links(obj, version)
-
-
-def record_links(obj, version=None):
-    """Rewrite the links stored with obj's newest version to the links it has now."""
-    version = version or obj.history.order_by("-history_date", "-history_id").first()
-    if version is None:
-        return
-    for field in version._history_m2m_fields:
-        link_history = getattr(type(version), field.name).model
-        through = field.remote_field.through
-        names = [f.name for f in through._meta.fields]
-        link_history.objects.filter(history=version).delete()
-        link_history.objects.bulk_create(
-            link_history(history=version, **{name: getattr(row, name) for name in names})
-            for row in through.objects.filter(**{get_m2m_field_name(field): obj})
-        )
