@@ -66,6 +66,22 @@ class ImportProblem(Exception):
     """A problem with the file as a whole, in words a curator understands."""
 
 
+class RowProblems:
+    """Problems found for a batch of rows, by record (records without a primary key are not hashable)."""
+
+    def __init__(self):
+        self.found = {}
+
+    def add(self, instance, field, text):
+        self.found.setdefault(id(instance), (instance, defaultdict(list)))[1][field].append(text)
+
+    def items(self):
+        return [(instance, dict(errors)) for instance, errors in self.found.values()]
+
+    def __bool__(self):
+        return bool(self.found)
+
+
 # --- Reading and writing the files --------------------------------------------------------------
 
 
@@ -503,9 +519,10 @@ class CuratedResource(ModelResource):
                 problems.append(f"The column “{column}” appears twice in the header row.")
             seen.add(column)
             headers.append(column or header)
-        missing = [f.column_name for f in self.fields.values() if f.required and f.column_name not in seen]
+        required = [self.fields[name].column_name for name in self.get_export_order() if self.fields[name].required]
+        missing = [column for column in required if column not in seen]
         if missing:
-            needed = ", ".join(f"“{f.column_name}”" for f in self.fields.values() if f.required)
+            needed = ", ".join(f"“{column}”" for column in required)
             problems.append(
                 f"The file has no {', '.join(f'“{m}”' for m in missing)} column; every {self.what} needs {needed}."
             )
@@ -677,14 +694,16 @@ class CuratedResource(ModelResource):
             instances.clear()
 
     def locate(self, instances, created):
-        problems = {}
+        problems = RowProblems()
         for instance in instances:
             try:
                 with transaction.atomic():
                     self.write([instance], created)
             except (IntegrityError, DataError) as e:
-                problems[instance] = {NON_FIELD_ERRORS: [constraint_message(e)]}
-        return problems or {instances[0]: {NON_FIELD_ERRORS: ["The database refused this batch of rows."]}}
+                problems.add(instance, NON_FIELD_ERRORS, constraint_message(e))
+        if not problems:
+            problems.add(instances[0], NON_FIELD_ERRORS, "The database refused this batch of rows.")
+        return problems
 
     def record(self, result, problems):
         for instance, errors in problems.items():
@@ -700,7 +719,7 @@ class CuratedResource(ModelResource):
 
     def batch_problems(self, instances):
         """Uniqueness of other unique fields, against the database and the rest of the file, in one query per field."""
-        problems = defaultdict(dict)
+        problems = RowProblems()
         model = self._meta.model
         for name in self.unique_fields:
             values = {}
@@ -710,7 +729,8 @@ class CuratedResource(ModelResource):
                     continue
                 earlier = self.unique_seen[name].get(value)
                 if earlier is not None and earlier is not instance:
-                    problems[instance][name] = [f"Row {earlier._import_row + 1} of this file has the same {name}."]
+                    label = self.column_of(name)
+                    problems.add(instance, name, f"Row {earlier._import_row + 1} of this file has the same {label}.")
                 self.unique_seen[name][value] = instance
                 values[value] = instance
             if not values:
@@ -719,8 +739,8 @@ class CuratedResource(ModelResource):
             taken = model.objects.filter(**{f"{name}__in": list(values)}).exclude(pk__in=mine)
             for other in taken:
                 instance = values[getattr(other, name)]
-                problems[instance][name] = [f"{other} already has this {name.replace('_', ' ')}."]
-        return dict(problems)
+                problems.add(instance, name, f"{other} already has this {self.column_of(name)}.")
+        return problems
 
     def write(self, instances, created):
         model = self._meta.model
@@ -1006,7 +1026,7 @@ class MembershipResource(CuratedResource):
 
     def batch_problems(self, instances):
         """Overlapping spells, against the database and the rest of the file, in one query."""
-        problems = defaultdict(dict, super().batch_problems(instances))
+        problems = super().batch_problems(instances)
         values = ", ".join(["(%s::int, %s::bigint, %s::bigint, %s::bigint, %s::date, %s::date)"] * len(instances))
         params = []
         for n, spell in enumerate(instances):
@@ -1035,8 +1055,8 @@ class MembershipResource(CuratedResource):
                         f"This spell overlaps the spell of {spell.country.alpha3} in {spell.bloc.slug} "
                         f"from {PartialDate(start, start_p).iso} to {until} already recorded."
                     )
-                problems[spell].setdefault("start", []).append(text)
-        return dict(problems)
+                problems.add(spell, "start", text)
+        return problems
 
 
 class EventResource(CuratedResource):
@@ -1109,6 +1129,16 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         else:
             logger.warning("Unreadable import file", exc_info=e)
             super().add_data_read_fail_error_to_form(form, e)
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        if request.method == "POST" and not context.get("confirm_form"):
+            # A file that cannot be imported is not kept for a confirmation that will not come.
+            name = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
+            if name:
+                ImportFile.objects.filter(name=name).delete()
+        return response
 
     def import_url(self):
         info = self.get_model_info()
