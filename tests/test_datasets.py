@@ -14,7 +14,7 @@ from blocs.datasets import DATASETS, STATUS_CODES
 from blocs.models import Membership
 from blocs.spreadsheets import TRIGGERS, neutralise, neutralised_sql, restore
 
-from .conftest import FIXTURES, d, make_bloc, make_country, make_event, make_membership, make_source
+from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -265,13 +265,29 @@ class TestContents:
         assert [(r["date"], r["date_precision"], r["bloc_slugs"]) for r in table] == [("2024-02-01", "month", "csto")]
 
 
-@pytest.mark.skipif(not (FIXTURES / "seed.json").exists(), reason="the seed data has not landed yet")
 class TestSeed:
     def test_uzbekistan_in_the_csto_year_by_year(self, client, seed):
         table = rows(client, "country-year", **{"from": "2005", "to": "2013"})
-        codes = {
-            int(r["year"]): int(r["status"]) for r in table if (r["country_alpha3"], r["bloc_slug"]) == ("UZB", "csto")
+        uzb = {int(r["year"]): (int(r["status"]), int(r["suspended"])) for r in table if r["country_alpha3"] == "UZB"}
+        csto = {
+            int(r["year"]): (int(r["status"]), int(r["suspended"]))
+            for r in table
+            if (r["country_alpha3"], r["bloc_slug"]) == ("UZB", "csto")
         }
-        assert codes[2005] == 0
-        assert codes[2007] == 1
-        assert codes[2013] == 0
+        assert uzb and csto[2005] == (0, 0)
+        assert csto[2006] == (1, 0)  # restored on 2006-08-16
+        assert csto[2011] == (1, 0)
+        assert csto[2012] == (1, 1)  # formally suspended on 2012-12-19
+        assert csto[2013] == (1, 1)  # no end is recorded, the suspension goes on
+
+    def test_uzbekistan_in_the_cst_until_1999(self, client, seed):
+        table = rows(client, "country-year", **{"from": "1998", "to": "2000"})
+        cst = {
+            int(r["year"]): int(r["status"]) for r in table if (r["country_alpha3"], r["bloc_slug"]) == ("UZB", "cst")
+        }
+        assert cst == {1998: 1, 1999: 1, 2000: 0}
+
+    def test_members_of_the_csto_on_a_date(self, client, seed):
+        table = rows(client, "members", date="2013-01-01")
+        csto = {r["country_alpha3"]: r["suspended"] for r in table if r["bloc_slug"] == "csto"}
+        assert csto["UZB"] == "1" and csto["RUS"] == "0"

@@ -152,6 +152,14 @@ class TestRoundTrip:
             assert "Imported" in done.content.decode()
         assert dump() == before
 
+    def test_the_seed_data_survives_the_round_trip(self, curator_client, seed):
+        before = dump()
+        files = {model: export(curator_client, app, model, EXPORT_XLSX)[0] for app, model in ORDER}
+        empty_database()
+        for app, model in ORDER:
+            import_file(curator_client, app, model, files[model], f"{model}.xlsx", XLSX)
+        assert dump() == before
+
     def test_imports_record_history_with_the_curator_and_the_file(self, curator_client, curator):
         rich_data()
         files = {model: export(curator_client, app, model)[0] for app, model in ORDER}
