@@ -13,13 +13,14 @@ from eurasia.curation import SEEN, CheckedSaveForm, CurationAdminMixin
 from eurasia.partial_dates import PartialDateFormMixin
 
 from .models import Bloc, Country, Membership, Role, Source
+from .resources import SpreadsheetAdminMixin
 
 
 class CuratedForm(PartialDateFormMixin, CheckedSaveForm):
     """Every admin form: partial dates typed as "2012-06", model validation, no save over a newer version."""
 
 
-class CuratedAdmin(CurationAdminMixin, SimpleHistoryAdmin):
+class CuratedAdmin(CurationAdminMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin):
     """Shared behaviour of every curated model's admin page."""
 
     form = CuratedForm

@@ -1,7 +1,7 @@
 """Root URLs: the public history pages, the data downloads and the curators' admin."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from eurasia.health import healthz
 from eurasia.throttle import ThrottledAdminLoginForm
@@ -14,4 +14,5 @@ admin.site.login_form = ThrottledAdminLoginForm
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("data/", include("blocs.datasets")),
 ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("blocs", "0003_trust_history_links"),
+        ("blocs", "0004_trust_history_links"),
         ("events", "0001_initial"),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("blocs", "0002_roles"),
+        ("blocs", "0003_data_importfile"),
     ]
 
     operations = [
