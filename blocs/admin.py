@@ -25,6 +25,7 @@ class CuratedAdmin(CurationAdminMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin
 
     form = CuratedForm
     save_on_top = True
+    export_template_name = "admin/blocs/export.html"  # django-import-export's own uses inline handlers
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         # Our relationship models only add PROTECT to the link, so the plain field is safe to
