@@ -11,6 +11,7 @@ file changes nothing. Large imports go through bulk inserts and updates with the
 import csv
 import datetime
 import io
+import itertools
 import logging
 import uuid
 from collections import defaultdict
@@ -85,8 +86,28 @@ class RowProblems:
 # --- Reading and writing the files --------------------------------------------------------------
 
 
+# A spreadsheet import is previewed within one web request (about 150 rows a second): larger
+# datasets go through `manage.py load_records`. Readers stop at the limit instead of reading on.
+MAX_IMPORT_ROWS = 10_000
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+TOO_MANY_ROWS = (
+    f"The file has more than {MAX_IMPORT_ROWS:,} rows, more than one import can check. Split it into "
+    "smaller files, or load the whole dataset with manage.py load_records."
+)
+
+
+def _check_size(data):
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportProblem(
+            f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB, more than one import can check. "
+            "Split it into smaller files, or load the whole dataset with manage.py load_records."
+        )
+
+
 def _rows_to_dataset(header, rows):
     """A tablib Dataset from raw rows: blank rows dropped, quoted formulas restored, widths checked."""
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise ImportProblem(TOO_MANY_ROWS)
     if not header or all(h in (None, "") for h in header):
         raise ImportProblem("The file is empty: it has no header row naming the columns.")
     while header and header[-1] in (None, ""):
@@ -117,6 +138,7 @@ class SpreadsheetCSV(base_formats.CSV):
             text = in_stream.removeprefix("\ufeff")
         else:
             data = bytes(in_stream)
+            _check_size(data)
             if data.startswith(b"PK\x03\x04"):
                 raise ImportProblem("This file is an XLSX workbook, not CSV: choose xlsx as the format.")
             try:
@@ -132,7 +154,7 @@ class SpreadsheetCSV(base_formats.CSV):
         reader = csv.reader(io.StringIO(text, newline=""))
         try:
             header = next(reader, None)
-            rows = [(reader.line_num, row) for row in reader]
+            rows = [(reader.line_num, row) for row in itertools.islice(reader, MAX_IMPORT_ROWS + 1)]
         except csv.Error as e:
             if "field larger than field limit" in str(e):
                 raise ImportProblem(
@@ -153,6 +175,7 @@ class SpreadsheetXLSX(base_formats.XLSX):
         from openpyxl import load_workbook
 
         data = bytes(in_stream)
+        _check_size(data)
         if data.startswith(b"\xd0\xcf\x11\xe0"):
             raise ImportProblem("This is an old Excel .xls workbook: save it as .xlsx and import that.")
         try:
@@ -162,7 +185,7 @@ class SpreadsheetXLSX(base_formats.XLSX):
         try:
             rows = book.worksheets[0].iter_rows(values_only=True)
             header = next(rows, None)
-            numbered = [(i, row) for i, row in enumerate(rows, 2)]
+            numbered = [(i, row) for i, row in enumerate(itertools.islice(rows, MAX_IMPORT_ROWS + 1), 2)]
         except Exception:
             raise ImportProblem("This XLSX workbook is damaged and cannot be read.")
         finally:

@@ -1,6 +1,7 @@
-"""Response headers that Django's SecurityMiddleware does not set: Content-Security-Policy and Permissions-Policy."""
+"""Project-wide request and response guards: Content-Security-Policy, Permissions-Policy, no NUL in addresses."""
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 
 
 class ContentSecurityPolicyMiddleware:
@@ -17,3 +18,21 @@ class ContentSecurityPolicyMiddleware:
         if self.permissions:
             response.headers.setdefault("Permissions-Policy", self.permissions)
         return response
+
+
+class RejectNulMiddleware:
+    """Answer 400 to an address or query parameter holding a NUL character.
+
+    PostgreSQL can neither store nor compare text with NUL in it: a search box or filter passing
+    one on would fail with a server error. Forms already refuse NUL in what they save.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+        ):
+            return HttpResponseBadRequest("Bad request: the address contains a NUL character (%00).")
+        return self.get_response(request)

@@ -117,3 +117,11 @@ def test_production_under_gunicorn(tmp_path):
         status, _, body = get(f"{site}/no-such-page/", {"X-Forwarded-Proto": "https"})
         assert status == 404
         assert b"Traceback" not in body and b"DEBUG" not in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("address", ["/admin/blocs/bloc/?q=%00", "/healthz?x=a%00b", "/data/?%00=1", "/blocs/%00/"])
+def test_nul_in_an_address_is_a_bad_request(admin_client, address):
+    response = admin_client.get(address)
+    assert response.status_code == 400
+    assert b"NUL character" in response.content
