@@ -25,7 +25,8 @@ def database_url(settings_dict, name=None):
     user = quote(settings_dict.get("USER") or "postgres")
     password = settings_dict.get("PASSWORD")
     auth = f"{user}:{quote(password)}" if password else user
-    host = quote(settings_dict.get("HOST") or "", safe="")
+    # The embedded server is reached through a socket folder, given as the "host" option.
+    host = quote(settings_dict.get("HOST") or settings_dict.get("OPTIONS", {}).get("host", ""), safe="")
     port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
     return f"postgres://{auth}@{host}{port}/{name or settings_dict['NAME']}"
 
