@@ -833,22 +833,6 @@ def region_map(memberships, *, day, prefix="map", title=None):
         elif shape["alpha3"] in LANDMARKS:
             body.append(map_label(shape, shape["name"], strong=False))
 
-    mil = ", ".join(names["military"]) or "none on this date"
-    eco = ", ".join(names["economic"]) or "none on this date"
-    items = [
-        (swatch_fill(MAP_COLOURS["military"]), f"member of a military alliance ({mil})"),
-        (swatch_fill(MAP_COLOURS["economic"]), f"member of an economic or customs union ({eco})"),
-        (swatch_fill(MAP_COLOURS["both"]), "member of both"),
-        (swatch_fill(MAP_COLOURS["other_role"]), "observer, candidate, associate or other role only"),
-        (
-            lambda x, y: swatch_fill(MAP_COLOURS["military"])(x, y) + swatch_fill(overlay)(x, y),
-            "hatched: membership suspended",
-        ),
-        (swatch_fill(MAP_COLOURS["none"], "#b9b2a3"), "none of these"),
-    ]
-    legend_svg, legend_height = legend(items, height + 12, left=12, width=width - 12)
-    body.append(el("rect", y=num(height), width=num(width), height=num(legend_height + 20), fill="#fff"))
-    body.append(legend_svg)
     body.append(
         text(width - 8, height - 8, "Natural Earth", text_anchor="end", font_size="10", fill=MUTED, font_style="italic")
     )
@@ -856,8 +840,63 @@ def region_map(memberships, *, day, prefix="map", title=None):
     off_map = sorted(s.name for code, s in statuses.items() if code not in drawn and s.category() != "none")
     title = title or f"Blocs on {day_words}"
     desc = map_description(statuses, names, day_words, off_map)
-    svg = svg_root(prefix, width, height + legend_height + 20, title, desc, defs.render() + "".join(body), "chart map")
-    return svg, off_map
+    svg = svg_root(prefix, width, height, title, desc, defs.render() + "".join(body), "chart map")
+    return RegionMap(svg=svg, legend=map_legend(names, prefix), off_map=off_map)
+
+
+@dataclass
+class RegionMap:
+    svg: str
+    legend: str
+    off_map: list
+
+    def __str__(self):
+        return self.svg
+
+
+def map_legend(names, prefix):
+    """The map's key as an HTML list, so that it stays legible on a phone, where the map is small."""
+    mil = ", ".join(names["military"]) or "none on this date"
+    eco = ", ".join(names["economic"]) or "none on this date"
+    hatch = f"{prefix}-legend-hatch"
+    overlay = el(
+        "pattern",
+        el("path", d="M-1,1 l2,-2 M0,8 l8,-8 M7,9 l2,-2", stroke="#fff", stroke_width="2.2"),
+        id=hatch,
+        width="8",
+        height="8",
+        patternUnits="userSpaceOnUse",
+    )
+    items = [
+        (
+            el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["military"]),
+            f"Member of a military alliance ({mil})",
+        ),
+        (
+            el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["economic"]),
+            f"Member of an economic or customs union ({eco})",
+        ),
+        (el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["both"]), "Member of both"),
+        (
+            el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["other_role"]),
+            "Observer, candidate, associate or other role only",
+        ),
+        (
+            el("defs", overlay)
+            + el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["military"])
+            + el("rect", width="22", height="14", rx="2", fill=f"url(#{hatch})"),
+            "Hatched: a membership suspended",
+        ),
+        (
+            el("rect", x="0.5", y="0.5", width="21", height="13", rx="2", fill=MAP_COLOURS["none"], stroke="#b9b2a3"),
+            "None of these",
+        ),
+    ]
+    rows = "".join(
+        el("li", el("svg", swatch, viewBox="0 0 22 14", width="22", height="14", aria_hidden="true") + escape(label))
+        for swatch, label in items
+    )
+    return mark_safe(el("ul", rows, class_="map-legend", aria_label="Key to the map"))
 
 
 def map_label(shape, name, strong):

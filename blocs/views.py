@@ -137,7 +137,7 @@ def home(request):
         if spell.role == Role.MEMBER:
             members_now[spell.bloc_id] = members_now.get(spell.bloc_id, 0) + 1
     existing = [(bloc, by_bloc.get(bloc.pk, [])) for bloc, _ in timeline_order(blocs) if not bloc.dissolved]
-    region_map, off_map = charts.region_map(spells, day=day, prefix="map-today", title="The region today")
+    region_map = charts.region_map(spells, day=day, prefix="map-today", title="The region today")
     return render(
         request,
         "blocs/home.html",
@@ -147,7 +147,6 @@ def home(request):
             "blocs": [b for b, _ in timeline_order(blocs)],
             "timeline": blocs_chart(blocs, successions, members_now, prefix="blocs-chart", day=day),
             "region_map": region_map,
-            "off_map": off_map,
             "events": events,
             "last_changed": last_changed(blocs, spells, events),
         },
@@ -371,7 +370,7 @@ def on_date(request, day):
         by_bloc.setdefault(m.bloc_id, []).append(m)
         m.uncertain = uncertain_on(m, when)
     listed = [(bloc, by_bloc.get(bloc.pk, [])) for bloc, _ in timeline_order(list(blocs.values()))]
-    region_map, off_map = charts.region_map(spells, day=when, prefix="map")
+    region_map = charts.region_map(spells, day=when, prefix="map")
     return render(
         request,
         "blocs/on_date.html",
@@ -381,7 +380,6 @@ def on_date(request, day):
             "listed": listed,
             "spells": spells,
             "region_map": region_map,
-            "off_map": off_map,
             "before": before,
             "after": after,
             "is_today": when == today(),

@@ -41,7 +41,7 @@ class EventFilter(forms.Form):
         data = data.copy()
         if data.get("country"):
             data["country"] = data["country"].strip().upper()
-        super().__init__(data)
+        super().__init__(data, label_suffix="")
         year = {
             "required": False,
             "min_value": 1,
