@@ -7,8 +7,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
+from eurasia.history import History
 from eurasia.partial_dates import (
     HasPartialDates,
     partial_date_fields,
@@ -58,7 +58,7 @@ class Source(HasPartialDates, TimeStamped):
     published, published_precision = partial_date_fields("published", "When it was published.")
     notes = models.TextField(blank=True, help_text="Anything a curator should know about this source.")
 
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         ordering = ["key"]
@@ -111,7 +111,7 @@ class Country(TimeStamped):
         help_text="Anything a curator should know about this country's record.",
     )
 
-    history = HistoricalRecords()
+    history = History()
     objects = CountryQuerySet.as_manager()
 
     class Meta:
@@ -227,7 +227,7 @@ class Bloc(HasPartialDates, TimeStamped):
         help_text="Sources for the bloc's facts.",
     )
 
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = History(m2m_fields=[sources])
     objects = BlocQuerySet.as_manager()
 
     class Meta:
@@ -312,6 +312,9 @@ class SuspensionKind(models.TextChoices):
     SELF_DECLARED = "self_declared", "self-declared by the country"
 
 
+OVERLAP_MESSAGE = "This country already has a spell in this bloc that overlaps these dates."
+
+
 class DateRange(models.Func):
     """daterange(start, end, '[)'): a spell covers its start day up to, not including, its end."""
 
@@ -326,7 +329,15 @@ class MembershipQuerySet(models.QuerySet):
             self.filter(start__lte=day)
             .filter(Q(end__isnull=True) | Q(end__gt=day))
             .annotate(
-                is_suspended=Q(suspension_start__lte=day) & (Q(suspension_end__isnull=True) | Q(suspension_end__gt=day))
+                # A Case, not a bare Q: with no suspension the comparison is NULL, and readers need False.
+                is_suspended=models.Case(
+                    models.When(
+                        Q(suspension_start__lte=day) & (Q(suspension_end__isnull=True) | Q(suspension_end__gt=day)),
+                        then=True,
+                    ),
+                    default=False,
+                    output_field=models.BooleanField(),
+                )
             )
         )
 
@@ -424,7 +435,7 @@ class Membership(HasPartialDates, TimeStamped):
         help_text="Sources for the spell's dates.",
     )
 
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = History(m2m_fields=[sources])
     objects = MembershipQuerySet.as_manager()
 
     class Meta:
@@ -475,7 +486,7 @@ class Membership(HasPartialDates, TimeStamped):
                         RangeOperators.OVERLAPS,
                     ),
                 ],
-                violation_error_message="This country already has a spell in this bloc that overlaps these dates.",
+                violation_error_message=OVERLAP_MESSAGE,
             ),
             precision_constraint("start", "membership"),
             precision_constraint("suspension_start", "membership"),
