@@ -46,6 +46,7 @@ SUSPENSION_STYLE = {
     },
     "": {"colour": "#6b6b6b", "label": "suspended (kind not recorded)", "short": "suspended"},
 }
+EARLIER_COLOUR = "#8d99a6"  # spells in a predecessor bloc, drawn on its successor's chart
 KIND_COLOUR = {
     BlocKind.MILITARY_ALLIANCE: "#b5473a",
     BlocKind.CUSTOMS_UNION: "#2f6f9f",
@@ -326,9 +327,10 @@ class Spell:
     suspension_end: PartialDate | None = None
     suspension_kind: str = ""
     tooltip: str = ""
+    earlier: str = ""  # the predecessor bloc it was in, when drawn on its successor's chart
 
     @classmethod
-    def of(cls, membership, who):
+    def of(cls, membership, who, earlier=""):
         m = membership
         spell = cls(
             role=m.role,
@@ -337,6 +339,7 @@ class Spell:
             suspension_start=m.partial("suspension_start"),
             suspension_end=m.partial("suspension_end"),
             suspension_kind=m.suspension_kind,
+            earlier=earlier,
         )
         spell.tooltip = spell.describe(who, m.get_role_display(), m.get_end_reason_display())
         return spell
@@ -368,7 +371,7 @@ class Marker:
     href: str
 
 
-def membership_timeline(rows, *, title, desc, today, prefix, markers=(), band=None, band_label=""):
+def membership_timeline(rows, *, title, desc, today, prefix, markers=(), band=None, band_label="", earlier_label=""):
     """One row per country (or per bloc), one bar per spell.
 
     `band` is an optional (first, last) pair of partial dates drawn behind the rows, such as the
@@ -385,11 +388,13 @@ def membership_timeline(rows, *, title, desc, today, prefix, markers=(), band=No
     first, last = domain(dates, today)
     scale = TimeScale(first, last, LABEL_WIDTH, WIDTH - RIGHT_PAD)
 
-    roles = sorted({s.role for row in rows for s in row.spells}, key=list(ROLE_STYLE).index)
+    roles = sorted({s.role for row in rows for s in row.spells if not s.earlier}, key=list(ROLE_STYLE).index)
     kinds = sorted({s.suspension_kind for row in rows for s in row.spells if s.suspension_start})
     uncertain = any(p and p.precision != Precision.DAY for row in rows for s in row.spells for p in (s.start, s.end))
     ongoing = any(s.end is None for row in rows for s in row.spells)
     items = [(swatch_fill(defs.role_fill(r), ROLE_STYLE[r]["colour"]), ROLE_STYLE[r]["label"]) for r in roles]
+    if any(s.earlier for row in rows for s in row.spells):
+        items.append((swatch_fill(EARLIER_COLOUR), earlier_label or "in an earlier bloc"))
     items += [
         (swatch_fill(defs.suspension_fill(k), SUSPENSION_STYLE[k]["colour"]), SUSPENSION_STYLE[k]["label"])
         for k in kinds
@@ -473,6 +478,8 @@ def today_line(scale, today, y, bottom):
 
 def spell_bar(spell, scale, y, defs, today):
     style = ROLE_STYLE.get(spell.role, ROLE_STYLE[Role.MEMBER])
+    if spell.earlier:
+        style = {"colour": EARLIER_COLOUR, "pattern": None, "label": spell.earlier}
     colour = style["colour"]
     start_lo, start_hi = uncertain_span(spell.start)
     if spell.start.precision == Precision.DAY:
@@ -494,7 +501,7 @@ def spell_bar(spell, scale, y, defs, today):
                 y=num(y),
                 width=num(max(x_solid1 - x_solid0, 1.5)),
                 height=str(BAR),
-                fill=defs.role_fill(spell.role),
+                fill=colour if spell.earlier else defs.role_fill(spell.role),
                 stroke=colour if style["pattern"] else None,
                 stroke_width="1",
             )
@@ -553,7 +560,19 @@ def spell_bar(spell, scale, y, defs, today):
             out.append(halo_text((x0 + x1) / 2, y + BAR / 2 + 4, kind_style["short"], kind_style["colour"]))
 
     width = scale(end_hi) - scale(start_lo)
-    if spell.role != Role.MEMBER and width > len(style["label"]) * 6.6 + 10:
+    if spell.earlier and width > len(spell.earlier) * 7 + 10:
+        out.append(
+            text(
+                (scale(start_lo) + scale(end_hi)) / 2,
+                y + BAR / 2 + 4,
+                spell.earlier,
+                text_anchor="middle",
+                fill="#fff",
+                font_size="11.5",
+                font_weight="600",
+            )
+        )
+    elif spell.role != Role.MEMBER and width > len(style["label"]) * 6.6 + 10:
         covered = spell.suspension_start is not None
         if not covered:
             out.append(halo_text((scale(start_lo) + scale(end_hi)) / 2, y + BAR / 2 + 4, style["label"], colour))
@@ -662,7 +681,10 @@ def blocs_timeline(rows, successions, *, today, prefix, title, desc):
 
 def bloc_bar(row, scale, y, defs, today):
     colour = KIND_COLOUR.get(row.kind, KIND_COLOUR[BlocKind.OTHER])
-    spell = Spell(role=Role.MEMBER, start=row.founded or PartialDate(scale.first, Precision.YEAR), end=row.dissolved)
+    if row.founded is None:  # nothing to draw honestly; say so in the row
+        words = text(scale.left + 8, y + BAR / 2 + 4, "founding date not recorded", fill=MUTED, font_style="italic")
+        return el("g", words + el("title", escape(row.tooltip)), class_="bloc-bar")
+    spell = Spell(role=Role.MEMBER, start=row.founded, end=row.dissolved)
     out = []
     start_lo, start_hi = uncertain_span(spell.start)
     if spell.start.precision == Precision.DAY:
@@ -708,8 +730,15 @@ def bloc_bar(row, scale, y, defs, today):
 
 # The region map --------------------------------------------------------------------------------
 
-MILITARY = {BlocKind.MILITARY_ALLIANCE}
-ECONOMIC = {BlocKind.CUSTOMS_UNION, BlocKind.ECONOMIC_UNION}
+# The founding article's map, "Russian Allies in Eurasia", colours two blocs: the military alliance
+# (the CSTO, and the CST before it) and the customs union (the Customs Union, and the EAEU that
+# continued it). Other economic blocs (EurAsEC, the SES) and NATO are listed on the page, not coloured.
+MAP_LAYERS = {"military": ("csto", "cst"), "economic": ("eaeu", "cu-bkr")}
+# A record without those blocs is coloured by kind instead.
+LAYER_KINDS = {
+    "military": {BlocKind.MILITARY_ALLIANCE},
+    "economic": {BlocKind.CUSTOMS_UNION, BlocKind.ECONOMIC_UNION},
+}
 MAP_COLOURS = {
     "military": "#c0503f",
     "economic": "#2f72a8",
@@ -764,9 +793,20 @@ class CountryStatus:
         return self.suspended
 
 
+def map_layer(bloc, by_slug):
+    if bloc.parent_id is not None:
+        return None  # a force inside a bloc (the CRRF) is not a colour of its own
+    for layer, kinds in LAYER_KINDS.items():
+        if by_slug and bloc.slug in MAP_LAYERS[layer] or not by_slug and bloc.kind in kinds:
+            return layer
+    return None
+
+
 def map_statuses(memberships):
     """What each country was on the day, by alpha-3: the input to the map and its legend."""
     statuses, names = {}, {"military": [], "economic": []}
+    layer_slugs = {slug for slugs in MAP_LAYERS.values() for slug in slugs}
+    by_slug = any(m.bloc.slug in layer_slugs for m in memberships)
     for m in memberships:
         bloc, country = m.bloc, m.country
         status = statuses.setdefault(country.alpha3, CountryStatus(country.name, country.get_absolute_url()))
@@ -775,13 +815,8 @@ def map_statuses(memberships):
         if suspended:
             words += f" ({SUSPENSION_STYLE.get(m.suspension_kind, SUSPENSION_STYLE[''])['label']})"
         status.lines.append(words)
-        if bloc.parent_id is not None:
-            continue  # a force inside a bloc (the CRRF) is not a separate colour on the map
-        if bloc.kind in MILITARY:
-            dimension = "military"
-        elif bloc.kind in ECONOMIC:
-            dimension = "economic"
-        else:
+        dimension = map_layer(bloc, by_slug)
+        if dimension is None:
             continue
         if bloc.short_name not in names[dimension]:
             names[dimension].append(bloc.short_name)

@@ -181,8 +181,8 @@ def bloc_list(request):
 def bloc_detail(request, slug):
     day = today()
     # Queries: the bloc and its parent; its predecessors; successors; forces inside it; its spells
-    # with their countries; the spells' sources; event markers; the latest events; their sources;
-    # their countries; the bloc's sources.
+    # and its predecessors' spells, with their countries and blocs; the spells' sources; event
+    # markers; the latest events; their sources; their countries; the bloc's sources.
     try:
         bloc = Bloc.objects.select_related("parent").get(slug=slug)
     except Bloc.DoesNotExist:
@@ -190,9 +190,15 @@ def bloc_detail(request, slug):
     predecessors = list(bloc.predecessors.all())
     successors = list(bloc.successors.all())
     children = list(bloc.children.all())
+    # A bloc's story starts in the blocs it continued (the CSTO's in the CST), so their spells are
+    # drawn too, set apart, on the same row as the country's later spells.
     spells = list(
-        bloc.memberships.select_related("country").prefetch_related("sources").order_by("country__name", "start")
+        Membership.objects.filter(bloc_id__in=[bloc.pk, *(b.pk for b in predecessors)])
+        .select_related("country", "bloc")
+        .prefetch_related("sources")
+        .order_by("country__name", "start", "bloc__name")
     )
+    own = [m for m in spells if m.bloc_id == bloc.pk]
     markers = marker_values(Event.objects.for_bloc(bloc))
     events = list(
         Event.objects.for_bloc(bloc).newest_first().prefetch_related("sources", "countries")[: EVENTS_LISTED + 1]
@@ -201,32 +207,46 @@ def bloc_detail(request, slug):
 
     rows = []
     for country, group in groupby(spells, key=lambda m: m.country):
-        group = list(group)
         rows.append(
             charts.TimelineRow(
                 label=country.name,
                 href=country.get_absolute_url(),
-                spells=[charts.Spell.of(m, f"{country.name} in {bloc.short_name}") for m in group],
+                spells=[
+                    charts.Spell.of(
+                        m,
+                        f"{country.name} in {m.bloc.short_name}",
+                        earlier=m.bloc.short_name if m.bloc_id != bloc.pk else "",
+                    )
+                    for m in group
+                ],
             )
         )
+    for row in rows:
+        row.spells.sort(key=lambda s: (not s.earlier, s.start))  # the bloc's own spells drawn on top
     rows.sort(key=lambda r: (min(s.start for s in r.spells), r.label))
     founded, dissolved = bloc.partial("founded"), bloc.partial("dissolved")
-    spell_count = len(spells)
+    earlier_words = ""
+    if len(own) < len(spells):
+        earlier_words = (
+            f", and {len(spells) - len(own)} in the bloc{'s' if len(predecessors) > 1 else ''} it continued "
+            f"({', '.join(b.short_name for b in predecessors)}), drawn in grey"
+        )
     timeline = charts.membership_timeline(
         rows,
         title=f"Membership of the {bloc.short_name} over time",
         desc=(
-            f"{spell_count} membership spell{'s' if spell_count != 1 else ''} of {len(rows)} countries, one row per "
-            "country, each bar from the start of a spell to its end or to today; roles and suspensions are "
-            "told apart by colour and pattern. The table below lists the same spells."
+            f"{len(own)} membership spell{'s' if len(own) != 1 else ''} in the {bloc.short_name}{earlier_words}; "
+            f"one row per country ({len(rows)}), each bar from the start of a spell to its end or to today; roles "
+            "and suspensions are told apart by colour and pattern. The table below lists the same spells."
         ),
         today=day,
         prefix="bloc-timeline",
         markers=event_markers(markers),
         band=(founded, dissolved) if founded else None,
         band_label=f"{bloc.short_name} founded {founded}" + (f", dissolved {dissolved}" if dissolved else ""),
+        earlier_label=f"in the {', '.join(b.short_name for b in predecessors)}, before the {bloc.short_name}",
     )
-    current = [m for m in spells if m.is_active_on(day)]
+    current = [m for m in own if m.is_active_on(day)]
     return render(
         request,
         "blocs/bloc_detail.html",
@@ -236,6 +256,7 @@ def bloc_detail(request, slug):
             "successors": successors,
             "children": children,
             "spells": spells,
+            "with_earlier": len(own) < len(spells),
             "current": current,
             "current_members": [m for m in current if m.role == Role.MEMBER],
             "suspended_now": [m for m in current if m.is_suspended_on(day)],

@@ -86,7 +86,15 @@ def build_world():
         kind="economic_union",
         **dates(founded="2015-01-01"),
     )
+    w.cu = make_bloc(
+        slug="cu-bkr",
+        name="Customs Union of Belarus, Kazakhstan and Russia",
+        abbreviations=["CU"],
+        kind="customs_union",
+        **dates(founded="2010-01-01", dissolved="2015-01-01"),
+    )
     Succession.objects.create(predecessor=w.eurasec, successor=w.eaeu)
+    Succession.objects.create(predecessor=w.cu, successor=w.eaeu)
     w.cis = make_bloc(
         slug="cis",
         name="Commonwealth of Independent States",
@@ -108,7 +116,6 @@ def build_world():
         suspension_kind="self_declared",
         sources=[w.odkb],
     )
-    w.uzb_first = spell(c["UZB"], w.csto, "2005", "2006-08-16", role="observer", sources=[w.stratfor])
     w.uzb_second = spell(
         c["UZB"],
         w.csto,
@@ -125,6 +132,7 @@ def build_world():
         spell(c[code], w.crrf, "2009-06")
     for code in ("RUS", "BLR", "KAZ"):
         spell(c[code], w.eurasec, "2001-05-30", "2015-01-01", end_reason="succeeded")
+        spell(c[code], w.cu, "2010-01-01", "2015-01-01", end_reason="succeeded")
         spell(c[code], w.eaeu, "2015-01-01")
     spell(c["ARM"], w.eaeu, "2015-01-02")
     spell(c["KGZ"], w.eaeu, "2015-08-12")

@@ -28,12 +28,12 @@ def text_of(html):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
-def row_of(html, marker):
-    """The table row (<tr>…</tr>) that contains `marker`."""
+def row_of(html, *markers):
+    """The first table row (<tr>…</tr>) that contains every one of `markers`."""
     for row in re.findall(r"<tr\b.*?</tr>", html, flags=re.S):
-        if marker in row:
+        if all(marker in row for marker in markers):
             return row
-    raise AssertionError(f"no row contains {marker!r}")
+    raise AssertionError(f"no row contains {markers!r}")
 
 
 def svg_of(html, css_class):
@@ -137,25 +137,34 @@ class TestBlocPage:
         rows = [r for r in re.findall(r"<tr\b.*?</tr>", html, flags=re.S) if "/countries/uzb/" in r]
         assert len(rows) == 2
         first, second = (text_of(r) for r in rows)
-        assert "observer" in first and "2005" in first and "16 August 2006" in first
+        # The first spell is in the CST, the bloc the CSTO continued; the second in the CSTO itself.
+        assert first.startswith("Uzbekistan CST member 20 April 1994 20 April 1999 non-renewal")
         assert "suspended" not in first
-        assert "16 August 2006" in second
+        assert second.startswith("Uzbekistan CSTO member 16 August 2006 2013 withdrawal")
         assert "suspended from 19 December 2012" in second
         assert "formal decision of the bloc" in second
-        assert "2013" in second and "withdrawal" in second
         assert "officially left soon after June 2012" in second
 
         timeline = svg_of(html, "timeline")
         assert_accessible_chart(timeline)
-        uzbekistan = re.findall(r'<g class="spell role-[a-z]+">.*?</g>', timeline, flags=re.S)
-        uzbekistan = [g for g in uzbekistan if "Uzbekistan in CSTO" in g]
+        spells = re.findall(r'<g class="spell role-[a-z]+">.*?</g>', timeline, flags=re.S)
+        uzbekistan = [g for g in spells if "<title>Uzbekistan in" in g]
         assert len(uzbekistan) == 2
+        assert "Uzbekistan in CST: member, 20 April 1994 – 20 April 1999 (non-renewal)" in uzbekistan[0]
+        assert 'fill="#8d99a6"' in uzbekistan[0]  # drawn in grey, as a spell of the earlier bloc
         assert "suspended by the bloc (formal) from 19 December 2012" in uzbekistan[1]
         assert "suspension-formal" in uzbekistan[1]
+        assert "in the CST, before the CSTO" in timeline  # the legend says what grey means
+
+    def test_bloc_without_predecessors_lists_only_its_own_spells(self, client, world):
+        html = page(client, "/blocs/cst/")
+        assert '<th scope="col">Bloc</th>' not in html
+        rows = [r for r in re.findall(r"<tr\b.*?</tr>", html, flags=re.S) if "/countries/" in r]
+        assert len(rows) == 6
 
     def test_suspension_kinds_are_told_apart(self, client, world):
         html = page(client, "/blocs/csto/")
-        armenia = text_of(row_of(html, "/countries/arm/"))
+        armenia = text_of(row_of(html, "/countries/arm/", "/blocs/csto/"))
         assert "self-suspended from February 2024" in armenia
         assert "self-declared by the country" in armenia
         assert "Suspended today: Armenia (self-declared by the country)" in text_of(html)
@@ -183,7 +192,7 @@ class TestBlocPage:
         timeline = svg_of(page(client, "/blocs/csto/"), "timeline")
         assert "continues today" in timeline
         html = page(client, "/blocs/csto/")
-        assert "continues" in text_of(row_of(html, "/countries/rus/"))
+        assert "continues" in text_of(row_of(html, "/countries/rus/", "/blocs/csto/"))
 
     def test_relations_events_and_sources(self, client, world):
         html = page(client, "/blocs/csto/")
@@ -248,7 +257,7 @@ class TestCountryPage:
         assert "Uzbekistan" in words
         rows = [r for r in re.findall(r"<tr\b.*?</tr>", html, flags=re.S) if 'href="/blocs/' in r]
         blocs = [re.search(r'href="/blocs/([a-z-]+)/"', r).group(1) for r in rows]
-        assert blocs == ["cst", "csto", "csto"]
+        assert blocs == ["cst", "csto"]
         assert "20 April 1999" in text_of(rows[0]) and "non-renewal" in text_of(rows[0])
         timeline = svg_of(html, "timeline")
         assert_accessible_chart(timeline)
@@ -316,15 +325,16 @@ class TestOnDate:
         html = page(client, "/on/2012-12-20/")
         region_map = svg_of(html, "map")
         assert_accessible_chart(region_map)
-        # Russia and Kazakhstan: CSTO and EurAsEC; Armenia: CSTO only; Uzbekistan: suspended.
+        # Russia and Kazakhstan: CSTO and the Customs Union; Armenia: CSTO only; Uzbekistan: suspended.
         assert re.search(r'class="country both"><path d="[^"]+" fill="#6a4c9c"[^>]*/><title>Russia:', region_map)
         assert re.search(r'class="country military"><path [^>]*/><title>Armenia:', region_map)
         uzbekistan = re.search(r'<a href="/countries/uzb/"[^>]*>(.*?)</a>', region_map, re.S).group(1)
         assert "map-overlay" in uzbekistan  # hatched
         assert "suspended by the bloc (formal)" in uzbekistan
-        assert "member of a military alliance (CSTO)" in region_map  # the CST's spells had ended
-        assert "member of an economic or customs union (EurAsEC)" in region_map
-        assert "hatched: membership suspended" in region_map
+        key = text_of(re.search(r'<ul class="map-legend".*?</ul>', html, re.S).group(0))
+        assert "Member of a military alliance (CSTO)" in key  # the CST's spells had ended
+        assert "Member of an economic or customs union (CU)" in key  # EurAsEC is listed, not coloured
+        assert "Hatched: a membership suspended" in key
         assert "Natural Earth" in html
 
     def test_uncertain_dates_are_flagged(self, client, world):
