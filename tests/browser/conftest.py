@@ -71,17 +71,34 @@ class Reader:
         self.context.close()
 
 
+@pytest.fixture(scope="module")
+def site(django_db_setup, django_db_blocker, _seeded_module):
+    """One live server for a module of read-only browser tests, over the seed data loaded once.
+
+    pytest-django's `live_server` would flush the database after every test, and with it the
+    seed, which takes many seconds to load; these tests only read, so they share both.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    with django_db_blocker.unblock():
+        server = LiveServer("localhost")
+    server._live_server_modified_settings.enable()
+    yield server.url
+    server._live_server_modified_settings.disable()
+    server.stop()
+
+
 @pytest.fixture
-def reader(browser, live_server):
-    r = Reader(browser, live_server.url, DESKTOP)
+def reader(browser, site, seed):
+    r = Reader(browser, site, DESKTOP)
     yield r
     r.close()
     assert r.problems == []
 
 
 @pytest.fixture
-def phone_reader(browser, live_server):
-    r = Reader(browser, live_server.url, PHONE)
+def phone_reader(browser, site, seed):
+    r = Reader(browser, site, PHONE)
     yield r
     r.close()
     assert r.problems == []
