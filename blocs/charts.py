@@ -986,3 +986,53 @@ def map_description(statuses, names, day_words, off_map):
     if off_map:
         parts.append(f"Outside the map: {', '.join(off_map)}.")
     return " ".join(parts)
+
+
+# Events per year ---------------------------------------------------------------------------------
+
+
+def events_per_year(counts, *, href, prefix, title, desc):
+    """A bar for each year from the first to the last with events; each bar links to that year's events."""
+    if not counts:
+        return ""
+    by_year = dict(counts)
+    first, last = min(by_year), max(by_year)
+    years = list(range(first, last + 1))
+    height, top, bottom = 150, 14, 120
+    left, right = 36, WIDTH - 12
+    step = (right - left) / len(years)
+    most = max(by_year.values())
+    out = []
+    for tick in nice_ticks(most):
+        y = bottom - tick / most * (bottom - top)
+        out.append(el("line", x1=num(left), x2=num(right), y1=num(y), y2=num(y), stroke=GRID))
+        out.append(text(left - 6, y + 4, str(tick), text_anchor="end", fill=MUTED, font_size="11"))
+    label_every = max(1, round(len(years) / 16))
+    for i, year in enumerate(years):
+        x = left + i * step
+        n = by_year.get(year, 0)
+        if n:
+            h = max(n / most * (bottom - top), 2)
+            bar = el(
+                "rect",
+                x=num(x + step * 0.12),
+                y=num(bottom - h),
+                width=num(step * 0.76),
+                height=num(h),
+                rx="1.5",
+                fill=ROLE_STYLE[Role.MEMBER]["colour"],
+            )
+            bar += el("title", escape(f"{year}: {n} event{'s' if n != 1 else ''}"))
+            out.append(el("a", bar, href=href(year), tabindex="-1", class_="year-bar"))
+        if year % label_every == 0 or len(years) == 1:
+            out.append(text(x + step / 2, bottom + 16, str(year), text_anchor="middle", fill=MUTED, font_size="11"))
+    out.append(el("line", x1=num(left), x2=num(right), y1=num(bottom), y2=num(bottom), stroke="#9aa5b1"))
+    return svg_root(prefix, WIDTH, height, title, desc, "".join(out), "chart per-year")
+
+
+def nice_ticks(most):
+    """Two or three round values for the count axis."""
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 100000):
+        if most / step <= 4:
+            return list(range(step, most + 1, step))
+    return [most]

@@ -2,10 +2,11 @@
 
 from django import forms
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import render
 
+from blocs import charts
 from blocs.models import Bloc, Country, Membership
 
 from .models import Event, EventKind
@@ -71,9 +72,9 @@ class EventFilter(forms.Form):
 
 
 def event_list(request):
-    # Queries: the blocs and the countries offered as filters; the count of matching events; one
-    # page of them; their blocs; their countries; their sources. A search or filter changes the
-    # WHERE clause, never the number of queries.
+    # Queries: the blocs and the countries offered as filters; the matching events per year; the
+    # count of them; one page of them; their blocs; their countries; their sources. A search or
+    # filter changes the WHERE clause, never the number of queries.
     blocs = list(Bloc.objects.only("slug", "name", "abbreviations").order_by("name"))
     countries = list(Country.objects.only("alpha3", "name").order_by("name"))
     form = EventFilter(request.GET, blocs=blocs, countries=countries)
@@ -91,7 +92,13 @@ def event_list(request):
     if data["kind"]:
         events = events.filter(kind=data["kind"])
     events = events.in_years(data["from"], data["to"])
-    events = events.search(data["q"]) if data["q"].strip() else events.newest_first()
+    if data["q"].strip():
+        events = events.search(data["q"])
+    per_year = list(
+        events.order_by().values_list("date__year").annotate(n=Count("pk", distinct=True)).order_by("date__year")
+    )
+    if not data["q"].strip():
+        events = events.newest_first()
     events = events.prefetch_related("blocs", "countries", "sources")
 
     paginator = Paginator(events, PER_PAGE)
@@ -111,6 +118,7 @@ def event_list(request):
         bloc=next((b for b in blocs if b.slug == data["bloc"]), None),
         country=next((c for c in countries if c.alpha3 == data["country"]), None),
         last_changed=max((e.updated_at for e in page.object_list), default=None),
+        per_year=year_chart(request, per_year),
     )
     return render(request, "events/event_list.html", context)
 
@@ -133,4 +141,21 @@ def event_detail(request, pk):
         request,
         "events/event_detail.html",
         {"event": event, "picker_date": event.date, "last_changed": event.updated_at},
+    )
+
+
+def year_chart(request, per_year):
+    def href(year):
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["from"] = query["to"] = str(year)
+        return f"?{query.urlencode()}"
+
+    total = sum(n for _, n in per_year)
+    return charts.events_per_year(
+        per_year,
+        href=href,
+        prefix="per-year",
+        title="Events per year",
+        desc=f"{total} events over {len(per_year)} years, one bar per year; the list below gives each event.",
     )

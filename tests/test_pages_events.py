@@ -6,7 +6,7 @@ import pytest
 
 from .conftest import make_event
 from .pages_world import dates, shared_world
-from .test_pages import assert_strict_csp_friendly, page, text_of
+from .test_pages import assert_accessible_chart, assert_strict_csp_friendly, page, svg_of, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +124,16 @@ class TestEventList:
         assert "<script>alert" not in html and "<img src=x" not in html
         assert_strict_csp_friendly(html)
 
+    def test_events_per_year_chart_links_to_each_year(self, client, world):
+        html = page(client, "/events/?bloc=csto")
+        chart = svg_of(html, "per-year")
+        assert_accessible_chart(chart)
+        assert '<a href="?bloc=csto&amp;from=2012&amp;to=2012" tabindex="-1" class="year-bar">' in chart
+        assert "<title>2010: 1 event</title>" in chart
+        assert "2011:" not in chart  # a year without events has no bar
+        words = text_of(page(client, "/events/?bloc=csto&from=2012&to=2012"))
+        assert "1 event matches." in words
+
     def test_filter_form_keeps_its_values(self, client, world):
         html = page(client, "/events/?q=osh&bloc=csto&country=kgz&kind=crisis&from=2009&to=2011")
         assert 'value="osh"' in html
@@ -133,9 +143,9 @@ class TestEventList:
         assert 'value="2009"' in html and 'value="2011"' in html
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # blocs and countries offered as filters; count of matches; one page of events; their blocs;
-        # their countries; their sources
-        with django_assert_num_queries(7):
+        # blocs and countries offered as filters; matches per year; count of matches; one page of
+        # events; their blocs; their countries; their sources
+        with django_assert_num_queries(8):
             client.get("/events/")
         for i in range(30):
             make_event(
@@ -144,9 +154,9 @@ class TestEventList:
                 countries=[world.countries["RUS"], world.countries["KAZ"]],
                 sources=[world.tass, world.odkb],
             )
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             client.get("/events/?page=2")
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             client.get("/events/?q=summit&bloc=csto&country=rus&kind=summit&from=2000&to=2020")
         # an unusable filter stops before any event is read: blocs and countries only
         with django_assert_num_queries(2):
@@ -174,7 +184,7 @@ class TestEventPage:
         assert "the exact day is not known" in words
         assert "no source recorded" in words
         osh = text_of(page(client, f"/events/{world.osh_event.pk}/"))
-        assert "10 June 2010 – 14 June 2010" in osh
+        assert "10 – 14 June 2010" in osh
         assert "Osh" in osh and "did not deploy peacekeepers" in osh
 
     @pytest.mark.parametrize("pk", ["999999", "9223372036854775808", "99999999999999999999999999"])

@@ -1,7 +1,11 @@
 """Template helpers for the history pages: partial dates with their precision, sources as links."""
 
+import calendar
+
 from django import template
 from django.utils.html import format_html, format_html_join
+
+from eurasia.partial_dates import Precision
 
 register = template.Library()
 
@@ -17,10 +21,18 @@ def partial(obj, name):
 
 @register.filter
 def when(event):
-    """An event's date, or its span of dates, each with its precision."""
-    start = partial(event, "date")
-    end = partial(event, "end_date")
-    return format_html("{} – {}", start, end) if end else start
+    """An event's date, or its span of dates, each with its precision: "19–20 September 2023"."""
+    start, end = event.partial("date"), event.partial("end_date")
+    if end is None:
+        return partial(event, "date")
+    if start.precision == end.precision == Precision.DAY and start.date.year == end.date.year:
+        a, b = start.date, end.date
+        first = f"{a.day}" if a.month == b.month else f"{a.day} {calendar.month_name[a.month]}"
+        separator = "–" if a.month == b.month else " – "
+        return format_html(
+            '<time datetime="{}">{}</time>{}<time datetime="{}">{}</time>', start.iso, first, separator, end.iso, end
+        )
+    return format_html("{} – {}", partial(event, "date"), partial(event, "end_date"))
 
 
 @register.simple_tag
