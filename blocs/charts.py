@@ -369,6 +369,19 @@ class Marker:
     day: datetime.date
     label: str
     href: str
+    kind: str = ""
+
+    @property
+    def group(self):
+        return next((name for name, (kinds, _, _) in MARKER_GROUPS.items() if self.kind in kinds), "other")
+
+
+# Events on a timeline, coloured by what they did to the membership.
+MARKER_GROUPS = {
+    "break": ({"suspension", "withdrawal", "crisis"}, "#b3261e", "suspension, withdrawal or crisis"),
+    "join": ({"accession", "treaty_signed"}, "#2f7d45", "treaty or accession"),
+    "other": (set(), "#4a5561", "other event"),
+}
 
 
 def membership_timeline(rows, *, title, desc, today, prefix, markers=(), band=None, band_label="", earlier_label=""):
@@ -405,8 +418,8 @@ def membership_timeline(rows, *, title, desc, today, prefix, markers=(), band=No
         )
     if ongoing:
         items.append((swatch_ongoing(ROLE_STYLE[Role.MEMBER]["colour"]), "continues today"))
-    if markers:
-        items.append((swatch_diamond("#444"), "event"))
+    groups = {m.group for m in markers}
+    items += [(swatch_diamond(colour), label) for name, (_, colour, label) in MARKER_GROUPS.items() if name in groups]
     legend_svg, legend_height = legend(items, 4)
 
     axis_y = legend_height + 26
@@ -602,7 +615,8 @@ def marker_row(markers, scale, y):
     out.append(el("line", x1=str(LABEL_WIDTH), x2=num(scale.right), y1=num(mid), y2=num(mid), stroke="#cfd6de"))
     for m in markers:
         x = scale(m.day)
-        diamond = el("path", d=f"M{x:.1f},{mid - 7:.1f} l6,7 l-6,7 l-6,-7 z", fill="#444", fill_opacity="0.75")
+        colour = MARKER_GROUPS[m.group][1]
+        diamond = el("path", d=f"M{x:.1f},{mid - 7:.1f} l6,7 l-6,7 l-6,-7 z", fill=colour, fill_opacity="0.8")
         out.append(el("a", diamond + el("title", escape(m.label)), href=m.href, tabindex="-1", class_="marker"))
     return "".join(out)
 

@@ -113,7 +113,7 @@ def event_markers(events):
 
 
 def marker_values(queryset):
-    rows = list(queryset.newest_first().values("pk", "date", "date_precision", "title")[:MARKERS_DRAWN])
+    rows = list(queryset.newest_first().values("pk", "date", "date_precision", "title", "kind")[:MARKERS_DRAWN])
     for row in rows:
         row["url"] = reverse("events:event", args=[row["pk"]])
     return rows
@@ -372,15 +372,11 @@ def on_date(request, day):
         .order_by("bloc__name", "country__name")
     )
     blocs = {b.pk: b for b in Bloc.objects.existing_on(when).select_related("parent")}
+    changes = ("start", "end", "suspension_start", "suspension_end")
     nearest = Membership.objects.aggregate(
-        **{
-            f"before_{f}": Max(f, filter=Q(**{f"{f}__lt": when}))
-            for f in ("start", "end", "suspension_start", "suspension_end")
-        },
-        **{
-            f"after_{f}": Min(f, filter=Q(**{f"{f}__gt": when}))
-            for f in ("start", "end", "suspension_start", "suspension_end")
-        },
+        first=Min("start"),
+        **{f"before_{f}": Max(f, filter=Q(**{f"{f}__lt": when})) for f in changes},
+        **{f"after_{f}": Min(f, filter=Q(**{f"{f}__gt": when})) for f in changes},
     )
     before = max((v for k, v in nearest.items() if k.startswith("before_") and v), default=None)
     after = min((v for k, v in nearest.items() if k.startswith("after_") and v), default=None)
@@ -403,10 +399,28 @@ def on_date(request, day):
             "region_map": region_map,
             "before": before,
             "after": after,
+            "years": same_day_in_years(when, nearest["first"]),
             "is_today": when == today(),
             "last_changed": last_changed(spells, blocs.values()),
         },
     )
+
+
+def same_day_in_years(when, first):
+    """Links to the same day in other years, from the first spell to this year, at most about 40 of them."""
+    if first is None:
+        return []
+    last = max(today().year, when.year)
+    span = last - first.year + 1
+    step = next((s for s in (1, 2, 5, 10, 20, 25, 50) if span / s <= 40), 100)
+    years = list(range(first.year - first.year % step, last + 1, step))
+    days = []
+    for year in years:
+        try:
+            days.append(when.replace(year=year))
+        except ValueError:  # 29 February in a year without one
+            days.append(datetime.date(year, 2, 28))
+    return [d for d in days if d.year >= 1]
 
 
 def uncertain_on(m, day):

@@ -348,6 +348,14 @@ class TestOnDate:
         assert re.search(r'<a rel="prev" href="/on/2012-12-19/"', html)
         assert re.search(r'<a rel="next" href="/on/2013-01-01/"', html)  # Uzbekistan's spell ends in 2013
 
+    def test_same_day_in_other_years(self, client, world):
+        html = page(client, "/on/2012-12-20/")
+        strip = re.search(r'<nav class="year-strip".*?</nav>', html, re.S).group(0)
+        assert '<a href="/on/1991-12-20/">1991</a>' in strip  # the record starts with the CIS, 1991
+        assert '<span aria-current="page">2012</span>' in strip
+        assert f'<a href="/on/{timezone.localdate().year}-12-20/">' in strip
+        assert '<a href="/on/2013-02-28/">' in page(client, "/on/2012-02-29/")  # no 29 February in 2013
+
     @pytest.mark.parametrize(
         "day, message",
         [
@@ -384,7 +392,7 @@ class TestOnDate:
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
         # spells in force with countries, blocs and parents; their sources; blocs in existence;
-        # nearest earlier and later changes
+        # the first spell and the nearest earlier and later changes
         with django_assert_num_queries(4):
             client.get("/on/2012-12-20/")
         grow(world)
