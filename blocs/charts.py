@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 
 from eurasia.partial_dates import PartialDate, Precision
 
+from .links import url_for
 from .models import BlocKind, Role, SuspensionKind
 
 MAP_FILE = Path(__file__).resolve().parent / "data" / "eurasia-map.json"
@@ -823,7 +824,7 @@ def map_statuses(memberships):
     by_slug = any(m.bloc.slug in layer_slugs for m in memberships)
     for m in memberships:
         bloc, country = m.bloc, m.country
-        status = statuses.setdefault(country.alpha3, CountryStatus(country.name, country.get_absolute_url()))
+        status = statuses.setdefault(country.alpha3, CountryStatus(country.name, url_for(country)))
         suspended = bool(getattr(m, "is_suspended", False))
         words = f"{m.get_role_display()} of {bloc.short_name}"
         if suspended:

@@ -7,13 +7,13 @@ from itertools import groupby
 from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 
 from eurasia.partial_dates import PartialDate, Precision
 from events.models import Event
 
 from . import charts
+from .links import event_url, url_for
 from .models import Bloc, Country, Membership, Role, Succession
 
 EVENTS_LISTED = 20  # on a bloc's or a country's page; the rest are one click away on /events/
@@ -73,7 +73,7 @@ def blocs_chart(blocs, successions, members_now, *, prefix, day):
         span = f"{founded or 'founding date not recorded'} – {dissolved or 'today'}"
         row = charts.BlocRow(
             label=bloc.short_name,
-            href=bloc.get_absolute_url(),
+            href=url_for(bloc),
             kind=bloc.kind,
             founded=founded,
             dissolved=dissolved,
@@ -115,7 +115,7 @@ def event_markers(events):
 def marker_values(queryset):
     rows = list(queryset.newest_first().values("pk", "date", "date_precision", "title", "kind")[:MARKERS_DRAWN])
     for row in rows:
-        row["url"] = reverse("events:event", args=[row["pk"]])
+        row["url"] = event_url(row["pk"])
     return rows
 
 
@@ -210,7 +210,7 @@ def bloc_detail(request, slug):
         rows.append(
             charts.TimelineRow(
                 label=country.name,
-                href=country.get_absolute_url(),
+                href=url_for(country),
                 spells=[
                     charts.Spell.of(
                         m,
@@ -315,7 +315,7 @@ def country_detail(request, code):
 
     rows = {}
     for m in spells:
-        row = rows.setdefault(m.bloc_id, charts.TimelineRow(label=m.bloc.short_name, href=m.bloc.get_absolute_url()))
+        row = rows.setdefault(m.bloc_id, charts.TimelineRow(label=m.bloc.short_name, href=url_for(m.bloc)))
         row.spells.append(charts.Spell.of(m, f"{country.name} in {m.bloc.short_name}"))
     timeline = charts.membership_timeline(
         list(rows.values()),

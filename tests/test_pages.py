@@ -413,3 +413,10 @@ def grow(world):
             countries=[country, world.countries["UZB"]],
             sources=[world.tass],
         )
+
+
+def test_page_addresses_match_the_models_own(world):
+    from blocs.links import url_for
+
+    for obj in [world.csto, world.crrf, world.countries["UZB"], world.suspension_event]:
+        assert url_for(obj) == obj.get_absolute_url()

@@ -5,9 +5,16 @@ import calendar
 from django import template
 from django.utils.html import format_html, format_html_join
 
+from blocs.links import url_for
 from eurasia.partial_dates import Precision
 
 register = template.Library()
+
+
+@register.filter
+def href(obj):
+    """`{{ bloc|href }}`: the page of a bloc, a country or an event, as get_absolute_url gives it."""
+    return url_for(obj)
 
 
 @register.filter
