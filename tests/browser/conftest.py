@@ -89,7 +89,7 @@ def site(django_db_setup, django_db_blocker, _seeded_module):
 
 
 @pytest.fixture
-def reader(browser, site, seed):
+def reader(browser, site, db):
     r = Reader(browser, site, DESKTOP)
     yield r
     r.close()
@@ -97,7 +97,7 @@ def reader(browser, site, seed):
 
 
 @pytest.fixture
-def phone_reader(browser, site, seed):
+def phone_reader(browser, site, db):
     r = Reader(browser, site, PHONE)
     yield r
     r.close()
