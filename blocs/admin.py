@@ -9,21 +9,23 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from eurasia.constraints import constraint_message
+from eurasia.curation import SEEN, CheckedSaveForm, CurationAdminMixin
 from eurasia.partial_dates import PartialDateFormMixin
 
 from .models import Bloc, Country, Membership, Role, Source
 from .resources import SpreadsheetAdminMixin
 
 
-class CuratedForm(PartialDateFormMixin, forms.ModelForm):
-    """Every admin form: partial dates typed as "2012-06", model validation as usual."""
+class CuratedForm(PartialDateFormMixin, CheckedSaveForm):
+    """Every admin form: partial dates typed as "2012-06", model validation, no save over a newer version."""
 
 
-class CuratedAdmin(SpreadsheetAdminMixin, SimpleHistoryAdmin):
+class CuratedAdmin(CurationAdminMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin):
     """Shared behaviour of every curated model's admin page."""
 
     form = CuratedForm
     save_on_top = True
+    export_template_name = "admin/blocs/export.html"  # django-import-export's own uses inline handlers
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         # Our relationship models only add PROTECT to the link, so the plain field is safe to
@@ -115,6 +117,7 @@ class MembershipInline(admin.TabularInline):
         "suspension_kind",
         "end",
         "end_reason",
+        SEEN,
     ]
 
 

@@ -11,7 +11,10 @@ class BlocsConfig(AppConfig):
         from django.apps import apps as live_apps
         from django.db.models.signals import post_migrate
 
+        from eurasia.throttle import create_cache_table
+
         from .roles import ensure_roles
 
         # The data migration creates the roles once; this keeps them after a database flush too.
         post_migrate.connect(lambda **kwargs: ensure_roles(live_apps), sender=self, weak=False)
+        post_migrate.connect(create_cache_table, sender=self)

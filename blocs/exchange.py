@@ -43,9 +43,10 @@ def _iso(obj, name):
 class Loader:
     """Upsert a dataset by natural keys, all or nothing, saving only what changed."""
 
-    def __init__(self, data, reason="loaded from a dataset file"):
+    def __init__(self, data, reason="loaded from a dataset file", user=None):
         self.data = data
         self.reason = reason
+        self.user = user  # recorded in the history as who made the changes
         self.problems = []
         self.counts = {}
 
@@ -109,16 +110,23 @@ class Loader:
             except (IntegrityError, DataError) as e:
                 # The transaction is spoilt: stop here; run() rolls everything back.
                 raise LoadError([*self.problems, f"{where}: {constraint_message(e)}"]) from None
+        relinked = False
         for name, targets in (m2m or {}).items():
             manager = getattr(obj, name)
             if {t.pk for t in targets} != set(manager.values_list("pk", flat=True)):
                 obj.skip_history_when_saving = True
                 manager.set(targets)
-                changed = True
-        if changed:
+                relinked = True
+        if relinked and not changed:
+            # Links alone changed: still a new "last changed", for readers and for curators' open forms.
+            obj.skip_history_when_saving = True
+            obj.save(update_fields=["updated_at"])
+        if changed or relinked:
+            if self.user is not None:
+                obj._history_user = self.user
             # One history row per record and load, with its links as they now stand.
             record_change(obj, created, self.reason)
-        return "created" if created else "changed" if changed else "unchanged"
+        return "created" if created else "changed" if changed or relinked else "unchanged"
 
     def lookup(self, table, keys, where, what):
         found = []
@@ -295,9 +303,9 @@ class Loader:
             table[(date, title)] = event
 
 
-def load(data, reason="loaded from a dataset file"):
+def load(data, reason="loaded from a dataset file", user=None):
     """Load a parsed dataset; returns counts per kind, or raises LoadError having stored nothing."""
-    return Loader(data, reason).run()
+    return Loader(data, reason, user).run()
 
 
 def dump():

@@ -167,6 +167,23 @@ class BlocSource(models.Model):
         return f"{self.bloc_id} cites {self.source_id}"
 
 
+class Succession(models.Model):
+    """One bloc continuing another (EurAsEC, the Customs Union and the SES into the EAEU)."""
+
+    # Both ends are history: deleting either bloc must not silently drop the link.
+    predecessor = models.ForeignKey("Bloc", on_delete=models.PROTECT, related_name="+", help_text="The earlier bloc.")
+    successor = models.ForeignKey("Bloc", on_delete=models.PROTECT, related_name="+", help_text="The later bloc.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["predecessor", "successor"], name="succession_unique"),
+            models.CheckConstraint(condition=~Q(predecessor=F("successor")), name="succession_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.predecessor} → {self.successor}"
+
+
 class Bloc(HasPartialDates, TimeStamped):
     """An alliance, union or organisation that countries belong to."""
 
@@ -208,7 +225,7 @@ class Bloc(HasPartialDates, TimeStamped):
     predecessors = models.ManyToManyField(
         "self",
         symmetrical=False,
-        through="blocs.Succession",
+        through=Succession,
         through_fields=("successor", "predecessor"),
         related_name="successors",
         blank=True,
@@ -227,7 +244,7 @@ class Bloc(HasPartialDates, TimeStamped):
         help_text="Sources for the bloc's facts.",
     )
 
-    history = History(m2m_fields=[sources])
+    history = History(m2m_fields=[sources, predecessors])
     objects = BlocQuerySet.as_manager()
 
     class Meta:
@@ -271,23 +288,6 @@ class Bloc(HasPartialDates, TimeStamped):
     def members_on(self, day):
         """This bloc's spells in force on `day` (any role), with `is_suspended` for that day."""
         return self.memberships.active_on(day).select_related("country").order_by("country__name")
-
-
-class Succession(models.Model):
-    """One bloc continuing another (EurAsEC, the Customs Union and the SES into the EAEU)."""
-
-    # Both ends are history: deleting either bloc must not silently drop the link.
-    predecessor = models.ForeignKey(Bloc, on_delete=models.PROTECT, related_name="+", help_text="The earlier bloc.")
-    successor = models.ForeignKey(Bloc, on_delete=models.PROTECT, related_name="+", help_text="The later bloc.")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["predecessor", "successor"], name="succession_unique"),
-            models.CheckConstraint(condition=~Q(predecessor=F("successor")), name="succession_not_self"),
-        ]
-
-    def __str__(self):
-        return f"{self.predecessor} → {self.successor}"
 
 
 class Role(models.TextChoices):

@@ -1,6 +1,16 @@
-"""Change history for every curated model, with one record per change even for batch writers."""
+"""Change history of curated records: one version per change, read and compared field by field."""
 
+from dataclasses import dataclass
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
 from simple_history.models import HistoricalRecords
+from simple_history.utils import get_m2m_reverse_field_name
+
+from eurasia.partial_dates import PartialDate
+
+EMPTY = "—"
 
 
 class History(HistoricalRecords):
@@ -23,3 +33,90 @@ def record_change(obj, created, reason=""):
     if reason:
         obj._change_reason = reason
     type(obj)._history_records.create_historical_record(obj, "+" if created else "~")
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+def curated_fields(model):
+    """The fields a curator edits, in form order; a partial date's precision travels with its date."""
+    partial = set(getattr(model, "PARTIAL_DATES", ()))
+    precisions = {f"{name}_precision" for name in partial}
+    fields = []
+    for field in [*model._meta.fields, *model._meta.many_to_many]:
+        if field.auto_created or not field.editable or field.name in precisions:
+            continue
+        fields.append(field)
+    return fields
+
+
+def _related_text(record, field):
+    try:
+        related = getattr(record, field.name)
+    except ObjectDoesNotExist:
+        related = None
+    if related is None:
+        raw = getattr(record, field.attname)
+        return EMPTY if raw is None else f"(deleted {field.related_model._meta.verbose_name} #{raw})"
+    return str(related)
+
+
+def _links_text(record, field):
+    if field.name not in {f.name for f in record._history_m2m_fields}:
+        return None
+    target = get_m2m_reverse_field_name(field)
+    rows = getattr(record, field.name).select_related(target)
+    names = []
+    for row in rows:
+        try:
+            names.append(str(getattr(row, target)))
+        except ObjectDoesNotExist:
+            names.append(f"(deleted #{getattr(row, f'{target}_id')})")
+    return "; ".join(sorted(names)) or EMPTY
+
+
+def field_text(record, field):
+    """One field of a version (a historical record, or a live one) as the curator reads it."""
+    model = getattr(record, "instance_type", type(record))
+    if field.name in getattr(model, "PARTIAL_DATES", ()):
+        day = getattr(record, field.name)
+        return str(PartialDate(day, getattr(record, f"{field.name}_precision"))) if day else EMPTY
+    if field.many_to_many:
+        return _links_text(record, field)
+    if field.is_relation:
+        return _related_text(record, field)
+    value = getattr(record, field.attname)
+    if field.choices:
+        value = dict(field.flatchoices).get(value, value)
+    if isinstance(field, ArrayField):
+        value = ", ".join(value or [])
+    if isinstance(field, models.BooleanField):
+        return "yes" if value else "no"
+    return EMPTY if value in (None, "") else str(value)
+
+
+def snapshot(record):
+    """[(label, text)] for every curated field of one historical version."""
+    rows = []
+    for field in curated_fields(record.instance_type):
+        text = field_text(record, field)
+        if text is not None:  # a link that history does not track
+            rows.append((str(field.verbose_name).capitalize(), text))
+    return rows
+
+
+def compare(old, new):
+    """Every curated field of two versions side by side: [(label, old, new, changed)]."""
+    return [
+        (label, before, after, before != after)
+        for (label, before), (_, after) in zip(snapshot(old), snapshot(new), strict=True)
+    ]
+
+
+def changes(old, new):
+    """What differs between two versions, field by field."""
+    return [FieldChange(label, before, after) for label, before, after, changed in compare(old, new) if changed]

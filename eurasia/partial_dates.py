@@ -182,6 +182,14 @@ class PartialDateFormField(forms.CharField):
             return value.iso
         return value
 
+    def has_changed(self, initial, data):
+        # The form shows "2012-06" and gets back "2012-06"; only a different date is a change.
+        try:
+            before = PartialDate.parse(initial) if initial not in self.empty_values else None
+            return before != self.to_python(data)
+        except (ValueError, ValidationError):
+            return True
+
     def to_python(self, value):
         value = super().to_python(value)
         if value in self.empty_values:

@@ -38,6 +38,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost" if LOCAL else "").split(",") if h.strip()
 ]
+if not ALLOWED_HOSTS and not LOCAL:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is not set. Production needs the site's host names, comma-separated.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "eurasia.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -92,6 +95,8 @@ else:
 
     _db_url = database_url(os.environ.get("EURASIA_DB_NAME", "eurasia"))
 DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60, conn_health_checks=True)}
+# An unreachable server fails a request (and /healthz) in seconds instead of hanging a worker.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Eurasia runs on PostgreSQL only; DATABASE_URL must be postgres://…")
 
@@ -114,7 +119,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -125,6 +130,37 @@ STORAGES = {
     },
 }
 
+# Security headers, in local use too, so that a page that breaks them breaks on a developer's machine.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+# Sent by eurasia.middleware: no inline scripts or styles, nothing loaded from other sites.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+if not LOCAL:
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (see docs/operations.md).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
 # Admin forms with many inline rows (a bloc's memberships) exceed Django's default of 1,000.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
@@ -132,6 +168,20 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+
+# Failed admin logins are counted in PostgreSQL (eurasia/throttle.py) so that every server process
+# sees the same counts; its table is made by `migrate`.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "logins": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "eurasia_login_failures"},
+}
+LOGIN_THROTTLE = {
+    "per_account": 5,
+    "per_address": 20,
+    "window": 15 * 60,
+    # Behind a reverse proxy every request comes from the proxy: name the header it sets instead.
+    "address_header": os.environ.get("CLIENT_ADDRESS_HEADER", "REMOTE_ADDR"),
+}
 
 LOGGING = {
     "version": 1,

@@ -154,7 +154,7 @@ class Event(HasPartialDates, TimeStamped):
         help_text="Curators' notes: alternative dates, what the founding article claimed.",
     )
 
-    history = History(m2m_fields=[blocs, countries, sources])
+    history = History(m2m_fields=[blocs, countries, memberships, sources])
     objects = EventQuerySet.as_manager()
 
     class Meta:

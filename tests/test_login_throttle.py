@@ -1,0 +1,111 @@
+"""Repeated failed admin logins pause logging in, per account and per address, with a clear message."""
+
+import pytest
+from django.contrib.auth.models import User
+
+from tests.conftest import make_staff
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/admin/login/?next=/admin/"
+PAUSED = "Too many failed logins for this account or from your address."
+
+
+def attempt(client, username, password, address="203.0.113.7"):
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def logged_in(client):
+    return "_auth_user_id" in client.session
+
+
+def test_wrong_password_is_refused_as_usual_before_the_limit(client):
+    make_staff("Curators", "anna")
+    for _ in range(4):
+        response = attempt(client, "anna", "wrong")
+        assert "Please enter the correct username and password" in response.content.decode()
+    assert attempt(client, "anna", "pw-for-tests-only").status_code == 302
+    assert logged_in(client)
+
+
+def test_fifth_failure_pauses_the_account_even_for_the_right_password(client):
+    make_staff("Curators", "anna")
+    for _ in range(5):
+        attempt(client, "anna", "wrong")
+    response = attempt(client, "anna", "pw-for-tests-only")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert PAUSED in page
+    assert "try again in 15 minutes" in page
+    assert not logged_in(client)
+
+
+def test_pause_is_per_account_and_ignores_letter_case(client):
+    make_staff("Curators", "anna")
+    make_staff("Curators", "boris")
+    for _ in range(5):
+        attempt(client, "ANNA ", "wrong")
+    assert PAUSED in attempt(client, "anna", "pw-for-tests-only").content.decode()
+    assert attempt(client, "boris", "pw-for-tests-only").status_code == 302
+
+
+def test_unknown_accounts_are_paused_alike(client):
+    for _ in range(5):
+        attempt(client, "nobody", "guess")
+    assert PAUSED in attempt(client, "nobody", "guess").content.decode()
+
+
+def test_success_clears_the_account_count(client):
+    make_staff("Curators", "anna")
+    for _ in range(4):
+        attempt(client, "anna", "wrong")
+    assert attempt(client, "anna", "pw-for-tests-only").status_code == 302
+    client.logout()
+    for _ in range(4):
+        attempt(client, "anna", "wrong")
+    assert attempt(client, "anna", "pw-for-tests-only").status_code == 302
+
+
+def test_many_accounts_guessed_from_one_address_pause_that_address(client):
+    make_staff("Curators", "anna")
+    for n in range(20):
+        attempt(client, f"user{n}", "guess", address="198.51.100.1")
+    assert PAUSED in attempt(client, "anna", "pw-for-tests-only", address="198.51.100.1").content.decode()
+    assert attempt(client, "anna", "pw-for-tests-only", address="198.51.100.2").status_code == 302
+
+
+def test_pause_ends_after_the_window(client, monkeypatch):
+    import eurasia.throttle
+
+    make_staff("Curators", "anna")
+    now = 1_900_000_000.0
+    monkeypatch.setattr(eurasia.throttle.time, "time", lambda: now)
+    for _ in range(5):
+        attempt(client, "anna", "wrong")
+    monkeypatch.setattr(eurasia.throttle.time, "time", lambda: now + 14 * 60)
+    assert "try again in 1 minute." in attempt(client, "anna", "pw-for-tests-only").content.decode()
+    monkeypatch.setattr(eurasia.throttle.time, "time", lambda: now + 15 * 60 + 1)
+    assert attempt(client, "anna", "pw-for-tests-only").status_code == 302
+
+
+def test_address_comes_from_the_proxy_header_when_configured(client, settings):
+    settings.LOGIN_THROTTLE = {**settings.LOGIN_THROTTLE, "address_header": "HTTP_X_REAL_IP"}
+    make_staff("Curators", "anna")
+    for n in range(20):
+        client.post(LOGIN, {"username": f"u{n}", "password": "x"}, HTTP_X_REAL_IP="192.0.2.9")
+    paused = client.post(LOGIN, {"username": "anna", "password": "pw-for-tests-only"}, HTTP_X_REAL_IP="192.0.2.9")
+    assert PAUSED in paused.content.decode()
+    other = client.post(LOGIN, {"username": "anna", "password": "pw-for-tests-only"}, HTTP_X_REAL_IP="192.0.2.10")
+    assert other.status_code == 302
+
+
+def test_failures_are_shared_by_every_server_process(client):
+    """The counts live in PostgreSQL, not in one process's memory."""
+    from django.db import connection
+
+    for _ in range(2):
+        attempt(client, "anna", "wrong")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM eurasia_login_failures")
+        assert cursor.fetchone()[0] == 2  # one for the account, one for the address
+    assert not User.objects.filter(username="anna").exists()

@@ -1,0 +1,239 @@
+"""Who may see and do what: every public and admin address, for readers, analysts, curators and superusers.
+
+Each row names an address and the status each role gets, in the order of ROLES. A new page is one
+more row; `test_every_address_is_in_the_matrix` fails until it has one.
+"""
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import NoReverseMatch, Resolver404, get_resolver, resolve
+
+from blocs.models import Source
+from tests.conftest import make_event, make_membership, make_source, make_staff
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "analyst", "curator", "superuser")
+LOGIN = "login"  # a redirect to the admin's login page
+ANYONE = (200, 200, 200, 200)
+
+PUBLIC = [
+    ("/healthz", *ANYONE),
+    ("/data/", *ANYONE),
+    ("/data/codebook/", *ANYONE),
+    ("/data/memberships.csv", *ANYONE),
+    ("/data/members.xlsx?date=2012-06-01", *ANYONE),
+    ("/data/no-such-dataset.csv", 404, 404, 404, 404),
+    # The reader's pages: checked as soon as their addresses exist.
+    ("/", *ANYONE),
+    ("/blocs/", *ANYONE),
+    ("/blocs/{bloc.slug}/", *ANYONE),
+    ("/countries/", *ANYONE),
+    ("/countries/{country.alpha3}/", *ANYONE),
+    ("/events/", *ANYONE),
+    ("/events/{event.pk}/", *ANYONE),
+    ("/on/2012-06-01/", *ANYONE),
+    ("/on/", *ANYONE),
+]
+
+SITE = [
+    ("/admin/", LOGIN, 200, 200, 200),
+    ("/admin/login/", 200, 302, 302, 302),  # staff already logged in go on to the index
+    ("/admin/blocs/", LOGIN, 200, 200, 200),
+    ("/admin/events/", LOGIN, 200, 200, 200),
+    ("/admin/auth/", LOGIN, 404, 404, 200),  # an app one may not see does not exist
+    ("/admin/password_change/", LOGIN, 200, 200, 200),
+    ("/admin/password_change/done/", LOGIN, 200, 200, 200),
+    ("/admin/jsi18n/", LOGIN, 200, 200, 200),
+    ("/admin/autocomplete/?app_label=blocs&model_name=membership&field_name=country&term=C", LOGIN, 200, 200, 200),
+    ("/admin/autocomplete/?app_label=auth&model_name=user&field_name=groups", LOGIN, 403, 403, 200),
+    ("/admin/logout/", 302, 405, 405, 405),  # a POST; readers are sent to the index (and on to log in)
+]
+
+# "View on site" from the admin: it leads to the reader's page, so it is checked once those exist.
+SITE_TO_PAGES = [
+    ("/admin/r/{ct}/{bloc.pk}/", LOGIN, 302, 302, 302),
+]
+
+# The pages every curated model has, addressed under /admin/<app>/<model>/.
+CURATED_PAGES = [
+    ("changelist", "", LOGIN, 200, 200, 200),
+    ("add", "add/", LOGIN, 403, 200, 200),
+    ("change", "{pk}/change/", LOGIN, 200, 200, 200),
+    ("delete", "{pk}/delete/", LOGIN, 403, 200, 200),
+    ("history", "{pk}/history/", LOGIN, 200, 200, 200),
+    ("simple_history", "{pk}/history/{version}/", LOGIN, 200, 200, 200),
+    ("compare", "{pk}/history/compare/?old={version}&new={version}", LOGIN, 200, 200, 200),
+    ("import", "import/", LOGIN, 403, 200, 200),
+    ("export", "export/", LOGIN, 200, 200, 200),
+]
+CURATED_MODELS = ["blocs.source", "blocs.country", "blocs.bloc", "blocs.membership", "events.event"]
+
+# Users and groups are the superuser's alone.
+ACCOUNT_PAGES = [
+    ("changelist", "", LOGIN, 403, 403, 200),
+    ("add", "add/", LOGIN, 403, 403, 200),
+    ("change", "{pk}/change/", LOGIN, 403, 403, 200),
+    ("delete", "{pk}/delete/", LOGIN, 403, 403, 200),
+    ("history", "{pk}/history/", LOGIN, 403, 403, 200),
+    ("password", "{pk}/password/", LOGIN, 403, 403, 200),
+]
+ACCOUNT_MODELS = ["auth.user", "auth.group"]
+
+# Writes by those who may not write: refused, and nothing stored.
+REFUSED_WRITES = [
+    ("/admin/blocs/source/add/", {"key": "planted", "title": "x"}, LOGIN, 403),
+    ("/admin/blocs/source/{unused.pk}/change/", {"key": "planted", "title": "x"}, LOGIN, 403),
+    ("/admin/blocs/source/{unused.pk}/delete/", {"post": "yes"}, LOGIN, 403),
+    ("/admin/blocs/source/{unused.pk}/history/{unused_version}/", {"key": "planted"}, LOGIN, 403),
+    ("/admin/blocs/source/process_import/", {"import_file_name": "x", "format": "0"}, LOGIN, 403),
+    ("/admin/blocs/source/import/", {"format": "0"}, LOGIN, 403),
+    ("/admin/auth/user/add/", {"username": "planted", "password1": "x" * 20, "password2": "x" * 20}, LOGIN, 403),
+]
+
+
+@pytest.fixture
+def world():
+    spell = make_membership(start="1994-04-20")
+    event = make_event(blocs=[spell.bloc], countries=[spell.country])
+    unused = make_source(key="unused")
+    from django.contrib.contenttypes.models import ContentType
+
+    return {
+        "bloc": spell.bloc,
+        "country": spell.country,
+        "spell": spell,
+        "event": event,
+        "unused": unused,
+        "unused_version": unused.history.get().history_id,
+        "source": make_source(key="cited"),
+        "ct": ContentType.objects.get_for_model(spell.bloc).pk,
+    }
+
+
+def client_for(role):
+    client = Client()
+    if role == "analyst":
+        client.force_login(make_staff("Analysts", "an-analyst"))
+    elif role == "curator":
+        client.force_login(make_staff("Curators", "a-curator"))
+    elif role == "superuser":
+        client.force_login(User.objects.create_superuser("root", "root@example.org", "pw"))
+    return client
+
+
+def model_rows(world):
+    objects = {
+        "blocs.source": world["source"],
+        "blocs.country": world["country"],
+        "blocs.bloc": world["bloc"],
+        "blocs.membership": world["spell"],
+        "events.event": world["event"],
+    }
+    rows = []
+    for label in CURATED_MODELS:
+        obj = objects[label]
+        version = obj.history.first().history_id
+        for _, suffix, *statuses in CURATED_PAGES:
+            path = suffix.format(pk=obj.pk, version=version)
+            rows.append((f"/admin/{label.replace('.', '/')}/{path}", *statuses))
+    accounts = {"auth.user": User.objects.order_by("pk").first(), "auth.group": None}
+    for label in ACCOUNT_MODELS:
+        from django.contrib.auth.models import Group
+
+        obj = accounts[label] or Group.objects.get(name="Analysts")
+        for kind, suffix, *statuses in ACCOUNT_PAGES:
+            if kind == "password" and label != "auth.user":
+                continue
+            rows.append((f"/admin/{label.replace('.', '/')}/{suffix.format(pk=obj.pk)}", *statuses))
+    return rows
+
+
+def exists(address):
+    try:
+        resolve(address.split("?")[0])
+    except Resolver404:
+        return False
+    return True
+
+
+def outcome(response):
+    if response.status_code == 302 and response.headers["Location"].startswith("/admin/login/"):
+        return LOGIN
+    return response.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_address_gives_each_role_what_it_may_see(role, world):
+    client = client_for(role)
+    column = ROLES.index(role) + 1
+    rows = [(address.format(**world), *s) for address, *s in PUBLIC + SITE] + model_rows(world)
+    if exists(f"/blocs/{world['bloc'].slug}/"):
+        rows += [(address.format(**world), *s) for address, *s in SITE_TO_PAGES]
+    checked, mismatches = 0, []
+    for address, *statuses in rows:
+        if not exists(address):
+            continue  # a reader's page not built yet
+        got = outcome(client.get(address))
+        checked += 1
+        if got != statuses[column - 1]:
+            mismatches.append(f"{address}: expected {statuses[column - 1]}, got {got}")
+    assert mismatches == []
+    assert checked >= 60
+
+
+@pytest.mark.parametrize("role", ["anonymous", "analyst"])
+def test_writes_by_readers_and_analysts_are_refused_and_store_nothing(role, world):
+    client = client_for(role)
+    column = 2 if role == "anonymous" else 3
+    before = {model: model.objects.count() for model in (Source, User)}
+    mismatches = []
+    for address, data, *statuses in REFUSED_WRITES:
+        got = outcome(client.post(address.format(**world), data))
+        if got != statuses[column - 2]:
+            mismatches.append(f"POST {address}: expected {statuses[column - 2]}, got {got}")
+    assert mismatches == []
+    assert {model: model.objects.count() for model in (Source, User)} == before
+    assert Source.objects.get(pk=world["unused"].pk).key == "unused"
+    assert not User.objects.filter(username="planted").exists()
+
+
+def test_every_address_is_in_the_matrix():
+    """A page added without a row here fails this test: the matrix stays complete."""
+    admin_kinds = {kind for kind, *_ in CURATED_PAGES} | {kind for kind, *_ in ACCOUNT_PAGES} | {"process_import"}
+    registered = {f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry}
+    assert registered == set(CURATED_MODELS) | set(ACCOUNT_MODELS)
+    rows = PUBLIC + SITE + SITE_TO_PAGES
+    covered = {resolve(a.split("?")[0].format(**PLACEHOLDERS)).view_name for a, *_ in rows if exists_fmt(a)}
+    missing = []
+
+    def walk(patterns, namespace=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                walk(p.url_patterns, f"{namespace}{p.namespace}:" if p.namespace else namespace)
+            elif p.name:
+                name = f"{namespace}{p.name}"
+                model_page = name.startswith("admin:") and any(
+                    name.endswith(f"_{kind}") and name.count("_") >= 2 for kind in admin_kinds
+                )
+                if name not in covered and not model_page:
+                    missing.append(name)
+
+    walk(get_resolver().url_patterns)
+    assert missing == []
+
+
+class _Anything:
+    pk = slug = alpha3 = 1
+
+
+PLACEHOLDERS = {"bloc": _Anything, "country": _Anything, "event": _Anything, "ct": 1}
+
+
+def exists_fmt(address):
+    try:
+        return exists(address.format(**PLACEHOLDERS))
+    except (NoReverseMatch, KeyError):
+        return False
