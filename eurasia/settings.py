@@ -150,7 +150,9 @@ CONTENT_SECURITY_POLICY = {
     "frame-ancestors": "'none'",
 }
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-if not LOCAL:
+# docker-compose's local stack serves production settings over plain HTTP on localhost only.
+INSECURE_HTTP = env_bool("EURASIA_INSECURE_HTTP", False)
+if not LOCAL and not INSECURE_HTTP:
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (see docs/operations.md).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
