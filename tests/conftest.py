@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.fields import AutoFieldMixin
 
 from blocs.models import Bloc, Country, Membership, Source
@@ -118,7 +118,8 @@ _seed_rows = {}  # table -> its rows after the seed was loaded, in COPY's text f
 
 def _put_seed():
     """Load the seed: through load_records the first time, from the kept COPY afterwards."""
-    with connection.cursor() as cursor:
+    # One transaction, so that foreign keys are checked once all tables are back, in any order.
+    with transaction.atomic(), connection.cursor() as cursor:
         if not _seed_rows:
             call_command("load_records", str(FIXTURES / "seed.json"), stdout=io.StringIO())
             for table, _ in _record_tables():
