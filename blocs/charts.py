@@ -964,7 +964,7 @@ def map_label(shape, name, strong):
             stroke=INK if strong else "#8a8170",
             stroke_width="0.8",
         )
-    size = "12" if strong else "11"
+    size = "13" if strong else "11.5"
     return out + text(
         x + dx,
         y + dy + 4,
