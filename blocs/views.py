@@ -122,13 +122,13 @@ def marker_values(queryset):
 def home(request):
     day = today()
     # Queries: blocs; successions; spells in force today with their country and bloc;
-    # recent events; their blocs.
+    # recent events; their blocs; their sources.
     blocs = list(Bloc.objects.select_related("parent"))
     successions = list(Succession.objects.all())
     spells = list(
         Membership.objects.active_on(day).select_related("country", "bloc").order_by("bloc__name", "country__name")
     )
-    events = list(Event.objects.newest_first().prefetch_related("blocs")[:RECENT_EVENTS])
+    events = list(Event.objects.newest_first().prefetch_related("blocs", "sources")[:RECENT_EVENTS])
 
     members_now = {}
     by_bloc = {}

@@ -101,11 +101,12 @@ class TestHome:
         assert_strict_csp_friendly(html)
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # blocs; successions; spells in force today with country and bloc; recent events; their blocs
-        with django_assert_num_queries(5):
+        # blocs; successions; spells in force today with country and bloc; recent events; their
+        # blocs; their sources
+        with django_assert_num_queries(6):
             client.get("/")
         grow(world)
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(6):
             client.get("/")
 
 

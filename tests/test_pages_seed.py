@@ -86,8 +86,9 @@ def test_month_precision_is_kept(client, seed):
 @pytest.mark.parametrize(
     "url, queries",
     [
-        # blocs; successions; spells in force today with country and bloc; recent events; their blocs
-        ("/", 5),
+        # blocs; successions; spells in force today with country and bloc; recent events; their
+        # blocs; their sources
+        ("/", 6),
         # the bloc and parent; predecessors; successors; forces inside; spells of it and its
         # predecessors; their sources; markers; latest events; their sources; their countries; bloc sources
         ("/blocs/csto/", 11),
