@@ -12,13 +12,14 @@ from eurasia.constraints import constraint_message
 from eurasia.partial_dates import PartialDateFormMixin
 
 from .models import Bloc, Country, Membership, Role, Source
+from .resources import SpreadsheetAdminMixin
 
 
 class CuratedForm(PartialDateFormMixin, forms.ModelForm):
     """Every admin form: partial dates typed as "2012-06", model validation as usual."""
 
 
-class CuratedAdmin(SimpleHistoryAdmin):
+class CuratedAdmin(SpreadsheetAdminMixin, SimpleHistoryAdmin):
     """Shared behaviour of every curated model's admin page."""
 
     form = CuratedForm
@@ -210,7 +211,7 @@ class BlocAdmin(CuratedAdmin):
 class MembershipAdmin(CuratedAdmin):
     list_display = [
         "country",
-        "bloc",
+        "bloc_short",
         "role",
         partial_column("start", "start"),
         partial_column("suspension_start", "suspended"),
@@ -237,6 +238,10 @@ class MembershipAdmin(CuratedAdmin):
         ),
         ("Evidence", {"fields": ["sources", "notes"]}),
     ]
+
+    @admin.display(description="bloc", ordering="bloc__name")
+    def bloc_short(self, obj):
+        return obj.bloc.short_name
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
