@@ -260,7 +260,7 @@ def home(request):
             "day": day,
             "existing": [(bloc, by_bloc.get(bloc.pk, [])) for bloc, _ in timeline_order(shown)],
             "more_blocs": len(existing) - len(shown),
-            "blocs": [b for b, _ in timeline_order(blocs)],
+            "blocs": [b for b, _ in timeline_order(largest(blocs, TIMELINE_BLOCS))],
             "timeline": timeline,
             "partial_chart": partial_chart,
             "region_map": charts.region_map(statuses, names, day=day, prefix="map-today", title="The region today"),
