@@ -9,14 +9,13 @@ import datetime
 import functools
 import json
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from eurasia.partial_dates import PartialDate, Precision
 
-from .links import url_for
 from .models import BlocKind, Role, SuspensionKind
 
 MAP_FILE = Path(__file__).resolve().parent / "data" / "eurasia-map.json"
@@ -64,7 +63,7 @@ def attrs(**kw):
         if value is None or value is False:
             continue
         name = key.rstrip("_").replace("_", "-")
-        parts.append(f'{name}="{escape(value)}"')
+        parts.append(f'{name}="{escape(str(value))}"')
     return " ".join(parts)
 
 
@@ -75,7 +74,7 @@ def el(name, content="", **kw):
 
 
 def text(x, y, content, **kw):
-    return el("text", escape(content), x=f"{x:.1f}", y=f"{y:.1f}", **kw)
+    return el("text", escape(str(content)), x=f"{x:.1f}", y=f"{y:.1f}", **kw)
 
 
 def num(value):
@@ -808,45 +807,26 @@ class CountryStatus:
         return self.suspended
 
 
-def map_layer(bloc, by_slug):
+def layer_slugs():
+    return {slug for slugs in MAP_LAYERS.values() for slug in slugs}
+
+
+def layer_of(bloc, by_slug):
+    """The map layer a bloc colours, or None; a force inside a bloc (the CRRF) colours none."""
     if bloc.parent_id is not None:
-        return None  # a force inside a bloc (the CRRF) is not a colour of its own
+        return None
     for layer, kinds in LAYER_KINDS.items():
         if by_slug and bloc.slug in MAP_LAYERS[layer] or not by_slug and bloc.kind in kinds:
             return layer
     return None
 
 
-def map_statuses(memberships):
-    """What each country was on the day, by alpha-3: the input to the map and its legend."""
-    statuses, names = {}, {"military": [], "economic": []}
-    layer_slugs = {slug for slugs in MAP_LAYERS.values() for slug in slugs}
-    by_slug = any(m.bloc.slug in layer_slugs for m in memberships)
-    for m in memberships:
-        bloc, country = m.bloc, m.country
-        status = statuses.setdefault(country.alpha3, CountryStatus(country.name, url_for(country)))
-        suspended = bool(getattr(m, "is_suspended", False))
-        words = f"{m.get_role_display()} of {bloc.short_name}"
-        if suspended:
-            words += f" ({SUSPENSION_STYLE.get(m.suspension_kind, SUSPENSION_STYLE[''])['label']})"
-        status.lines.append(words)
-        dimension = map_layer(bloc, by_slug)
-        if dimension is None:
-            continue
-        if bloc.short_name not in names[dimension]:
-            names[dimension].append(bloc.short_name)
-        if m.role == Role.MEMBER:
-            setattr(status, dimension, "member")
-            status.suspended |= suspended
-        elif not getattr(status, dimension):
-            setattr(status, dimension, "other")
-    return statuses, names
+def region_map(statuses, names, *, day, prefix="map", title=None):
+    """The region coloured by membership of the two layers' blocs on `day`.
 
-
-def region_map(memberships, *, day, prefix="map", title=None):
-    """The region coloured by membership of military alliances and economic unions on `day`."""
+    `statuses` maps alpha-3 codes to CountryStatus; `names` gives the blocs of each layer, for the key.
+    """
     shapes = region_shapes()
-    statuses, names = map_statuses(memberships)
     width, height = shapes["width"], shapes["height"]
     defs = Defs(prefix)
     overlay = defs.hatch_overlay()
@@ -904,10 +884,17 @@ class RegionMap:
         return self.svg
 
 
+def name_list(names, most=4):
+    if not names:
+        return "none on this date"
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"
+
+
 def map_legend(names, prefix):
     """The map's key as an HTML list, so that it stays legible on a phone, where the map is small."""
-    mil = ", ".join(names["military"]) or "none on this date"
-    eco = ", ".join(names["economic"]) or "none on this date"
+    mil, eco = name_list(names["military"]), name_list(names["economic"])
     hatch = f"{prefix}-legend-hatch"
     overlay = el(
         "pattern",
@@ -964,7 +951,7 @@ def map_label(shape, name, strong):
             stroke=INK if strong else "#8a8170",
             stroke_width="0.8",
         )
-    size = "12" if strong else "11"
+    size = "13" if strong else "11.5"
     return out + text(
         x + dx,
         y + dy + 4,
@@ -991,8 +978,8 @@ def map_description(statuses, names, day_words, off_map):
     parts = [f"Map of the region on {day_words}."]
     words = {
         "both": "Members of both a military alliance and an economic union",
-        "military": f"Members of a military alliance ({', '.join(names['military']) or 'none'}) only",
-        "economic": f"Members of an economic or customs union ({', '.join(names['economic']) or 'none'}) only",
+        "military": f"Members of a military alliance ({name_list(names['military'])}) only",
+        "economic": f"Members of an economic or customs union ({name_list(names['economic'])}) only",
         "other_role": "Observers, candidates or associates only",
     }
     for key, members in groups.items():

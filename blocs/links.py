@@ -35,5 +35,9 @@ def url_for(obj):
     return obj.get_absolute_url()
 
 
+def country_url(alpha3):
+    return _pattern("blocs:country", SLUG_MARK).replace(SLUG_MARK, alpha3.lower())
+
+
 def event_url(pk):
     return _pattern("events:event", NUMBER_MARK).replace(str(NUMBER_MARK), str(pk))

@@ -4,7 +4,11 @@ import datetime
 import re
 from itertools import groupby
 
-from django.db.models import Count, Max, Min, Prefetch, Q
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.fields import ArrayField
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Case, CharField, Count, F, Func, Max, Min, Prefetch, Q, Value, When
+from django.db.models.functions import Coalesce, Concat
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,10 +17,15 @@ from eurasia.partial_dates import PartialDate, Precision
 from events.models import Event
 
 from . import charts
+from .links import country_url as url_for_country
 from .links import event_url, url_for
-from .models import Bloc, Country, Membership, Role, Succession
+from .models import Bloc, Country, Membership, Role, Succession, SuspensionKind
 
 EVENTS_LISTED = 20  # on a bloc's or a country's page; the rest are one click away on /events/
+HOME_BLOCS = 12  # blocs with their members on the overview; the blocs page lists them all
+TIMELINE_BLOCS = 40  # rows of the blocs' own timeline; the table beside it lists them all
+BLOCS_PER_PAGE = 20  # blocs with their members on one page of a date
+CHIPS = 8  # blocs named beside each country on the countries page
 MARKERS_DRAWN = 500  # events drawn on a timeline, newest first
 RECENT_EVENTS = 8
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -43,6 +52,82 @@ def parse_day(text):
     return value.date
 
 
+MAP_LINES = 6  # memberships named in a country's tooltip on the map
+
+
+# A spell's sources as a plain list: a page of a thousand spells would otherwise build a related
+# manager and a queryset for each one just to read what was prefetched.
+def cited():
+    return Prefetch("sources", to_attr="cited")
+
+
+def country_statuses(day, blocs):
+    """Each country's standing on `day` in the map's two layers, counted by PostgreSQL: one row per country.
+
+    `blocs` are the blocs in existence on the day; they decide whether the layers are the founding
+    article's named blocs or, in a record without them, every bloc of the layer's kinds.
+    """
+    by_slug = any(b.slug in charts.layer_slugs() for b in blocs)
+    names = {"military": [], "economic": []}
+    for bloc, _ in timeline_order(blocs):
+        layer = charts.layer_of(bloc, by_slug)
+        if layer:
+            names[layer].append(bloc.short_name)
+
+    def in_layer(layer):
+        if by_slug:
+            return Q(bloc__parent__isnull=True, bloc__slug__in=charts.MAP_LAYERS[layer])
+        return Q(bloc__parent__isnull=True, bloc__kind__in=charts.LAYER_KINDS[layer])
+
+    member = Q(role=Role.MEMBER)
+    suspended = Q(suspension_start__lte=day) & (Q(suspension_end__isnull=True) | Q(suspension_end__gt=day))
+    role_words = Case(*(When(role=value, then=Value(label)) for value, label in Role.choices), default=F("role"))
+    suspension_words = Case(
+        When(suspended & Q(suspension_kind=SuspensionKind.SELF_DECLARED), then=Value(" (self-suspended)")),
+        When(suspended & Q(suspension_kind=SuspensionKind.FORMAL), then=Value(" (suspended by the bloc)")),
+        When(suspended, then=Value(" (suspended)")),
+        default=Value(""),
+    )
+    line = Concat(
+        role_words,
+        Value(" of "),
+        Coalesce(F("bloc__abbreviations__0"), F("bloc__name")),
+        suspension_words,
+        output_field=CharField(),
+    )
+    rows = (
+        Membership.objects.active_on(day)
+        .values("country__alpha3", "country__name")
+        .annotate(
+            military=Count("pk", filter=in_layer("military") & member),
+            military_other=Count("pk", filter=in_layer("military") & ~member),
+            economic=Count("pk", filter=in_layer("economic") & member),
+            economic_other=Count("pk", filter=in_layer("economic") & ~member),
+            suspended=Count("pk", filter=(in_layer("military") | in_layer("economic")) & member & suspended),
+            spells=Count("pk"),
+            # The first few memberships by bloc name: enough for a tooltip, bounded however many there are.
+            lines=Func(
+                ArrayAgg(line, order_by="bloc__name"),
+                template=f"(%(expressions)s)[1:{MAP_LINES}]",
+                output_field=ArrayField(CharField()),
+            ),
+        )
+        .order_by()
+    )
+    statuses = {}
+    for row in rows:
+        alpha3 = row["country__alpha3"]
+        status = charts.CountryStatus(row["country__name"], url_for_country(alpha3))
+        status.military = "member" if row["military"] else ("other" if row["military_other"] else "")
+        status.economic = "member" if row["economic"] else ("other" if row["economic_other"] else "")
+        status.suspended = bool(row["suspended"])
+        status.lines = list(row["lines"])
+        if row["spells"] > len(status.lines):
+            status.lines.append(f"and {row['spells'] - len(status.lines)} more")
+        statuses[alpha3] = status
+    return statuses, names
+
+
 def timeline_order(blocs):
     """Blocs by founding date, each force inside a bloc listed just after its parent."""
     first = datetime.date.max
@@ -65,10 +150,35 @@ def timeline_order(blocs):
     return ordered
 
 
-def blocs_chart(blocs, successions, members_now, *, prefix, day):
+def with_members_on(blocs, day):
+    """Blocs annotated with `members_now`: their spells in the member role in force on `day`."""
+    return blocs.annotate(
+        members_now=Count(
+            "memberships",
+            filter=Q(memberships__role=Role.MEMBER, memberships__start__lte=day)
+            & (Q(memberships__end__isnull=True) | Q(memberships__end__gt=day)),
+        )
+    )
+
+
+def exists_on(bloc, day):
+    return (bloc.founded is None or bloc.founded <= day) and (bloc.dissolved is None or bloc.dissolved > day)
+
+
+def largest(blocs, most):
+    """At most `most` blocs, those with the most members today, in their timeline order."""
+    if len(blocs) <= most:
+        return blocs
+    chosen = {b.pk for b in sorted(blocs, key=lambda b: (-b.members_now, b.founded or datetime.date.max))[:most]}
+    return [b for b, _ in timeline_order(blocs) if b.pk in chosen]
+
+
+def blocs_chart(blocs, successions, *, prefix, day):
+    """The blocs' own timeline; a large record draws only the blocs with the most members today."""
+    shown = largest(blocs, TIMELINE_BLOCS)
     rows = []
     by_id = {}
-    for bloc, depth in timeline_order(blocs):
+    for bloc, depth in timeline_order(shown):
         founded, dissolved = bloc.partial("founded"), bloc.partial("dissolved")
         span = f"{founded or 'founding date not recorded'} – {dissolved or 'today'}"
         row = charts.BlocRow(
@@ -77,7 +187,7 @@ def blocs_chart(blocs, successions, members_now, *, prefix, day):
             kind=bloc.kind,
             founded=founded,
             dissolved=dissolved,
-            members_now=members_now.get(bloc.pk) if not dissolved else None,
+            members_now=bloc.members_now if not dissolved else None,
             child=depth > 0,
             tooltip=f"{bloc.name} ({bloc.get_kind_display()}): {span}",
             key=bloc.pk,
@@ -89,18 +199,20 @@ def blocs_chart(blocs, successions, members_now, *, prefix, day):
         for s in successions
         if s.predecessor_id in by_id and s.successor_id in by_id
     ]
-    return charts.blocs_timeline(
+    which = f"The {len(rows)} blocs with the most members today" if len(shown) < len(blocs) else f"{len(rows)} blocs"
+    chart = charts.blocs_timeline(
         rows,
         links,
         today=day,
         prefix=prefix,
         title="The blocs over time",
         desc=(
-            f"{len(rows)} blocs, each drawn from its founding to its dissolution or to today, "
+            f"{which}, each drawn from its founding to its dissolution or to today, "
             "coloured by kind, with dashed arrows from each bloc to the blocs that continued it. "
-            "The table below gives the same dates."
+            "The table gives the same dates."
         ),
     )
+    return chart, len(shown) < len(blocs)
 
 
 def event_markers(events):
@@ -121,32 +233,37 @@ def marker_values(queryset):
 
 def home(request):
     day = today()
-    # Queries: blocs; successions; spells in force today with their country and bloc;
-    # recent events; their blocs.
-    blocs = list(Bloc.objects.select_related("parent"))
+    # Queries: blocs with their parent and today's member count; successions; each country's
+    # standing for the map; today's spells in the blocs shown, with their countries; recent
+    # events; their blocs; their sources.
+    blocs = list(with_members_on(Bloc.objects.select_related("parent"), day))
     successions = list(Succession.objects.all())
+    existing = [b for b in blocs if exists_on(b, day)]
+    statuses, names = country_statuses(day, existing)
+    shown = largest(existing, HOME_BLOCS)
     spells = list(
-        Membership.objects.active_on(day).select_related("country", "bloc").order_by("bloc__name", "country__name")
+        Membership.objects.active_on(day)
+        .filter(bloc__in=[b.pk for b in shown])
+        .select_related("country")
+        .order_by("country__name")
     )
-    events = list(Event.objects.newest_first().prefetch_related("blocs")[:RECENT_EVENTS])
+    events = list(Event.objects.newest_first().prefetch_related("blocs", "sources")[:RECENT_EVENTS])
 
-    members_now = {}
     by_bloc = {}
     for spell in spells:
         by_bloc.setdefault(spell.bloc_id, []).append(spell)
-        if spell.role == Role.MEMBER:
-            members_now[spell.bloc_id] = members_now.get(spell.bloc_id, 0) + 1
-    existing = [(bloc, by_bloc.get(bloc.pk, [])) for bloc, _ in timeline_order(blocs) if not bloc.dissolved]
-    region_map = charts.region_map(spells, day=day, prefix="map-today", title="The region today")
+    timeline, partial_chart = blocs_chart(blocs, successions, prefix="blocs-chart", day=day)
     return render(
         request,
         "blocs/home.html",
         {
             "day": day,
-            "existing": existing,
-            "blocs": [b for b, _ in timeline_order(blocs)],
-            "timeline": blocs_chart(blocs, successions, members_now, prefix="blocs-chart", day=day),
-            "region_map": region_map,
+            "existing": [(bloc, by_bloc.get(bloc.pk, [])) for bloc, _ in timeline_order(shown)],
+            "more_blocs": len(existing) - len(shown),
+            "blocs": [b for b, _ in timeline_order(largest(blocs, TIMELINE_BLOCS))],
+            "timeline": timeline,
+            "partial_chart": partial_chart,
+            "region_map": charts.region_map(statuses, names, day=day, prefix="map-today", title="The region today"),
             "events": events,
             "last_changed": last_changed(blocs, spells, events),
         },
@@ -156,23 +273,16 @@ def home(request):
 def bloc_list(request):
     day = today()
     # Queries: blocs with their parent and today's member count; successions.
-    blocs = list(
-        Bloc.objects.select_related("parent").annotate(
-            members_now=Count(
-                "memberships",
-                filter=Q(memberships__role=Role.MEMBER, memberships__start__lte=day)
-                & (Q(memberships__end__isnull=True) | Q(memberships__end__gt=day)),
-            )
-        )
-    )
+    blocs = list(with_members_on(Bloc.objects.select_related("parent"), day))
     successions = list(Succession.objects.all())
-    members_now = {b.pk: b.members_now for b in blocs}
+    timeline, partial_chart = blocs_chart(blocs, successions, prefix="blocs-chart", day=day)
     return render(
         request,
         "blocs/bloc_list.html",
         {
             "blocs": [b for b, _ in timeline_order(blocs)],
-            "timeline": blocs_chart(blocs, successions, members_now, prefix="blocs-chart", day=day),
+            "timeline": timeline,
+            "partial_chart": partial_chart,
             "last_changed": last_changed(blocs),
         },
     )
@@ -195,7 +305,7 @@ def bloc_detail(request, slug):
     spells = list(
         Membership.objects.filter(bloc_id__in=[bloc.pk, *(b.pk for b in predecessors)])
         .select_related("country", "bloc")
-        .prefetch_related("sources")
+        .prefetch_related(cited())
         .order_by("country__name", "start", "bloc__name")
     )
     own = [m for m in spells if m.bloc_id == bloc.pk]
@@ -272,16 +382,20 @@ def bloc_detail(request, slug):
 
 def country_list(request):
     day = today()
-    # Queries: countries; the spells in force today with their blocs.
+    # Queries: countries with the number of blocs they are in today; the first of today's spells
+    # of each, with their blocs.
+    in_force = Q(memberships__start__lte=day) & (Q(memberships__end__isnull=True) | Q(memberships__end__gt=day))
     countries = list(
-        Country.objects.prefetch_related(
+        Country.objects.annotate(spells_now=Count("memberships", filter=in_force)).prefetch_related(
             Prefetch(
                 "memberships",
-                queryset=Membership.objects.active_on(day).select_related("bloc").order_by("bloc__name"),
+                queryset=Membership.objects.active_on(day).select_related("bloc").order_by("bloc__name")[:CHIPS],
                 to_attr="current",
             )
         )
     )
+    for country in countries:
+        country.more_now = country.spells_now - len(country.current)
     return render(
         request,
         "blocs/country_list.html",
@@ -305,9 +419,7 @@ def country_detail(request, code):
         country = Country.objects.get(alpha3=code.upper())
     except Country.DoesNotExist:
         raise Http404(f"There is no country with the code “{code}” in the records.")
-    spells = list(
-        country.memberships.select_related("bloc").prefetch_related("sources").order_by("start", "bloc__name")
-    )
+    spells = list(country.memberships.select_related("bloc").prefetch_related(cited()).order_by("start", "bloc__name"))
     markers = marker_values(Event.objects.for_country(country))
     events = list(
         Event.objects.for_country(country).newest_first().prefetch_related("sources", "blocs")[: EVENTS_LISTED + 1]
@@ -363,15 +475,11 @@ def on_date(request, day):
         when = parse_day(day)
     except ValueError as e:
         raise Http404(str(e))
-    # Queries: the spells in force on the day with their countries and blocs; their sources;
-    # the blocs in existence; the nearest earlier and later changes to any spell.
-    spells = list(
-        Membership.objects.active_on(when)
-        .select_related("country", "bloc", "bloc__parent")
-        .prefetch_related("sources")
-        .order_by("bloc__name", "country__name")
-    )
-    blocs = {b.pk: b for b in Bloc.objects.existing_on(when).select_related("parent")}
+    # Queries: the blocs in existence; each country's standing for the map; the first spell and
+    # the nearest earlier and later changes; the spells in force in this page's blocs, with their
+    # countries and blocs; their sources.
+    blocs = [b for b, _ in timeline_order(list(Bloc.objects.existing_on(when).select_related("parent")))]
+    statuses, names = country_statuses(when, blocs)
     changes = ("start", "end", "suspension_start", "suspension_end")
     nearest = Membership.objects.aggregate(
         first=Min("start"),
@@ -381,27 +489,39 @@ def on_date(request, day):
     before = max((v for k, v in nearest.items() if k.startswith("before_") and v), default=None)
     after = min((v for k, v in nearest.items() if k.startswith("after_") and v), default=None)
 
+    paginator = Paginator(blocs, BLOCS_PER_PAGE)
+    number = request.GET.get("page", "1")
+    try:
+        page = paginator.page(number)
+    except InvalidPage:
+        raise Http404(f"There is no page “{number[:20]}” of the blocs on this date.")
+    spells = list(
+        Membership.objects.active_on(when)
+        .filter(bloc__in=[b.pk for b in page.object_list])
+        .select_related("country", "bloc")
+        .prefetch_related(cited())
+        .order_by("country__name")
+    )
     by_bloc = {}
     for m in spells:
-        blocs.setdefault(m.bloc_id, m.bloc)
         by_bloc.setdefault(m.bloc_id, []).append(m)
         m.uncertain = uncertain_on(m, when)
-    listed = [(bloc, by_bloc.get(bloc.pk, [])) for bloc, _ in timeline_order(list(blocs.values()))]
-    region_map = charts.region_map(spells, day=when, prefix="map")
     return render(
         request,
         "blocs/on_date.html",
         {
             "when": when,
             "picker_date": when,
-            "listed": listed,
+            "listed": [(bloc, by_bloc.get(bloc.pk, [])) for bloc in page.object_list],
+            "page": page,
+            "paginator": paginator,
             "spells": spells,
-            "region_map": region_map,
+            "region_map": charts.region_map(statuses, names, day=when, prefix="map"),
             "before": before,
             "after": after,
             "years": same_day_in_years(when, nearest["first"]),
             "is_today": when == today(),
-            "last_changed": last_changed(spells, blocs.values()),
+            "last_changed": last_changed(spells, page.object_list),
         },
     )
 

@@ -7,6 +7,6 @@ from . import views
 app_name = "events"
 
 urlpatterns = [
-    path("", views.event_list, name="events"),
+    path("", views.event_list, name="list"),
     path("<int:pk>/", views.event_detail, name="event"),
 ]

@@ -1,6 +1,7 @@
 """Public pages about events: all events, filtered and searched, and one event with its sources."""
 
 from django import forms
+from django.contrib.postgres.search import SearchQuery
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Prefetch
 from django.http import Http404
@@ -9,9 +10,10 @@ from django.shortcuts import render
 from blocs import charts
 from blocs.models import Bloc, Country, Membership
 
-from .models import Event, EventKind
+from .models import SEARCH_CONFIG, Event, EventKind, search_vector
 
 PER_PAGE = 25
+RANKED_MATCHES = 2000  # a search with more matches lists them newest first
 
 
 class CountedPaginator(Paginator):
@@ -106,16 +108,23 @@ def event_list(request):
     if data["kind"]:
         events = events.filter(kind=data["kind"])
     events = events.in_years(data["from"], data["to"])
-    if data["q"].strip():
-        events = events.search(data["q"])
+    words = data["q"].strip()
+    matched = events
+    if words:
+        # Matched through the GIN index; the vector is only tested here, not selected.
+        query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
+        matched = events.alias(search=search_vector()).filter(search=query)
     per_year = list(
-        events.order_by().values_list("date__year").annotate(n=Count("pk", distinct=True)).order_by("date__year")
+        matched.order_by().values_list("date__year").annotate(n=Count("pk", distinct=True)).order_by("date__year")
     )
-    if not data["q"].strip():
-        events = events.newest_first()
+    total = sum(n for _, n in per_year)
+    # Ranking computes every match's text vector; past a few thousand matches that costs seconds
+    # and tells a reader little, so a broad search lists its matches newest first instead.
+    ranked = bool(words) and total <= RANKED_MATCHES
+    events = events.search(words) if ranked else matched.newest_first()
     events = events.prefetch_related("blocs", "countries", "sources")
 
-    paginator = CountedPaginator(events, PER_PAGE, count=sum(n for _, n in per_year))
+    paginator = CountedPaginator(events, PER_PAGE, count=total)
     number = request.GET.get("page", "1")
     try:
         page = paginator.page(number)
@@ -133,6 +142,7 @@ def event_list(request):
         country=next((c for c in countries if c.alpha3 == data["country"]), None),
         last_changed=max((e.updated_at for e in page.object_list), default=None),
         per_year=year_chart(request, per_year),
+        ranked=ranked,
     )
     return render(request, "events/event_list.html", context)
 

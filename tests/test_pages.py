@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import timezone
 
-from .conftest import make_country, make_event, make_membership
+from .conftest import make_bloc, make_country, make_event, make_membership
 from .pages_world import shared_world, spell
 
 pytestmark = pytest.mark.django_db
@@ -101,11 +101,12 @@ class TestHome:
         assert_strict_csp_friendly(html)
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # blocs; successions; spells in force today with country and bloc; recent events; their blocs
-        with django_assert_num_queries(5):
+        # blocs with today's member count; successions; each country's standing for the map;
+        # today's spells in the blocs shown; recent events; their blocs; their sources
+        with django_assert_num_queries(7):
             client.get("/")
         grow(world)
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(7):
             client.get("/")
 
 
@@ -330,9 +331,9 @@ class TestOnDate:
         assert re.search(r'class="country military"><path [^>]*/><title>Armenia:', region_map)
         uzbekistan = re.search(r'<a href="/countries/uzb/"[^>]*>(.*?)</a>', region_map, re.S).group(1)
         assert "map-overlay" in uzbekistan  # hatched
-        assert "suspended by the bloc (formal)" in uzbekistan
+        assert "member of CSTO (suspended by the bloc)" in uzbekistan
         key = text_of(re.search(r'<ul class="map-legend".*?</ul>', html, re.S).group(0))
-        assert "Member of a military alliance (CSTO)" in key  # the CST's spells had ended
+        assert "Member of a military alliance (CST, CSTO)" in key
         assert "Member of an economic or customs union (CU)" in key  # EurAsEC is listed, not coloured
         assert "Hatched: a membership suspended" in key
         assert "Natural Earth" in html
@@ -391,12 +392,12 @@ class TestOnDate:
         assert 'value="2012-12-20"' in page(client, "/on/2012-12-20/")
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # spells in force with countries, blocs and parents; their sources; blocs in existence;
-        # the first spell and the nearest earlier and later changes
-        with django_assert_num_queries(4):
+        # blocs in existence; each country's standing for the map; the first spell and the nearest
+        # changes; spells in force in the page's blocs, with countries and blocs; their sources
+        with django_assert_num_queries(5):
             client.get("/on/2012-12-20/")
         grow(world)
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(5):
             client.get("/on/2012-12-20/")
 
 
@@ -420,3 +421,38 @@ def test_page_addresses_match_the_models_own(world):
 
     for obj in [world.csto, world.crrf, world.countries["UZB"], world.suspension_event]:
         assert url_for(obj) == obj.get_absolute_url()
+
+
+class TestLargeRecords:
+    """However large the record, the overview, the date page and the countries page stay bounded."""
+
+    @pytest.fixture
+    def many_blocs(self, world):
+        russia = world.countries["RUS"]
+        blocs = [make_bloc(slug=f"extra-{i:02d}", name=f"Extra bloc {i:02d}", kind="other") for i in range(45)]
+        for i, bloc in enumerate(blocs):
+            make_membership(country=russia, bloc=bloc, start=f"20{10 + i % 10}-01-01")
+        return blocs
+
+    def test_overview_shows_the_largest_blocs_and_links_to_the_rest(self, client, many_blocs):
+        html = page(client, "/")
+        cards = re.findall(r'<article class="card', html)
+        assert len(cards) == 12
+        assert re.search(r"\d+ more blocs in existence today", text_of(html))
+        timeline = svg_of(html, "blocs-timeline")
+        assert timeline.count('class="bloc-bar"') == 40
+        assert "The blocs with the most members today" in text_of(html)
+
+    def test_date_page_lists_blocs_twenty_at_a_time(self, client, many_blocs):
+        html = page(client, "/on/2020-06-01/")
+        assert len(re.findall(r'<section class="bloc-on-date', html)) == 20
+        assert "Blocs 1–20 of" in text_of(html)
+        second = page(client, "/on/2020-06-01/?page=2")
+        assert len(re.findall(r'<section class="bloc-on-date', second)) == 20
+        assert "There is no page “9”" in text_of(page(client, "/on/2020-06-01/?page=9", status=404))
+        assert "There is no page “x”" in text_of(page(client, "/on/2020-06-01/?page=x", status=404))
+
+    def test_countries_page_names_a_few_blocs_and_counts_the_rest(self, client, many_blocs):
+        russia = text_of(row_of(page(client, "/countries/"), "/countries/rus/"))
+        assert re.search(r"and \d+ more", russia)
+        assert russia.count("Extra bloc") + russia.count("EXTRA") <= 8

@@ -63,6 +63,14 @@ class TestEventList:
         if expected == []:
             assert "No events match these filters." in text_of(html)
 
+    def test_a_broad_search_lists_its_matches_newest_first(self, client, world, monkeypatch):
+        words = text_of(page(client, "/events/?q=csto"))
+        assert "2 events match, best matches first." in words
+        monkeypatch.setattr("events.views.RANKED_MATCHES", 1)
+        html = page(client, "/events/?q=csto")
+        assert "2 events match, newest first (too many to rank" in text_of(html)
+        assert titles(html) == ["CSTO formally suspends Uzbekistan", "Ethnic violence in Osh"]
+
     def test_filtered_heading_names_the_bloc_and_country(self, client, world):
         words = text_of(page(client, "/events/?bloc=csto&country=uzb"))
         assert "Events of the CSTO concerning Uzbekistan" in words

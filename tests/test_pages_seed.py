@@ -86,15 +86,17 @@ def test_month_precision_is_kept(client, seed):
 @pytest.mark.parametrize(
     "url, queries",
     [
-        # blocs; successions; spells in force today with country and bloc; recent events; their blocs
-        ("/", 5),
+        # blocs with today's member count; successions; each country's standing for the map;
+        # today's spells in the blocs shown; recent events; their blocs; their sources
+        ("/", 7),
         # the bloc and parent; predecessors; successors; forces inside; spells of it and its
         # predecessors; their sources; markers; latest events; their sources; their countries; bloc sources
         ("/blocs/csto/", 11),
         # the country; spells with blocs; their sources; markers; latest events; their sources; their blocs
         ("/countries/arm/", 7),
-        # spells in force with countries, blocs, parents; their sources; blocs in existence; nearest changes
-        ("/on/2012-12-05/", 4),
+        # blocs in existence; each country's standing for the map; the first spell and the nearest
+        # changes; spells in force in the page's blocs, with countries and blocs; their sources
+        ("/on/2012-12-05/", 5),
         # filter blocs; filter countries; per year, which gives the count; one page; its blocs; its
         # countries; its sources
         ("/events/?q=summit", 7),

@@ -3,7 +3,8 @@
 import calendar
 
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.safestring import mark_safe
 
 from blocs.links import url_for
 from eurasia.partial_dates import Precision
@@ -81,3 +82,77 @@ def citation(source):
         details,
         source.key,
     )
+
+
+@register.simple_tag
+def spell_rows(spells, by, with_earlier=False):
+    """The rows of a spells table, one per spell.
+
+    Built in Python rather than in a template loop: a large bloc has a thousand spells, and the
+    template engine would spend seconds on them.
+    """
+    rows = [spell_row(m, by, with_earlier) for m in spells]
+    if not rows:
+        return format_html('<tr><td colspan="6">{}</td></tr>', "No membership spells are recorded.")
+    return mark_safe("".join(rows))
+
+
+def spell_row(m, by, with_earlier):
+    classes = " ".join(c for c in ("has-suspension" if m.suspension_start else "", "" if m.end else "ongoing") if c)
+    if by == "bloc":
+        head = format_html('<a href="{}">{}</a>', url_for(m.bloc), m.bloc.short_name)
+    else:
+        head = format_html('<a href="{}">{}</a>', url_for(m.country), m.country.name)
+    bloc = (
+        format_html('<td data-label="Bloc"><a href="{}">{}</a></td>', url_for(m.bloc), m.bloc.short_name)
+        if with_earlier
+        else ""
+    )
+    if m.end:
+        reason = format_html('<span class="reason">{}</span>', m.get_end_reason_display()) if m.end_reason else ""
+        end = format_html("{}{}", partial(m, "end"), reason)
+    else:
+        end = mark_safe('<span class="continues">continues</span>')
+    if m.suspension_start:
+        until = format_html(" until {}", partial(m, "suspension_end")) if m.suspension_end else ""
+        suspension = format_html(
+            '{} from {}{} <span class="kind">{}</span>',
+            suspension_badge(m),
+            partial(m, "suspension_start"),
+            until,
+            m.get_suspension_kind_display() or "kind not recorded",
+        )
+    else:
+        suspension = mark_safe('<span class="none">—</span>')
+    notes = (
+        format_html('<details class="note"><summary>Notes</summary>{}</details>', linebreaks(m.notes, autoescape=True))
+        if m.notes
+        else ""
+    )
+    return format_html(
+        '<tr class="{}"><th scope="row">{}</th>{}'
+        '<td data-label="Role"><span class="role-chip role-{}">{}</span></td>'
+        '<td class="date" data-label="Start">{}</td>'
+        '<td class="date" data-label="End">{}</td>'
+        '<td data-label="Suspension" class="suspension-cell{}">{}</td>'
+        '<td data-label="Sources">{}{}</td></tr>',
+        classes,
+        head,
+        bloc,
+        m.role,
+        m.get_role_display(),
+        partial(m, "start"),
+        end,
+        "" if m.suspension_start else " empty-cell",
+        suspension,
+        sources(m.cited if hasattr(m, "cited") else m.sources.all()),
+        notes,
+    )
+
+
+@register.simple_tag
+def suspension_badge(m):
+    """ "suspended" or "self-suspended", in the colours of its kind."""
+    kind = m.suspension_kind or "unknown"
+    words = "self-suspended" if m.suspension_kind == "self_declared" else "suspended"
+    return format_html('<span class="badge suspended {}">{}</span>', kind, words)

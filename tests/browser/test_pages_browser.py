@@ -101,7 +101,7 @@ def test_date_picker_opens_the_map_for_that_day(reader):
     page.get_by_role("link", name=re.compile("Next change")).click()
     expect(page).to_have_url(re.compile(r"/on/2012-12-19/$"))
     uzbekistan = page.get_by_role("img", name="Blocs on 19 December 2012").locator('a[href="/countries/uzb/"]')
-    assert "suspended by the bloc (formal)" in uzbekistan.locator("title").text_content()
+    assert "member of CSTO (suspended by the bloc)" in uzbekistan.locator("title").text_content()
     expect(uzbekistan.locator("path")).to_have_count(2)  # the country, and the hatching over it
 
 
