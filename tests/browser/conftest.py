@@ -1,14 +1,10 @@
 """Browser tests: a real headless Chromium, driven by Playwright, against the live test server."""
 
-import io
 import os
 import shutil
 from pathlib import Path
 
 import pytest
-from django.apps import apps
-from django.core.management import call_command
-from django.db import connection
 
 # Playwright's sync API keeps an event loop running in this thread; Django would otherwise refuse
 # database access from it, although every call here is in fact synchronous.
@@ -78,30 +74,19 @@ class Reader:
 
 
 @pytest.fixture(scope="module")
-def site(django_db_setup, django_db_blocker):
-    """One live server for a module of read-only browser tests, over the seed data loaded once.
+def site(django_db_blocker, _seeded_module):
+    """One live server for a module of read-only browser tests, over the seed committed once.
 
-    The server answers from its own connection, so the seed must be committed, not inside a
-    test's transaction; it is loaded once for the module and removed after it. pytest-django's
-    `live_server` would flush the database after every test instead.
+    pytest-django's `live_server` would flush the database, and the seed, after every test.
     """
     from pytest_django.live_server_helper import LiveServer
 
     with django_db_blocker.unblock():
-        call_command("load_records", str(SEED), stdout=io.StringIO())
         server = LiveServer("localhost")
     server._live_server_modified_settings.enable()
     yield server.url
     server._live_server_modified_settings.disable()
     server.stop()
-    with django_db_blocker.unblock():
-        tables = [
-            model._meta.db_table
-            for label in ("blocs", "events")
-            for model in apps.get_app_config(label).get_models(include_auto_created=True)
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
 
 
 @pytest.fixture
