@@ -15,4 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("data/", include("blocs.datasets")),
+    path("events/", include("events.urls")),
+    path("", include("blocs.urls")),
 ]

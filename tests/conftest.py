@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.fields import AutoFieldMixin
 
 from blocs.models import Bloc, Country, Membership, Source
@@ -116,14 +116,10 @@ def _record_tables():
 _seed_rows = {}  # table -> its rows after the seed was loaded, in COPY's text format
 
 
-@pytest.fixture
-def seed(db):
-    """The project's seed dataset, loaded through the same command users run.
-
-    The first test loads it with load_records (seconds) and keeps a COPY of every table; later
-    tests restore that copy (milliseconds). Each test's transaction still rolls it all back.
-    """
-    with connection.cursor() as cursor:
+def _put_seed():
+    """Load the seed: through load_records the first time, from the kept COPY afterwards."""
+    # One transaction, so that foreign keys are checked once all tables are back, in any order.
+    with transaction.atomic(), connection.cursor() as cursor:
         if not _seed_rows:
             call_command("load_records", str(FIXTURES / "seed.json"), stdout=io.StringIO())
             for table, _ in _record_tables():
@@ -135,8 +131,30 @@ def seed(db):
                 copy.write(_seed_rows[table])
             if pk is None:
                 continue
-            # Later inserts in the test must not collide with the restored ids.
+            # Later inserts must not collide with the restored ids.
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence(%s, %s), GREATEST((SELECT max({pk}) FROM {table}), 1))",
                 [table, pk],
             )
+
+
+@pytest.fixture
+def seed(db):
+    """The project's seed dataset, loaded through the same command users run.
+
+    The first test loads it with load_records (seconds) and keeps a COPY of every table; later
+    tests restore that copy (milliseconds). Each test's transaction still rolls it all back.
+    """
+    _put_seed()
+
+
+@pytest.fixture(scope="module")
+def _seeded_module(django_db_setup, django_db_blocker):
+    """The seed committed for a whole module, for read-only tests that need another process
+    (a live server) to see it; cleared when the module ends."""
+    with django_db_blocker.unblock():
+        _put_seed()
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        tables = ", ".join(table for table, _ in _record_tables())
+        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")

@@ -33,7 +33,8 @@ def test_dump_then_load_into_an_empty_database_gives_identical_data(seed, tmp_pa
     assert json.loads((tmp_path / "moved.json").read_text()) == original
 
 
-def test_pg_dump_and_restore_bring_back_records_and_their_history(seed, tmp_path):
+def test_pg_dump_and_restore_bring_back_records_and_their_history(transactional_db, seed, tmp_path):
+    # pg_dump is another session: the seed must be committed for it to see.
     original = dump_here(tmp_path / "original.json")
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM blocs_historicalmembership")

@@ -31,11 +31,12 @@ PUBLIC = [
     ("/blocs/", *ANYONE),
     ("/blocs/{bloc.slug}/", *ANYONE),
     ("/countries/", *ANYONE),
-    ("/countries/{country.alpha3}/", *ANYONE),
+    ("/countries/{code}/", *ANYONE),
+    ("/countries/{country.alpha3}/", 301, 301, 301, 301),  # upper case goes on to the one permalink
     ("/events/", *ANYONE),
     ("/events/{event.pk}/", *ANYONE),
     ("/on/2012-06-01/", *ANYONE),
-    ("/on/", *ANYONE),
+    ("/on/", 302, 302, 302, 302),  # the date picker goes on to the chosen day, today by default
 ]
 
 SITE = [
@@ -104,6 +105,7 @@ def world():
     return {
         "bloc": spell.bloc,
         "country": spell.country,
+        "code": spell.country.alpha3.lower(),
         "spell": spell,
         "event": event,
         "unused": unused,

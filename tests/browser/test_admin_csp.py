@@ -1,7 +1,5 @@
 """The admin works in a real Chromium under the site's Content-Security-Policy, with no violation reported."""
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,22 +9,7 @@ from tests.conftest import make_event, make_membership, make_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "csp"
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    with playwright_api.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        except Exception as error:  # no browser on this machine
-            pytest.skip(f"Chromium cannot start here: {error}")
-        yield browser
-        browser.close()
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "csp"
 
 
 @pytest.fixture
