@@ -39,7 +39,9 @@ def own_postgres(tmp_path):
         # As the server's own system user (root may not run PostgreSQL); the log keeps pg_ctl from holding our pipes.
         command = [pg_bin("pg_ctl", 18) or "pg_ctl", "-D", str(pgdata), "-l", str(pgdata / "log"), "-w", *args]
         kwargs = {"user": server.system_user} if server.system_user else {}
-        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60, **kwargs)
+        done = subprocess.run(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60, **kwargs
+        )
         assert done.returncode == 0, f"pg_ctl {' '.join(args)}: {done.stderr}"
 
     server.url, server.pg_ctl = url, pg_ctl
