@@ -2,7 +2,7 @@
 
 Each dataset is one SQL query built from its column list, so the file, the codebook page and
 docs/codebook.md describe the same columns. CSV is PostgreSQL's own `COPY ... TO STDOUT`,
-streamed as it comes; XLSX rows come from a server-side cursor into openpyxl's write-only mode.
+streamed as it comes; XLSX rows come from a server-side cursor into the streamed XLSX writer.
 Both stay flat in memory however many rows there are.
 """
 
