@@ -47,9 +47,28 @@ def restore(value):
 
 
 def neutralised_sql(expression):
-    """SQL for neutralise(expression), for text columns that PostgreSQL's COPY writes directly."""
-    firsts = ", ".join("'" + c.replace("'", "''") + "'" for c in _QUOTED)
-    return f"CASE WHEN left({expression}, 1) IN ({firsts}) THEN '''' || {expression} ELSE {expression} END"
+    """SQL for neutralise(expression), for text columns that PostgreSQL's COPY writes directly.
+
+    ascii() gives the first character's code as a number: several times cheaper per cell than
+    comparing left(expression, 1) as text.
+    """
+    codes = ", ".join(str(ord(c)) for c in _QUOTED)
+    return f"CASE WHEN ascii({expression}) IN ({codes}) THEN '''' || {expression} ELSE {expression} END"
+
+
+def neutralised_query(sql, columns):
+    """`sql` with its text columns neutralised, for COPY; `columns` lists (name in sql, header, is text).
+
+    The neutraliser names its column three times. Over the finished rows of `sql` that is a column
+    reference, where inside `sql` a column's subquery (a list of source keys) would run three times.
+    PostgreSQL keeps a subquery with ORDER BY apart from the outer query, so the rows keep its order.
+    """
+    quote = connection.ops.quote_name
+    select = ", ".join(
+        f"{neutralised_sql(f'q.{quote(name)}') if text else f'q.{quote(name)}'} AS {quote(header)}"
+        for name, header, text in columns
+    )
+    return f"SELECT {select} FROM ({sql}) q"
 
 
 class _Echo:
