@@ -5,7 +5,9 @@ key), never by database ids. A partial date is one column in ISO reduced form ("
 "2012-06-28", as in the exchange format) followed by its precision. An import checks every row
 (model validation included) and stores nothing if any row or any database constraint fails; rows
 that match what is stored are reported unchanged and left alone, so a second import of the same
-file changes nothing. Large imports go through bulk inserts and updates with their history.
+file changes nothing. Imports run through blocs.importing (a whole file checked at once and written
+with COPY, history included), except blocs, which name each other and are saved one at a time by
+django-import-export's own loop. Exports are one SQL query over the admin list (see export_query).
 """
 
 import csv
@@ -17,8 +19,9 @@ from collections import defaultdict
 
 import tablib
 from django.contrib import messages
+from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection
 from django.db.models import Case, F, Func, TextField, Value, When
 from django.db.models.functions import NullIf
 from django.http import HttpResponseRedirect, StreamingHttpResponse
@@ -32,12 +35,12 @@ from import_export.formats import base_formats
 from import_export.resources import ModelResource
 from import_export.results import Error
 from import_export.tmp_storages import BaseStorage
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from eurasia.constraints import constraint_message
-from eurasia.partial_dates import PartialDate
+from eurasia.partial_dates import PartialDate, Precision
 from events.models import Event, EventKind
 
+from .importing import BulkImport, log_imported
 from .models import (
     Bloc,
     BlocKind,
@@ -64,7 +67,6 @@ from .spreadsheets import (
 logger = logging.getLogger(__name__)
 
 LIST_SEPARATOR = "; "
-BATCH_SIZE = 1000
 
 
 class ImportProblem(Exception):
@@ -432,8 +434,18 @@ class KeysWidget(widgets.ManyToManyWidget):
             raise ValueError(f"There is no {self.single.what} {', '.join(unknown)} in the database.")
         return list(found.values())
 
+    def clean_pks(self, value):
+        return [obj.pk for obj in self.clean(value)]
+
     def label(self, obj):
         return getattr(obj, self.field)
+
+    def labels(self, pks):
+        """label() of each record named by primary key, for the import preview."""
+        if self.single.table is None:
+            self.single.load()
+        by_pk = {obj.pk: obj for obj in self.single.table.values()}
+        return [self.label(by_pk[pk]) for pk in pks if pk in by_pk]
 
     def render(self, value, obj=None, **kwargs):
         if value is None:
@@ -456,8 +468,19 @@ class SpellsWidget(KeysWidget):
         super().__init__(Membership, "pk", "membership spell")
         self.table = None
 
+    def load(self):
+        # Only ids and names: an import may name any of hundreds of thousands of spells.
+        self.spells = Membership.objects.values_list("pk", "bloc__slug", "country__alpha3", "start", "start_precision")
+        self.table = {(slug, code, start): pk for pk, slug, code, start, _ in self.spells}
+
     def label(self, spell):
         return f"{spell.bloc.slug}/{spell.country.alpha3}/{spell.partial('start').iso}"
+
+    def labels(self, pks):
+        if self.table is None:
+            self.load()
+        names = {pk: f"{slug}/{code}/{PartialDate(start, p).iso}" for pk, slug, code, start, p in self.spells}
+        return [names[pk] for pk in pks if pk in names]
 
     def label_sql(self, table):
         joins = (
@@ -466,14 +489,14 @@ class SpellsWidget(KeysWidget):
         return joins, f"b.slug || '/' || c.alpha3 || '/' || {partial_iso_sql('t.start', 't.start_precision')}"
 
     def clean(self, value, row=None, **kwargs):
+        return list(Membership.objects.filter(pk__in=self.clean_pks(value)))
+
+    def clean_pks(self, value):
         parts = self.split(value)
         if not parts:
             return []
         if self.table is None:
-            self.table = {
-                (m.bloc.slug, m.country.alpha3, m.start): m
-                for m in Membership.objects.select_related("bloc", "country")
-            }
+            self.load()
         found = []
         for part in parts:
             pieces = part.split("/")
@@ -501,6 +524,10 @@ class Column(Field):
         super().__init__(attribute=attribute, column_name=column_name, widget=widget or TextWidget(), readonly=readonly)
         self.required = required
 
+    @property
+    def is_m2m(self):
+        return isinstance(self.widget, widgets.ManyToManyWidget)
+
     def export_sql(self, model):
         return self.widget.export_sql(model, self.attribute)
 
@@ -515,7 +542,8 @@ class PartialDateColumn(Column):
     def get_value(self, instance):
         return instance.partial(self.attribute)
 
-    def save(self, instance, row, is_m2m=False, **kwargs):
+    def clean_partial(self, row):
+        """The row's PartialDate (or None), checked against the row's precision column if it has one."""
         value = self.clean(row)
         stated = str(row.get(self.precision_column) or "").strip().lower()
         if value and stated and stated != value.precision:
@@ -523,8 +551,12 @@ class PartialDateColumn(Column):
                 f"“{value.iso}” gives the {value.precision}, but the “{self.precision_column}” column says "
                 f"“{stated}”: make them agree (the date's form decides, so usually clear or fix that cell)."
             )
+        return value
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        value = self.clean_partial(row)
         setattr(instance, self.attribute, value.date if value else None)
-        setattr(instance, f"{self.attribute}_precision", value.precision if value else "day")
+        setattr(instance, f"{self.attribute}_precision", value.precision if value else Precision.DAY)
 
 
 class PrecisionColumn(Column):
@@ -564,7 +596,6 @@ class CuratedResource(ModelResource):
 
     class Meta:
         use_bulk = True
-        batch_size = BATCH_SIZE
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
@@ -681,26 +712,65 @@ class CuratedResource(ModelResource):
                 result.append_base_error(Error(ImportProblem(problem)))
             result.problems = problems
             return result
-        self.prepare_import(dataset)
-        # All or nothing: an invalid row rolls back the whole import, the preview included.
-        kwargs["rollback_on_validation_errors"] = True
-        result = super().import_data(
-            dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs
-        )
+        if self._meta.use_bulk:
+            result = BulkImport(self, dataset, dry_run, self.user, self.reason).run()
+        else:
+            self.prepare_import(dataset)
+            # All or nothing: an invalid row rolls back the whole import, the preview included.
+            kwargs["rollback_on_validation_errors"] = True
+            result = super().import_data(
+                dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs
+            )
         result.problems = self.describe(result)
         return result
 
-    def prepare_import(self, dataset):
-        """Load, once, every record the rows may name, and the records the file may update."""
+    def load_keys(self):
+        """Load, once, every record the rows may name by key."""
+        self.loaded = {}
         for field in self.fields.values():
             if isinstance(field.widget, KeyWidget):
                 field.widget.load()
             elif isinstance(field.widget, KeysWidget) and not isinstance(field.widget, SpellsWidget):
                 field.widget.single.load()
+
+    def known(self, model, pk):
+        """A record of `model` loaded by load_keys(), by primary key; None if it was not loaded."""
+        if model not in self.loaded:
+            tables = [f.widget.table for f in self.fields.values() if isinstance(f.widget, KeyWidget)]
+            tables += [f.widget.single.table for f in self.fields.values() if isinstance(f.widget, KeysWidget)]
+            self.loaded[model] = {
+                obj.pk: obj for table in tables if table for obj in table.values() if isinstance(obj, model)
+            }
+        return self.loaded[model].get(pk)
+
+    def prepare_import(self, dataset):
+        """For django-import-export's own loop: the records the rows may name, and those the file may update."""
+        self.load_keys()
         self.existing = {self.instance_key(obj): obj for obj in self.get_queryset()}
         self.row_of_key = {}
-        self.unique_seen = defaultdict(dict)
         self.current_row = 0
+
+    def clean_into(self, field, row, parsed):
+        """Clean one cell of `row` into `parsed` (a ParsedRow): values by model attribute, records named, links."""
+        if field.is_m2m:
+            parsed.links[field.attribute] = field.widget.clean_pks(row[field.column_name])
+        elif isinstance(field, PartialDateColumn):
+            value = field.clean_partial(row)
+            parsed.values[field.attribute] = value.date if value else None
+            parsed.values[f"{field.attribute}_precision"] = value.precision if value else Precision.DAY
+        elif isinstance(field.widget, KeyWidget):
+            obj = field.clean(row)
+            parsed.objects[field.attribute] = obj
+            parsed.values[self._meta.model._meta.get_field(field.attribute).attname] = obj.pk if obj else None
+        else:
+            parsed.values[field.attribute] = field.clean(row)
+
+    def display(self, field, instance, links):
+        """A cell as the preview shows it: what an export would write for `instance` with `links`."""
+        if field.is_m2m:
+            return LIST_SEPARATOR.join(sorted(field.widget.labels(links.get(field.attribute, ()))))
+        value = field.export(instance)
+        return "" if value is None else str(value)
 
     # Import: one row
 
@@ -790,67 +860,14 @@ class CuratedResource(ModelResource):
             raise ValidationError(errors)
 
     def before_save_instance(self, instance, row, **kwargs):
-        instance._import_row = self.current_row
-        instance._import_links = {
-            f.attribute: f.clean(row)
-            for f in self.fields.values()
-            if isinstance(f.widget, widgets.ManyToManyWidget) and f.column_name in row
-        }
         instance._history_user = self.user
         instance._change_reason = self.reason
 
-    # Import: bulk writes, a batch at a time
-
-    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        self.flush(self.create_instances, True, using_transactions, dry_run, result)
-
-    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        self.flush(self.update_instances, False, using_transactions, dry_run, result)
-
-    def flush(self, instances, created, using_transactions, dry_run, result):
-        if not instances or (dry_run and not using_transactions):
-            instances.clear()
-            return
-        try:
-            with transaction.atomic():
-                problems = self.batch_problems(instances)
-            if problems:
-                self.record(result, problems)
-                return
-            with transaction.atomic():
-                self.write(instances, created)
-        except (IntegrityError, DataError):
-            # The database refused the batch: find the rows it refuses, one at a time.
-            self.record(result, self.locate(instances, created))
-        finally:
-            instances.clear()
-
-    def locate(self, instances, created):
-        problems = RowProblems()
-        for instance in instances:
-            try:
-                with transaction.atomic():
-                    self.write([instance], created)
-            except (IntegrityError, DataError) as e:
-                problems.add(instance, NON_FIELD_ERRORS, constraint_message(e))
-        if not problems:
-            problems.add(instances[0], NON_FIELD_ERRORS, "The database refused this batch of rows.")
-        return problems
-
-    def record(self, result, problems):
-        for instance, errors in problems.items():
-            number = instance._import_row
-            result.append_invalid_row(number, self.dataset_row(number), ValidationError(errors))
-            result.totals["invalid"] += 1
-
-    def dataset_row(self, number):
-        return dict(zip(self.dataset.headers, self.dataset[number - 1], strict=False))
-
-    def before_import(self, dataset, **kwargs):
-        self.dataset = dataset
-
     def batch_problems(self, instances):
-        """Uniqueness of other unique fields, against the database and the rest of the file, in one query per field."""
+        """Uniqueness of other unique fields, against the database and the rest of the file, in one query per field.
+
+        `instances` are the file's new and changed records, each with the `_import_row` it came from.
+        """
         problems = RowProblems()
         model = self._meta.model
         for name in self.unique_fields:
@@ -859,11 +876,11 @@ class CuratedResource(ModelResource):
                 value = getattr(instance, name)
                 if value in (None, ""):
                     continue
-                earlier = self.unique_seen[name].get(value)
-                if earlier is not None and earlier is not instance:
+                earlier = values.get(value)
+                if earlier is not None:
                     label = self.column_of(name)
                     problems.add(instance, name, f"Row {earlier._import_row + 1} of this file has the same {label}.")
-                self.unique_seen[name][value] = instance
+                    continue
                 values[value] = instance
             if not values:
                 continue
@@ -873,85 +890,6 @@ class CuratedResource(ModelResource):
                 instance = values[getattr(other, name)]
                 problems.add(instance, name, f"{other} already has this {self.column_of(name)}.")
         return problems
-
-    def write(self, instances, created):
-        model = self._meta.model
-        if created:
-            bulk_create_with_history(
-                instances, model, batch_size=BATCH_SIZE, default_user=self.user, default_change_reason=self.reason
-            )
-        else:
-            now = timezone.now()
-            for instance in instances:
-                instance.updated_at = now
-            bulk_update_with_history(
-                instances,
-                model,
-                self.update_field_names(),
-                batch_size=BATCH_SIZE,
-                default_user=self.user,
-                default_change_reason=self.reason,
-            )
-        self.write_links(instances)
-
-    def update_field_names(self):
-        names = ["updated_at"]
-        for field in self.fields.values():
-            if field.readonly or isinstance(field.widget, widgets.ManyToManyWidget):
-                continue
-            names.append(field.attribute)
-            if isinstance(field, PartialDateColumn):
-                names.append(f"{field.attribute}_precision")
-        return [n for n in names if n not in self.key_attributes()]
-
-    def key_attributes(self):
-        return {self.fields[name].attribute for name in self.key_fields}
-
-    def write_links(self, instances):
-        """Many-to-many links in bulk, then the history rows that snapshot them."""
-        model = self._meta.model
-        history = model.history.model
-        tracked = {f.name for f in history._history_m2m_fields}
-        names = {name for instance in instances for name in instance._import_links}
-        latest = None
-        for name in sorted(names):
-            m2m = model._meta.get_field(name)
-            through = m2m.remote_field.through
-            owner, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
-            pks = [i.pk for i in instances]
-            current = defaultdict(list)
-            for link in through.objects.filter(**{f"{owner}_id__in": pks}):
-                current[getattr(link, f"{owner}_id")].append(link)
-            stale, new = [], []
-            for instance in instances:
-                if name not in instance._import_links:
-                    continue
-                wanted = {obj.pk for obj in instance._import_links[name]}
-                have = {getattr(link, f"{target}_id"): link for link in current[instance.pk]}
-                stale += [link.pk for t, link in have.items() if t not in wanted]
-                new += [through(**{f"{owner}_id": instance.pk, f"{target}_id": t}) for t in wanted - set(have)]
-                current[instance.pk] = [link for t, link in have.items() if t in wanted]
-            if stale:
-                through.objects.filter(pk__in=stale).delete()
-            for link in through.objects.bulk_create(new):
-                current[getattr(link, f"{owner}_id")].append(link)
-            if name not in tracked:
-                continue
-            if latest is None:
-                # The history rows just written for these records, to hang the links' snapshots on.
-                latest = {
-                    h.id: h for h in history.objects.filter(id__in=pks).order_by("id", "-history_id").distinct("id")
-                }
-            snapshot = getattr(history, name).model
-            through_fields = [f.attname for f in through._meta.fields]
-            snapshot.objects.bulk_create(
-                [
-                    snapshot(history=latest[pk], **{f: getattr(link, f) for f in through_fields})
-                    for pk, links in current.items()
-                    for link in links
-                    if pk in latest
-                ]
-            )
 
     # Import: saying what went wrong
 
@@ -1108,9 +1046,6 @@ class BlocResource(CuratedResource):
     def row_label(self, number):
         return f"Row {self.file_row.get(number, number) + 1}"
 
-    def dataset_row(self, number):
-        return {}
-
     def after_save_instance(self, instance, row, **kwargs):
         self.fields["parent"].widget.remember(instance)
 
@@ -1159,14 +1094,22 @@ class MembershipResource(CuratedResource):
     def batch_problems(self, instances):
         """Overlapping spells, against the database and the rest of the file, in one query."""
         problems = super().batch_problems(instances)
-        values = ", ".join(["(%s::int, %s::bigint, %s::bigint, %s::bigint, %s::date, %s::date)"] * len(instances))
-        params = []
-        for n, spell in enumerate(instances):
-            params += [n, spell.pk, spell.country_id, spell.bloc_id, spell.start, spell.end]
+        if not instances:
+            return problems
+        # The whole file goes in as six arrays, one query however many rows it has.
+        params = [
+            list(range(len(instances))),
+            *[
+                [getattr(spell, name) for spell in instances]
+                for name in ("pk", "country_id", "bloc_id", "start", "end")
+            ],
+        ]
         table = Membership._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
-                f"""WITH incoming (n, id, country_id, bloc_id, start, stop) AS (VALUES {values})
+                f"""WITH incoming AS (
+                  SELECT * FROM unnest(%s::int[], %s::bigint[], %s::bigint[], %s::bigint[], %s::date[], %s::date[])
+                    AS i (n, id, country_id, bloc_id, start, stop))
                 SELECT i.n, NULL, m.start, m.start_precision, m."end", m.end_precision
                 FROM incoming i JOIN {table} m ON m.country_id = i.country_id AND m.bloc_id = i.bloc_id
                   AND daterange(m.start, m."end", '[)') && daterange(i.start, i.stop, '[)')
@@ -1290,6 +1233,15 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             messages.error(request, "Nothing was imported. " + " ".join(problems[:20]))
             return HttpResponseRedirect(self.import_url())
         return super().process_result(result, request)
+
+    def generate_log_entries(self, result, request):
+        entries = getattr(result, "log_entries", None)
+        if entries is None:
+            return super().generate_log_entries(result, request)
+        if entries and not self.get_skip_admin_log():
+            # The same entries django-import-export writes, for every stored record, with one COPY.
+            messages_by_flag = {ADDITION: "new through import_export", CHANGE: "update through import_export"}
+            log_imported(request.user.pk, self.model, entries, messages_by_flag)
 
     def add_success_message(self, result, request):
         totals = result.totals
