@@ -95,8 +95,8 @@ class RowProblems:
 
 # A spreadsheet import is previewed within one web request (about 150 rows a second): larger
 # datasets go through `manage.py load_records`. Readers stop at the limit instead of reading on.
-MAX_IMPORT_ROWS = 10_000
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_IMPORT_ROWS = 200_000
+MAX_IMPORT_BYTES = 32 * 1024 * 1024
 TOO_MANY_ROWS = (
     f"The file has more than {MAX_IMPORT_ROWS:,} rows, more than one import can check. Split it into "
     "smaller files, or load the whole dataset with manage.py load_records."
