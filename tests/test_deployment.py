@@ -114,6 +114,12 @@ def test_production_under_gunicorn(tmp_path):
         assert headers["Content-Encoding"] == "gzip"
         assert "immutable" in headers["Cache-Control"]
 
+        for page in ["/", "/blocs/", "/countries/", "/events/", "/data/"]:  # the reader's pages, hashed static files
+            status, headers, body = get(f"{site}{page}", {"X-Forwarded-Proto": "https"})
+            assert status == 200, page
+            assert "unsafe-inline" not in headers["Content-Security-Policy"]
+        assert f"/static/{manifest['eurasia/site.css']}".encode() in get(f"{site}/", {"X-Forwarded-Proto": "https"})[2]
+
         status, _, body = get(f"{site}/no-such-page/", {"X-Forwarded-Proto": "https"})
         assert status == 404
         assert b"Traceback" not in body and b"DEBUG" not in body
