@@ -80,23 +80,22 @@ class MembershipInlineFormSet(forms.BaseInlineFormSet):
     def clean(self):
         """Spells typed together on one page must not overlap each other either."""
         super().clean()
+        # All forms share the page's bloc (or country), which a new record does not have yet:
+        # compare the other side only.
+        other_side = "country_id" if self.fk.name == "bloc" else "bloc_id"
         spells = []
         for form in self.forms:
-            if not hasattr(form, "cleaned_data") or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+            if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
                 continue
             spell = form.instance
-            if spell.start is None or spell.country_id is None or spell.bloc_id is None:
+            if spell.start is None or getattr(spell, other_side) is None:
                 continue
             for other in spells:
-                if (other.country_id, other.bloc_id) != (
-                    spell.country_id,
-                    spell.bloc_id,
-                ):
+                if getattr(other, other_side) != getattr(spell, other_side):
                     continue
                 if (other.end is None or spell.start < other.end) and (spell.end is None or other.start < spell.end):
                     form.add_error(
-                        "start",
-                        f"This spell overlaps another spell of {spell.country.name} in {spell.bloc.short_name} on this page.",
+                        "start", f"This spell overlaps another spell on this page ({other.partial('start')} onwards)."
                     )
             spells.append(spell)
 

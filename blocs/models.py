@@ -326,7 +326,15 @@ class MembershipQuerySet(models.QuerySet):
             self.filter(start__lte=day)
             .filter(Q(end__isnull=True) | Q(end__gt=day))
             .annotate(
-                is_suspended=Q(suspension_start__lte=day) & (Q(suspension_end__isnull=True) | Q(suspension_end__gt=day))
+                # A Case, not a bare Q: with no suspension the comparison is NULL, and readers need False.
+                is_suspended=models.Case(
+                    models.When(
+                        Q(suspension_start__lte=day) & (Q(suspension_end__isnull=True) | Q(suspension_end__gt=day)),
+                        then=True,
+                    ),
+                    default=False,
+                    output_field=models.BooleanField(),
+                )
             )
         )
 

@@ -1,0 +1,11 @@
+# The web app image used by docker-compose.yml: the same commands CI exercises, served by gunicorn.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN EURASIA_ENV=production SECRET_KEY=only-for-collectstatic DATABASE_URL=postgres://unused@localhost/unused \
+    python manage.py collectstatic --noinput
+EXPOSE 8000
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py load_records fixtures/seed.json && gunicorn eurasia.wsgi --bind 0.0.0.0:8000 --workers 2"]
