@@ -6,3 +6,12 @@ from django.apps import AppConfig
 class BlocsConfig(AppConfig):
     name = "blocs"
     verbose_name = "Countries, blocs and memberships"
+
+    def ready(self):
+        from django.apps import apps as live_apps
+        from django.db.models.signals import post_migrate
+
+        from .roles import ensure_roles
+
+        # The data migration creates the roles once; this keeps them after a database flush too.
+        post_migrate.connect(lambda **kwargs: ensure_roles(live_apps), sender=self, weak=False)

@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 
 from eurasia.constraints import constraint_message
+from eurasia.history import record_change
 from eurasia.partial_dates import PartialDate, Precision
 
-from .models import Bloc, Country, Membership, Source
+from .models import OVERLAP_MESSAGE, Bloc, Country, Membership, Source
 
 FORMAT = "eurasia-records/1"
 
@@ -92,19 +93,31 @@ class Loader:
                 changed = True
         if changed:
             try:
-                obj.full_clean()
+                # CHECK constraints are already covered by clean(); PostgreSQL still enforces them,
+                # and asking it row by row would cost a query per constraint per record.
+                obj.full_clean(validate_constraints=False)
+                if isinstance(obj, Membership) and Membership.objects.overlapping(obj).exists():
+                    raise ValidationError({"start": OVERLAP_MESSAGE})
             except ValidationError as e:
                 for field, messages in e.message_dict.items():
                     label = "" if field == "__all__" else f"{field}: "
                     self.problems.extend(f"{where}: {label}{m}" for m in messages)
                 return "invalid"
-            obj._change_reason = self.reason
-            obj.save()
+            obj.skip_history_when_saving = True
+            try:
+                obj.save()
+            except (IntegrityError, DataError) as e:
+                # The transaction is spoilt: stop here; run() rolls everything back.
+                raise LoadError([*self.problems, f"{where}: {constraint_message(e)}"]) from None
         for name, targets in (m2m or {}).items():
             manager = getattr(obj, name)
             if {t.pk for t in targets} != set(manager.values_list("pk", flat=True)):
+                obj.skip_history_when_saving = True
                 manager.set(targets)
                 changed = True
+        if changed:
+            # One history row per record and load, with its links as they now stand.
+            record_change(obj, created, self.reason)
         return "created" if created else "changed" if changed else "unchanged"
 
     def lookup(self, table, keys, where, what):

@@ -7,8 +7,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
+from eurasia.history import History
 from eurasia.partial_dates import (
     HasPartialDates,
     partial_date_fields,
@@ -58,7 +58,7 @@ class Source(HasPartialDates, TimeStamped):
     published, published_precision = partial_date_fields("published", "When it was published.")
     notes = models.TextField(blank=True, help_text="Anything a curator should know about this source.")
 
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         ordering = ["key"]
@@ -111,7 +111,7 @@ class Country(TimeStamped):
         help_text="Anything a curator should know about this country's record.",
     )
 
-    history = HistoricalRecords()
+    history = History()
     objects = CountryQuerySet.as_manager()
 
     class Meta:
@@ -227,7 +227,7 @@ class Bloc(HasPartialDates, TimeStamped):
         help_text="Sources for the bloc's facts.",
     )
 
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = History(m2m_fields=[sources])
     objects = BlocQuerySet.as_manager()
 
     class Meta:
@@ -310,6 +310,9 @@ class EndReason(models.TextChoices):
 class SuspensionKind(models.TextChoices):
     FORMAL = "formal", "formal decision of the bloc"
     SELF_DECLARED = "self_declared", "self-declared by the country"
+
+
+OVERLAP_MESSAGE = "This country already has a spell in this bloc that overlaps these dates."
 
 
 class DateRange(models.Func):
@@ -432,7 +435,7 @@ class Membership(HasPartialDates, TimeStamped):
         help_text="Sources for the spell's dates.",
     )
 
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = History(m2m_fields=[sources])
     objects = MembershipQuerySet.as_manager()
 
     class Meta:
@@ -483,7 +486,7 @@ class Membership(HasPartialDates, TimeStamped):
                         RangeOperators.OVERLAPS,
                     ),
                 ],
-                violation_error_message="This country already has a spell in this bloc that overlaps these dates.",
+                violation_error_message=OVERLAP_MESSAGE,
             ),
             precision_constraint("start", "membership"),
             precision_constraint("suspension_start", "membership"),

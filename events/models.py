@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
 from blocs.models import Bloc, Country, Membership, Source, TimeStamped
+from eurasia.history import History
 from eurasia.partial_dates import (
     HasPartialDates,
     partial_date_fields,
@@ -154,7 +154,7 @@ class Event(HasPartialDates, TimeStamped):
         help_text="Curators' notes: alternative dates, what the founding article claimed.",
     )
 
-    history = HistoricalRecords(m2m_fields=[blocs, countries, sources])
+    history = History(m2m_fields=[blocs, countries, sources])
     objects = EventQuerySet.as_manager()
 
     class Meta:

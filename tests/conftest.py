@@ -1,10 +1,14 @@
 """Shared makers and fixtures: small functions that build valid records, and logged-in staff."""
 
 import datetime
+import io
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.db import connection
 
 from blocs.models import Bloc, Country, Membership, Source
 from events.models import Event
@@ -99,9 +103,30 @@ def analyst_client(client, analyst):
     return client
 
 
-@pytest.fixture
-def seed(db):
-    """The project's seed dataset, loaded through the same command users run."""
-    from django.core.management import call_command
+def _clear_records():
+    tables = [
+        model._meta.db_table
+        for label in ("blocs", "events")
+        for model in django_apps.get_app_config(label).get_models(include_auto_created=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
 
-    call_command("load_records", str(FIXTURES / "seed.json"), stdout=open("/dev/null", "w"))
+
+@pytest.fixture(scope="module")
+def _seeded_module(django_db_setup, django_db_blocker):
+    # Loading the seed takes seconds; do it once per test module, outside the tests' own
+    # transactions (which still roll back whatever each test changes), and clear it after.
+    with django_db_blocker.unblock():
+        call_command("load_records", str(FIXTURES / "seed.json"), stdout=io.StringIO())
+    yield
+    with django_db_blocker.unblock():
+        _clear_records()
+
+
+@pytest.fixture
+def seed(_seeded_module, db):
+    """The project's seed dataset, loaded through the same command users run.
+
+    A module that uses it should use it in all its tests: it stays loaded for the whole module.
+    """

@@ -1,34 +1,15 @@
 """The two staff roles: Analysts view and export; Curators also add, change, delete and import."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-CURATED_MODELS = {
-    "blocs": ["source", "country", "bloc", "membership"],
-    "events": ["event"],
-}
-ROLES = {
-    "Analysts": ["view"],
-    "Curators": ["view", "add", "change", "delete"],
-}
+from blocs.roles import ROLES, ensure_roles
 
 
 def add_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; these groups need them now.
     for app_config in apps.get_app_configs():
+        # Migration app configs have no models module, which create_permissions requires.
         app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, actions in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        codenames = [
-            f"{action}_{model}" for models in CURATED_MODELS.values() for model in models for action in actions
-        ]
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label__in=CURATED_MODELS, codename__in=codenames)
-        )
+    ensure_roles(apps)
 
 
 def remove_roles(apps, schema_editor):
