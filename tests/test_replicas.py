@@ -52,8 +52,7 @@ urlpatterns = [
 ]
 
 pytestmark = [
-    # serialized_rollback puts back what migrations stored (the staff groups) for the tests that follow.
-    pytest.mark.django_db(transaction=True, databases=["default", REPLICA], serialized_rollback=True),
+    pytest.mark.django_db(transaction=True, databases=["default", REPLICA]),
     pytest.mark.urls(__name__),
 ]
 
