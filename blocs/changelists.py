@@ -8,10 +8,12 @@ replaces the date hierarchy, whose list of years needs a pass over the whole tab
 import re
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 
 from .models import Bloc, Country
 
@@ -94,6 +96,17 @@ class LargeListAdmin:
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     indexed_orderings = ()
+    # Rendering a row costs far more than fetching it; 50 rows a page halves that cost.
+    list_per_page = 50
+
+    def action_checkbox(self, obj):
+        # The same box Django draws, without a form widget's template per row (a third of the page's time).
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="Select this object for an action - {}">',
+            ACTION_CHECKBOX_NAME,
+            obj.pk,
+            obj,
+        )
 
     def get_sortable_by(self, request):
         return [
