@@ -211,7 +211,7 @@ class BlocAdmin(CuratedAdmin):
 class MembershipAdmin(LargeListAdmin, CuratedAdmin):
     list_display = [
         "country",
-        "bloc",
+        "bloc_short",
         "role",
         partial_column("start", "start"),
         partial_column("suspension_start", "suspended"),
@@ -240,6 +240,10 @@ class MembershipAdmin(LargeListAdmin, CuratedAdmin):
         ),
         ("Evidence", {"fields": ["sources", "notes"]}),
     ]
+
+    @admin.display(description="bloc", ordering="bloc__name")
+    def bloc_short(self, obj):
+        return obj.bloc.short_name
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)

@@ -173,7 +173,7 @@ class PartialDateFormField(forms.CharField):
 
     def __init__(self, **kwargs):
         # Length is checked by PartialDate.parse; CharField's validators would see the parsed value.
-        attrs = {"placeholder": "YYYY, YYYY-MM or YYYY-MM-DD", "size": 18, "maxlength": 40}
+        attrs = {"placeholder": "YYYY, YYYY-MM or YYYY-MM-DD", "size": 26, "maxlength": 40}
         kwargs.setdefault("widget", forms.TextInput(attrs=attrs))
         super().__init__(**kwargs)
 
