@@ -222,7 +222,7 @@ class MembershipAdmin(LargeListAdmin, CuratedAdmin):
     list_filter = [SpellStatusFilter, "role", BlocFilter, CountryFilter, "end_reason"]
     list_select_related = ["country", "bloc"]
     # The default order (bloc name, country name, start) walks the bloc name index.
-    indexed_orderings = ["bloc"]
+    indexed_orderings = ["bloc", "bloc__name"]
     search_fields = [
         "country__name",
         "country__alpha3",

@@ -109,11 +109,12 @@ class LargeListAdmin:
         )
 
     def get_sortable_by(self, request):
-        return [
-            column
-            for column in self.get_list_display(request)
-            if getattr(column, "admin_order_field", column) in self.indexed_orderings
-        ]
+        def ordering(column):
+            # A column is a field name, a callable, or the name of a method on this admin.
+            method = getattr(self, column, None) if isinstance(column, str) else column
+            return getattr(method, "admin_order_field", column)
+
+        return [column for column in self.get_list_display(request) if ordering(column) in self.indexed_orderings]
 
 
 class InputFilter(admin.ListFilter):

@@ -161,3 +161,11 @@ def test_spells_of_one_bloc_and_search_by_code(admin_client, csto):
     assert [s.country.alpha3 for s in response.context["cl"].result_list] == ["UZB"]
     response = admin_client.get(SPELLS + "?country=Atlantis")
     assert "No country is called “Atlantis”." in response.content.decode()
+
+
+def test_spells_sort_by_bloc_only(admin_client, csto):
+    make_membership(bloc=csto)
+    headers = {h["text"]: h["sortable"] for h in admin_client.get(SPELLS).context["result_headers"]}
+    assert headers["bloc"] is True
+    assert headers["country"] is False
+    assert headers["start"] is False
