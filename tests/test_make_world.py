@@ -1,15 +1,17 @@
 """The synthetic world: the tiny scale, loaded into PostgreSQL, which enforces every constraint on the way in."""
 
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
 
 from blocs.models import Bloc, Country, Membership, Role, Source, Succession
-from blocs.synthetic import CURATED_TABLES, SCALES
+from blocs.synthetic import CURATED_TABLES, SCALES, flush
 from events.models import Event
 
-from .conftest import make_country
+from .conftest import _clear_records, make_country
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +19,19 @@ TINY = SCALES["tiny"]
 
 
 def make_world(seed=3, *args):
-    call_command("make_world", "--scale", "tiny", "--seed", str(seed), *args, stdout=open("/dev/null", "w"))
+    call_command("make_world", "--scale", "tiny", "--seed", str(seed), *args, stdout=io.StringIO())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tiny_world(django_db_setup, django_db_blocker):
+    # One world for the whole module, loaded as a user loads it (outside any transaction);
+    # each test still rolls back what it changes, and tests that need an empty database flush
+    # it inside their own transaction.
+    with django_db_blocker.unblock():
+        make_world(3)
+    yield
+    with django_db_blocker.unblock():
+        _clear_records()
 
 
 def snapshot():
@@ -31,7 +45,6 @@ def snapshot():
 
 
 def test_tiny_world_has_the_counts_of_its_scale():
-    make_world()
     assert Country.objects.count() == TINY.countries
     assert Bloc.objects.count() == TINY.blocs
     assert Membership.objects.count() == TINY.memberships
@@ -40,7 +53,6 @@ def test_tiny_world_has_the_counts_of_its_scale():
 
 
 def test_every_record_has_one_history_row():
-    make_world()
     for model in (Country, Bloc, Membership, Event, Source):
         assert model.history.count() == model.objects.count()
         assert set(model.history.values_list("history_type", flat=True)) == {"+"}
@@ -51,7 +63,6 @@ def test_every_record_has_one_history_row():
 
 
 def test_same_seed_gives_the_same_world():
-    make_world(seed=3)
     first = snapshot()
     make_world(3, "--flush")
     assert snapshot() == first
@@ -60,13 +71,11 @@ def test_same_seed_gives_the_same_world():
 
 
 def test_new_records_after_the_world_get_fresh_ids():
-    make_world()
     country = make_country()
     assert country.pk == TINY.countries + 1
 
 
 def test_world_covers_what_the_record_holds():
-    make_world()
     spells = Membership.objects.all()
     assert set(spells.values_list("role", flat=True)) == set(Role.values)
     assert spells.filter(suspension_start__isnull=False, suspension_end__isnull=True).exists()
@@ -88,7 +97,6 @@ def test_world_covers_what_the_record_holds():
 
 def test_every_record_passes_model_validation():
     # PostgreSQL has already checked the constraints; the model's own rules must agree with it.
-    make_world()
     for model in (Country, Bloc, Membership, Source):
         for record in model.objects.all():
             record.full_clean()
@@ -97,11 +105,11 @@ def test_every_record_passes_model_validation():
 
 
 def test_event_titles_are_unique_per_date():
-    make_world()
     assert Event.objects.values("date", "title").distinct().count() == TINY.events
 
 
 def test_refuses_a_database_that_already_holds_records():
+    flush()
     country = make_country()
     with pytest.raises(CommandError, match="already holds curated records"):
         make_world()
@@ -110,6 +118,7 @@ def test_refuses_a_database_that_already_holds_records():
 
 
 def test_flush_replaces_what_was_there():
+    flush()
     make_country(name="Old record")
     make_world(3, "--flush")
     assert not Country.objects.filter(name="Old record").exists()
@@ -117,7 +126,6 @@ def test_flush_replaces_what_was_there():
 
 
 def test_admin_history_page_of_a_synthetic_spell(curator_client):
-    make_world()
     spell = Membership.objects.first()
     response = curator_client.get(f"/admin/blocs/membership/{spell.pk}/history/")
     assert response.status_code == 200
