@@ -13,13 +13,14 @@ from eurasia.partial_dates import PartialDateFormMixin
 
 from .changelists import BlocFilter, CountryFilter, LargeListAdmin, search_words
 from .models import Bloc, Country, Membership, Role, Source
+from .resources import SpreadsheetAdminMixin
 
 
 class CuratedForm(PartialDateFormMixin, forms.ModelForm):
     """Every admin form: partial dates typed as "2012-06", model validation as usual."""
 
 
-class CuratedAdmin(SimpleHistoryAdmin):
+class CuratedAdmin(SpreadsheetAdminMixin, SimpleHistoryAdmin):
     """Shared behaviour of every curated model's admin page."""
 
     form = CuratedForm

@@ -559,3 +559,17 @@ class Membership(HasPartialDates, TimeStamped):
 
     def is_active_on(self, day):
         return self.start <= day and (self.end is None or day < self.end)
+
+
+class ImportFile(models.Model):
+    """An uploaded spreadsheet between the import preview and its confirmation.
+
+    Kept in the database, not on one server's disk, so that the confirmation may reach any server.
+    """
+
+    name = models.CharField(max_length=64, primary_key=True, help_text="Random name the confirmation form refers to.")
+    data = models.BinaryField(help_text="The file's bytes, exactly as uploaded.")
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When it was uploaded; old files are removed.")
+
+    def __str__(self):
+        return self.name

@@ -1,7 +1,7 @@
 """Root URLs: the public history pages, the data downloads and the curators' admin."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "Eurasia: curation"
 admin.site.site_title = "Eurasia admin"
@@ -9,4 +9,5 @@ admin.site.index_title = "Blocs, memberships, events and sources"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("data/", include("blocs.datasets")),
 ]

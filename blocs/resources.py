@@ -1,0 +1,1191 @@
+"""Spreadsheet import and export in the admin: one resource per model, by natural key, all or nothing.
+
+Columns have readable headers and name records by natural keys (country alpha-3, bloc slug, source
+key), never by database ids. A partial date is one column in ISO reduced form ("2012", "2012-06",
+"2012-06-28", as in the exchange format) followed by its precision. An import checks every row
+(model validation included) and stores nothing if any row or any database constraint fails; rows
+that match what is stored are reported unchanged and left alone, so a second import of the same
+file changes nothing. Large imports go through bulk inserts and updates with their history.
+"""
+
+import csv
+import datetime
+import io
+import logging
+import uuid
+from collections import defaultdict
+
+import tablib
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import DataError, IntegrityError, connection, transaction
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from import_export import widgets
+from import_export.admin import ImportExportMixin
+from import_export.fields import Field
+from import_export.formats import base_formats
+from import_export.resources import ModelResource
+from import_export.results import Error
+from import_export.tmp_storages import BaseStorage
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from eurasia.constraints import constraint_message
+from eurasia.partial_dates import PartialDate
+from events.models import Event, EventKind
+
+from .models import (
+    Bloc,
+    BlocKind,
+    Country,
+    EndReason,
+    ImportFile,
+    Membership,
+    Role,
+    Source,
+    SuspensionKind,
+)
+from .spreadsheets import (
+    CSV_CONTENT_TYPE,
+    MAX_CELL_CHARS,
+    XLSX_CONTENT_TYPE,
+    csv_lines,
+    restore,
+    xlsx_chunks,
+)
+
+logger = logging.getLogger(__name__)
+
+LIST_SEPARATOR = "; "
+BATCH_SIZE = 1000
+
+
+class ImportProblem(Exception):
+    """A problem with the file as a whole, in words a curator understands."""
+
+
+class RowProblems:
+    """Problems found for a batch of rows, by record (records without a primary key are not hashable)."""
+
+    def __init__(self):
+        self.found = {}
+
+    def add(self, instance, field, text):
+        self.found.setdefault(id(instance), (instance, defaultdict(list)))[1][field].append(text)
+
+    def items(self):
+        return [(instance, dict(errors)) for instance, errors in self.found.values()]
+
+    def __bool__(self):
+        return bool(self.found)
+
+
+# --- Reading and writing the files --------------------------------------------------------------
+
+
+def _rows_to_dataset(header, rows):
+    """A tablib Dataset from raw rows: blank rows dropped, quoted formulas restored, widths checked."""
+    if not header or all(h in (None, "") for h in header):
+        raise ImportProblem("The file is empty: it has no header row naming the columns.")
+    while header and header[-1] in (None, ""):
+        header = header[:-1]
+    width = len(header)
+    data = []
+    for line, row in rows:
+        row = list(row)
+        if all(cell in (None, "") for cell in row):
+            continue
+        extra = [cell for cell in row[width:] if cell not in (None, "")]
+        if extra:
+            raise ImportProblem(f"Row {line} has more cells than the header row has columns.")
+        row = row[:width] + [""] * (width - len(row))
+        data.append([restore(cell) for cell in row])
+    if not data:
+        raise ImportProblem("The file has a header row but no rows to import.")
+    return tablib.Dataset(*data, headers=[str(h).strip() if h is not None else "" for h in header])
+
+
+class SpreadsheetCSV(base_formats.CSV):
+    """CSV in UTF-8, read with clear errors and written with formulas neutralised."""
+
+    CONTENT_TYPE = CSV_CONTENT_TYPE
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, str):
+            text = in_stream.removeprefix("\ufeff")
+        else:
+            data = bytes(in_stream)
+            if data.startswith(b"PK\x03\x04"):
+                raise ImportProblem("This file is an XLSX workbook, not CSV: choose xlsx as the format.")
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as e:
+                line = data[: e.start].count(b"\n") + 1
+                raise ImportProblem(
+                    f"The file is not UTF-8 text (an unreadable byte on line {line}). In Excel, save it as "
+                    '"CSV UTF-8 (comma delimited)", or import the XLSX workbook instead.'
+                )
+        if "\x00" in text:
+            raise ImportProblem("This is not a CSV text file (it holds binary data). Choose the file's real format.")
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            header = next(reader, None)
+            rows = [(reader.line_num, row) for row in reader]
+        except csv.Error as e:
+            if "field larger than field limit" in str(e):
+                raise ImportProblem(
+                    f"Line {reader.line_num + 1}: a cell is far longer than a spreadsheet cell can be "
+                    f"({MAX_CELL_CHARS:,} characters)."
+                )
+            raise ImportProblem(f"Line {reader.line_num}: the CSV cannot be read ({e}).")
+        return _rows_to_dataset(header, rows)
+
+    def export_data(self, dataset, **kwargs):
+        return "".join(csv_lines(dataset.headers, dataset))
+
+
+class SpreadsheetXLSX(base_formats.XLSX):
+    """XLSX read from the first sheet with clear errors, and written with formulas neutralised."""
+
+    def create_dataset(self, in_stream):
+        from openpyxl import load_workbook
+
+        data = bytes(in_stream)
+        if data.startswith(b"\xd0\xcf\x11\xe0"):
+            raise ImportProblem("This is an old Excel .xls workbook: save it as .xlsx and import that.")
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception:
+            raise ImportProblem("This file is not an XLSX workbook. Choose csv as the format if it is a CSV file.")
+        try:
+            rows = book.worksheets[0].iter_rows(values_only=True)
+            header = next(rows, None)
+            numbered = [(i, row) for i, row in enumerate(rows, 2)]
+        except Exception:
+            raise ImportProblem("This XLSX workbook is damaged and cannot be read.")
+        finally:
+            book.close()
+        return _rows_to_dataset(list(header) if header else None, numbered)
+
+    def export_data(self, dataset, **kwargs):
+        return b"".join(xlsx_chunks(dataset.headers, dataset))
+
+
+IMPORT_FORMATS = [SpreadsheetCSV, SpreadsheetXLSX]
+EXPORT_FORMATS = [SpreadsheetCSV, SpreadsheetXLSX, base_formats.JSON]
+
+
+class DatabaseStorage(BaseStorage):
+    """Keeps an uploaded file in the database between the preview and the confirmation.
+
+    Every server sees the same database, so the confirmation may reach any of them.
+    """
+
+    MAX_AGE = datetime.timedelta(days=1)
+
+    def save(self, data):
+        ImportFile.objects.filter(created_at__lt=timezone.now() - self.MAX_AGE).delete()
+        self.name = self.name or uuid.uuid4().hex
+        if isinstance(data, str):
+            data = data.encode(self.encoding or "utf-8")
+        ImportFile.objects.update_or_create(name=self.name, defaults={"data": bytes(data)})
+
+    def read(self):
+        data = ImportFile.objects.filter(name=self.name).values_list("data", flat=True).first()
+        if data is None:
+            raise ImportProblem("The uploaded file is no longer here (already imported, or too old): upload it again.")
+        return bytes(data)
+
+    def remove(self):
+        ImportFile.objects.filter(name=self.name).delete()
+
+
+# --- Widgets: one cell to one value, and back ----------------------------------------------------
+
+
+class TextWidget(widgets.Widget):
+    def __init__(self, strip=False, upper=False):
+        super().__init__(coerce_to_string=False)
+        self.strip, self.upper = strip, upper
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = str(value)
+        if self.strip:
+            text = text.strip()
+        return text.upper() if self.upper else text
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else value
+
+
+class WholeNumberWidget(widgets.Widget):
+    def __init__(self):
+        super().__init__(coerce_to_string=False)
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        if text.isdigit():
+            return int(text)
+        raise ValueError(f"“{value}” is not a whole number.")
+
+    def render(self, value, obj=None, **kwargs):
+        return value
+
+
+class ChoiceWidget(TextWidget):
+    """A code from a fixed list; the error lists the codes a curator may use."""
+
+    def __init__(self, choices, what, blank=False):
+        super().__init__(strip=True)
+        self.choices, self.what, self.blank = choices, what, blank
+
+    def clean(self, value, row=None, **kwargs):
+        text = super().clean(value)
+        if not text and self.blank:
+            return ""
+        for code, label in self.choices:
+            if text.casefold() in (code.casefold(), str(label).casefold()):
+                return code
+        allowed = ", ".join(code for code, _ in self.choices)
+        if not text:
+            raise ValueError(f"The {self.what} is required: use one of {allowed}.")
+        raise ValueError(f"“{text}” is not a {self.what}: use one of {allowed}.")
+
+
+class ListWidget(TextWidget):
+    """Several short strings in one cell, such as a bloc's abbreviations."""
+
+    def __init__(self, separator=","):
+        super().__init__()
+        self.separator = separator
+
+    def clean(self, value, row=None, **kwargs):
+        return [part.strip() for part in super().clean(value).split(self.separator) if part.strip()]
+
+    def render(self, value, obj=None, **kwargs):
+        return f"{self.separator} ".join(value or [])
+
+
+class PartialDateWidget(widgets.Widget):
+    def __init__(self):
+        super().__init__(coerce_to_string=False)
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(int(value)) if float(value).is_integer() else str(value)
+        return PartialDate.parse(value)
+
+    def render(self, value, obj=None, **kwargs):
+        return value.iso if value else ""
+
+
+class KeyWidget(widgets.Widget):
+    """A record named by its natural key; the table of known records is loaded once per import."""
+
+    def __init__(self, model, key, what, upper=False):
+        super().__init__(coerce_to_string=False)
+        self.model, self.key, self.what, self.upper = model, key, what, upper
+        self.table = None
+
+    def load(self):
+        self.table = {getattr(obj, self.key): obj for obj in self.model.objects.all()}
+
+    def remember(self, obj):
+        if self.table is not None:
+            self.table[getattr(obj, self.key)] = obj
+
+    def code(self, value):
+        text = str(value).strip()
+        return text.upper() if self.upper else text
+
+    def find(self, value):
+        if self.table is None:
+            self.load()
+        code = self.code(value)
+        if code not in self.table:
+            raise ValueError(f"There is no {self.what} “{code}” in the database.")
+        return self.table[code]
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or not str(value).strip():
+            return None
+        return self.find(value)
+
+    def render(self, value, obj=None, **kwargs):
+        return getattr(value, self.key) if value is not None else ""
+
+
+class KeysWidget(widgets.ManyToManyWidget):
+    """Several records named by natural keys, separated by semicolons (commas are accepted too)."""
+
+    def __init__(self, model, key, what, upper=False):
+        super().__init__(model, separator=LIST_SEPARATOR, field=key)
+        self.single = KeyWidget(model, key, what, upper)
+
+    @staticmethod
+    def split(value):
+        if value is None:
+            return []
+        return [part.strip() for part in str(value).replace(",", ";").split(";") if part.strip()]
+
+    def clean(self, value, row=None, **kwargs):
+        found, unknown = {}, []
+        for part in self.split(value):
+            try:
+                obj = self.single.find(part)
+                found[obj.pk] = obj
+            except ValueError:
+                unknown.append(f"“{self.single.code(part)}”")
+        if unknown:
+            raise ValueError(f"There is no {self.single.what} {', '.join(unknown)} in the database.")
+        return list(found.values())
+
+    def label(self, obj):
+        return getattr(obj, self.field)
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None:
+            return ""
+        items = value.all() if hasattr(value, "all") else value
+        return LIST_SEPARATOR.join(sorted(self.label(item) for item in items))
+
+
+class SpellsWidget(KeysWidget):
+    """Membership spells named as bloc/ALPHA3/start, such as csto/ARM/1994-04-20."""
+
+    def __init__(self):
+        super().__init__(Membership, "pk", "membership spell")
+        self.table = None
+
+    def label(self, spell):
+        return f"{spell.bloc.slug}/{spell.country.alpha3}/{spell.partial('start').iso}"
+
+    def clean(self, value, row=None, **kwargs):
+        parts = self.split(value)
+        if not parts:
+            return []
+        if self.table is None:
+            self.table = {
+                (m.bloc.slug, m.country.alpha3, m.start): m
+                for m in Membership.objects.select_related("bloc", "country")
+            }
+        found = []
+        for part in parts:
+            pieces = part.split("/")
+            try:
+                if len(pieces) != 3:
+                    raise ValueError
+                slug, code, start = pieces[0].strip(), pieces[1].strip().upper(), PartialDate.parse(pieces[2]).date
+            except ValueError:
+                raise ValueError(
+                    f"“{part}” does not name a spell: write bloc/ALPHA3/start, such as csto/ARM/1994-04-20."
+                )
+            if (slug, code, start) not in self.table:
+                raise ValueError(f"There is no spell “{part}” in the database.")
+            found.append(self.table[(slug, code, start)])
+        return found
+
+
+# --- Fields: one column each ---------------------------------------------------------------------
+
+
+class Column(Field):
+    """A resource column that knows whether a new record needs it."""
+
+    def __init__(self, attribute, column_name, widget=None, required=False, readonly=False):
+        super().__init__(attribute=attribute, column_name=column_name, widget=widget or TextWidget(), readonly=readonly)
+        self.required = required
+
+
+class PartialDateColumn(Column):
+    """An ISO reduced date setting both the date and its precision; a precision column must agree."""
+
+    def __init__(self, name, column_name, required=False):
+        super().__init__(name, column_name, PartialDateWidget(), required)
+        self.precision_column = f"{column_name} precision"
+
+    def get_value(self, instance):
+        return instance.partial(self.attribute)
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        value = self.clean(row)
+        stated = str(row.get(self.precision_column) or "").strip().lower()
+        if value and stated and stated != value.precision:
+            raise ValueError(
+                f"“{value.iso}” gives the {value.precision}, but the “{self.precision_column}” column says "
+                f"“{stated}”: make them agree (the date's form decides, so usually clear or fix that cell)."
+            )
+        setattr(instance, self.attribute, value.date if value else None)
+        setattr(instance, f"{self.attribute}_precision", value.precision if value else "day")
+
+
+class PrecisionColumn(Column):
+    """Export-only: the precision of a partial date (day, month or year); checked on import."""
+
+    def __init__(self, name, column_name):
+        super().__init__(f"{name}_precision", column_name, readonly=True)
+        self.date_name = name
+
+    def get_value(self, instance):
+        value = instance.partial(self.date_name)
+        return value.precision if value else ""
+
+
+def partial(name, label, required=False):
+    return PartialDateColumn(name, label, required), PrecisionColumn(name, f"{label} precision")
+
+
+# --- Resources -------------------------------------------------------------------------------------
+
+
+def _normalise_header(text):
+    return "".join(ch for ch in str(text).casefold() if ch.isalnum())
+
+
+class CuratedResource(ModelResource):
+    """Shared import behaviour: natural keys, readable errors, whole-file checks, bulk writes with history."""
+
+    key_fields: tuple = ()
+    what = "record"  # how a curator calls one row's record
+    unique_fields: tuple = ()  # other unique model fields, checked for a whole batch at once
+    select_related: tuple = ()
+    prefetch: tuple = ()
+
+    class Meta:
+        use_bulk = True
+        batch_size = BATCH_SIZE
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        use_transactions = True
+        store_instance = False
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.user = None
+        self.reason = "imported from a spreadsheet"
+
+    # Export
+
+    def get_queryset(self):
+        return self.with_related(self._meta.model.objects.all())
+
+    def with_related(self, queryset):
+        """The queryset with what the columns show loaded up front, in a fixed number of queries."""
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        return queryset.prefetch_related(*self.prefetch) if self.prefetch else queryset
+
+    def export_rows(self, queryset, selected_fields=None):
+        """Values (not strings) row by row, for the streamed CSV and XLSX writers."""
+        fields = self.get_export_fields(selected_fields)
+        for obj in self.iter_queryset(self.with_related(queryset)):
+            yield [self.export_field(field, obj, force_native_type=True) for field in fields]
+
+    # Import: whole-file checks first
+
+    def columns(self):
+        return {f.column_name: f for f in self.fields.values()}
+
+    def check_dataset(self, dataset):
+        """Problems with the file as a whole; also renames headers to the canonical column names."""
+        problems = []
+        known = {}
+        for name, field in self.fields.items():
+            known[_normalise_header(field.column_name)] = field.column_name
+            known.setdefault(_normalise_header(name), field.column_name)
+        headers, seen = [], set()
+        for header in dataset.headers:
+            column = known.get(_normalise_header(header))
+            if column is None:
+                problems.append(
+                    f"The column “{header}” is not one of the {self.what} columns: {', '.join(self.columns())}."
+                )
+            elif column in seen:
+                problems.append(f"The column “{column}” appears twice in the header row.")
+            seen.add(column)
+            headers.append(column or header)
+        required = [self.fields[name].column_name for name in self.get_export_order() if self.fields[name].required]
+        missing = [column for column in required if column not in seen]
+        if missing:
+            needed = ", ".join(f"“{column}”" for column in required)
+            problems.append(
+                f"The file has no {', '.join(f'“{m}”' for m in missing)} column; every {self.what} needs {needed}."
+            )
+        if not problems:
+            dataset.headers = headers
+        for number, row in enumerate(dataset, 2):
+            for header, cell in zip(headers, row, strict=False):
+                if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
+                    problems.append(
+                        f"Row {number}, column “{header}”: the text is {len(cell):,} characters long; "
+                        f"a cell can hold at most {MAX_CELL_CHARS:,}."
+                    )
+        return problems
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
+        self.user = kwargs.get("user") if getattr(kwargs.get("user"), "pk", None) else None
+        if kwargs.get("file_name"):
+            self.reason = f"imported from {kwargs['file_name']}"[:100]
+        problems = self.check_dataset(dataset)
+        if problems:
+            result = self.get_result_class()()
+            result.total_rows = len(dataset)
+            for problem in problems:
+                result.append_base_error(Error(ImportProblem(problem)))
+            result.problems = problems
+            return result
+        self.prepare_import(dataset)
+        # All or nothing: an invalid row rolls back the whole import, the preview included.
+        kwargs["rollback_on_validation_errors"] = True
+        result = super().import_data(
+            dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs
+        )
+        result.problems = self.describe(result)
+        return result
+
+    def prepare_import(self, dataset):
+        """Load, once, every record the rows may name, and the records the file may update."""
+        for field in self.fields.values():
+            if isinstance(field.widget, KeyWidget):
+                field.widget.load()
+            elif isinstance(field.widget, KeysWidget) and not isinstance(field.widget, SpellsWidget):
+                field.widget.single.load()
+        self.existing = {self.instance_key(obj): obj for obj in self.get_queryset()}
+        self.row_of_key = {}
+        self.unique_seen = defaultdict(dict)
+        self.current_row = 0
+
+    # Import: one row
+
+    def key_part(self, value):
+        if isinstance(value, PartialDate):
+            return value.date
+        return getattr(value, "pk", value)
+
+    def instance_key(self, obj):
+        parts = []
+        for name in self.key_fields:
+            attribute = self.fields[name].attribute
+            field = self._meta.model._meta.get_field(attribute)
+            parts.append(getattr(obj, field.attname))
+        return tuple(parts)
+
+    def before_import_row(self, row, **kwargs):
+        self.current_row = kwargs.get("row_number", 0)
+
+    def get_or_init_instance(self, instance_loader, row):
+        errors, parts = {}, []
+        for name in self.key_fields:
+            field = self.fields[name]
+            try:
+                value = field.clean(row)
+            except ValueError as e:
+                errors[field.attribute] = [str(e)]
+                continue
+            if value in (None, ""):
+                errors[field.attribute] = [f"This column names the {self.what} and cannot be empty."]
+            parts.append(self.key_part(value))
+        if errors:
+            raise ValidationError(errors)
+        key = tuple(parts)
+        if key in self.row_of_key:
+            first = self.fields[self.key_fields[0]].attribute
+            raise ValidationError(
+                {first: [f"Row {self.row_of_key[key] + 1} already has this {self.what}: each may appear once."]}
+            )
+        self.row_of_key[key] = self.current_row
+        instance = self.existing.get(key)
+        if instance is not None:
+            return instance, False
+        return self.init_instance(row), True
+
+    def import_instance(self, instance, row, **kwargs):
+        # Links are saved later, but a curator hears about an unknown key with the row's other problems.
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as e:
+            errors = e.update_error_dict(errors)
+        for field in self.fields.values():
+            if isinstance(field.widget, widgets.ManyToManyWidget) and field.column_name in row:
+                try:
+                    field.clean(row)
+                except ValueError as e:
+                    errors[field.attribute] = [str(e)]
+        if errors:
+            raise ValidationError(errors)
+
+    def resolved_foreign_keys(self):
+        return [f.attribute for f in self.fields.values() if isinstance(f.widget, KeyWidget)]
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        # Records named by key were found in the tables loaded for this import, so their existence
+        # needs no query; in bulk, uniqueness and constraints are checked a batch at a time.
+        exclude = set(errors) | set(self.resolved_foreign_keys())
+        if not self._meta.use_bulk:
+            exclude -= set(self.resolved_foreign_keys())
+        for field in self.fields.values():
+            if field.required and field.column_name and field.attribute not in errors:
+                model_field = self._meta.model._meta.get_field(field.attribute)
+                if getattr(instance, model_field.attname) in (None, ""):
+                    errors[field.attribute] = ["This cell is required."]
+                    exclude.add(field.attribute)
+        try:
+            instance.full_clean(
+                exclude=exclude,
+                validate_unique=not self._meta.use_bulk,
+                validate_constraints=not self._meta.use_bulk,
+            )
+        except ValidationError as e:
+            errors = e.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def before_save_instance(self, instance, row, **kwargs):
+        instance._import_row = self.current_row
+        instance._import_links = {
+            f.attribute: f.clean(row)
+            for f in self.fields.values()
+            if isinstance(f.widget, widgets.ManyToManyWidget) and f.column_name in row
+        }
+        instance._history_user = self.user
+        instance._change_reason = self.reason
+
+    # Import: bulk writes, a batch at a time
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        self.flush(self.create_instances, True, using_transactions, dry_run, result)
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        self.flush(self.update_instances, False, using_transactions, dry_run, result)
+
+    def flush(self, instances, created, using_transactions, dry_run, result):
+        if not instances or (dry_run and not using_transactions):
+            instances.clear()
+            return
+        try:
+            with transaction.atomic():
+                problems = self.batch_problems(instances)
+            if problems:
+                self.record(result, problems)
+                return
+            with transaction.atomic():
+                self.write(instances, created)
+        except (IntegrityError, DataError):
+            # The database refused the batch: find the rows it refuses, one at a time.
+            self.record(result, self.locate(instances, created))
+        finally:
+            instances.clear()
+
+    def locate(self, instances, created):
+        problems = RowProblems()
+        for instance in instances:
+            try:
+                with transaction.atomic():
+                    self.write([instance], created)
+            except (IntegrityError, DataError) as e:
+                problems.add(instance, NON_FIELD_ERRORS, constraint_message(e))
+        if not problems:
+            problems.add(instances[0], NON_FIELD_ERRORS, "The database refused this batch of rows.")
+        return problems
+
+    def record(self, result, problems):
+        for instance, errors in problems.items():
+            number = instance._import_row
+            result.append_invalid_row(number, self.dataset_row(number), ValidationError(errors))
+            result.totals["invalid"] += 1
+
+    def dataset_row(self, number):
+        return dict(zip(self.dataset.headers, self.dataset[number - 1], strict=False))
+
+    def before_import(self, dataset, **kwargs):
+        self.dataset = dataset
+
+    def batch_problems(self, instances):
+        """Uniqueness of other unique fields, against the database and the rest of the file, in one query per field."""
+        problems = RowProblems()
+        model = self._meta.model
+        for name in self.unique_fields:
+            values = {}
+            for instance in instances:
+                value = getattr(instance, name)
+                if value in (None, ""):
+                    continue
+                earlier = self.unique_seen[name].get(value)
+                if earlier is not None and earlier is not instance:
+                    label = self.column_of(name)
+                    problems.add(instance, name, f"Row {earlier._import_row + 1} of this file has the same {label}.")
+                self.unique_seen[name][value] = instance
+                values[value] = instance
+            if not values:
+                continue
+            mine = [i.pk for i in instances if i.pk]
+            taken = model.objects.filter(**{f"{name}__in": list(values)}).exclude(pk__in=mine)
+            for other in taken:
+                instance = values[getattr(other, name)]
+                problems.add(instance, name, f"{other} already has this {self.column_of(name)}.")
+        return problems
+
+    def write(self, instances, created):
+        model = self._meta.model
+        if created:
+            bulk_create_with_history(
+                instances, model, batch_size=BATCH_SIZE, default_user=self.user, default_change_reason=self.reason
+            )
+        else:
+            now = timezone.now()
+            for instance in instances:
+                instance.updated_at = now
+            bulk_update_with_history(
+                instances,
+                model,
+                self.update_field_names(),
+                batch_size=BATCH_SIZE,
+                default_user=self.user,
+                default_change_reason=self.reason,
+            )
+        self.write_links(instances)
+
+    def update_field_names(self):
+        names = ["updated_at"]
+        for field in self.fields.values():
+            if field.readonly or isinstance(field.widget, widgets.ManyToManyWidget):
+                continue
+            names.append(field.attribute)
+            if isinstance(field, PartialDateColumn):
+                names.append(f"{field.attribute}_precision")
+        return [n for n in names if n not in self.key_attributes()]
+
+    def key_attributes(self):
+        return {self.fields[name].attribute for name in self.key_fields}
+
+    def write_links(self, instances):
+        """Many-to-many links in bulk, then the history rows that snapshot them."""
+        model = self._meta.model
+        history = model.history.model
+        tracked = {f.name for f in history._history_m2m_fields}
+        names = {name for instance in instances for name in instance._import_links}
+        latest = None
+        for name in sorted(names):
+            m2m = model._meta.get_field(name)
+            through = m2m.remote_field.through
+            owner, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+            pks = [i.pk for i in instances]
+            current = defaultdict(list)
+            for link in through.objects.filter(**{f"{owner}_id__in": pks}):
+                current[getattr(link, f"{owner}_id")].append(link)
+            stale, new = [], []
+            for instance in instances:
+                if name not in instance._import_links:
+                    continue
+                wanted = {obj.pk for obj in instance._import_links[name]}
+                have = {getattr(link, f"{target}_id"): link for link in current[instance.pk]}
+                stale += [link.pk for t, link in have.items() if t not in wanted]
+                new += [through(**{f"{owner}_id": instance.pk, f"{target}_id": t}) for t in wanted - set(have)]
+                current[instance.pk] = [link for t, link in have.items() if t in wanted]
+            if stale:
+                through.objects.filter(pk__in=stale).delete()
+            for link in through.objects.bulk_create(new):
+                current[getattr(link, f"{owner}_id")].append(link)
+            if name not in tracked:
+                continue
+            if latest is None:
+                # The history rows just written for these records, to hang the links' snapshots on.
+                latest = {
+                    h.id: h for h in history.objects.filter(id__in=pks).order_by("id", "-history_id").distinct("id")
+                }
+            snapshot = getattr(history, name).model
+            through_fields = [f.attname for f in through._meta.fields]
+            snapshot.objects.bulk_create(
+                [
+                    snapshot(history=latest[pk], **{f: getattr(link, f) for f in through_fields})
+                    for pk, links in current.items()
+                    for link in links
+                    if pk in latest
+                ]
+            )
+
+    # Import: saying what went wrong
+
+    def column_of(self, attribute):
+        for field in self.fields.values():
+            if field.attribute == attribute:
+                return field.column_name
+        for field in self.fields.values():
+            if isinstance(field, PartialDateColumn) and attribute == f"{field.attribute}_precision":
+                return field.precision_column
+        return attribute.replace("_", " ")
+
+    def row_label(self, number):
+        return f"Row {number + 1}"
+
+    def describe(self, result):
+        """Every problem of an import, each naming its row (as the spreadsheet counts) and column."""
+        problems = []
+        for error in result.base_errors:
+            problems.append(self.error_text(error.error))
+        for row in result.error_rows:
+            for error in row.errors:
+                problems.append(f"{self.row_label(row.number)}: {self.error_text(error.error)}")
+        for row in sorted(result.invalid_rows, key=lambda r: r.number):
+            for attribute, texts in row.error_dict.items():
+                where = self.row_label(row.number)
+                if attribute != NON_FIELD_ERRORS:
+                    where += f", column “{self.column_of(attribute)}”"
+                problems.extend(f"{where}: {text}" for text in texts)
+        return problems
+
+    def error_text(self, error):
+        if isinstance(error, ImportProblem | ValueError):
+            return str(error)
+        if isinstance(error, IntegrityError | DataError):
+            return constraint_message(error)
+        logger.warning("Unexpected import error", exc_info=error)
+        return f"Unexpected problem ({type(error).__name__}): {error}"
+
+
+class SourceResource(CuratedResource):
+    key = Column("key", "key", TextWidget(strip=True), required=True)
+    title = Column("title", "title")
+    publisher = Column("publisher", "publisher")
+    kind = Column("kind", "kind")
+    url = Column("url", "URL", TextWidget(strip=True))
+    published, published_precision = partial("published", "published")
+    notes = Column("notes", "notes")
+
+    key_fields = ("key",)
+    what = "source"
+
+    class Meta(CuratedResource.Meta):
+        model = Source
+        name = "Sources by key"
+        fields = ("key", "title", "publisher", "kind", "url", "published", "published_precision", "notes")
+
+
+class CountryResource(CuratedResource):
+    alpha3 = Column("alpha3", "alpha-3", TextWidget(strip=True, upper=True), required=True)
+    alpha2 = Column("alpha2", "alpha-2", TextWidget(strip=True, upper=True), required=True)
+    name = Column("name", "name", TextWidget(strip=True), required=True)
+    cow_code = Column("cow_code", "COW code", WholeNumberWidget())
+    other_names = Column("other_names", "other names")
+    notes = Column("notes", "notes")
+
+    key_fields = ("alpha3",)
+    what = "country"
+    unique_fields = ("alpha2", "name", "cow_code")
+
+    class Meta(CuratedResource.Meta):
+        model = Country
+        name = "Countries by alpha-3 code"
+        fields = ("alpha3", "alpha2", "name", "cow_code", "other_names", "notes")
+
+
+class BlocResource(CuratedResource):
+    slug = Column("slug", "slug", TextWidget(strip=True), required=True)
+    name = Column("name", "name", TextWidget(strip=True), required=True)
+    abbreviations = Column("abbreviations", "abbreviations", ListWidget(","))
+    kind = Column("kind", "kind", ChoiceWidget(BlocKind.choices, "bloc kind"), required=True)
+    founded, founded_precision = partial("founded", "founded")
+    dissolved, dissolved_precision = partial("dissolved", "dissolved")
+    parent = Column("parent", "parent", KeyWidget(Bloc, "slug", "bloc"))
+    predecessors = Column("predecessors", "predecessors", KeysWidget(Bloc, "slug", "bloc"))
+    description = Column("description", "description")
+    notes = Column("notes", "notes")
+    sources = Column("sources", "sources", KeysWidget(Source, "key", "source"))
+
+    key_fields = ("slug",)
+    what = "bloc"
+    select_related = ("parent",)
+    prefetch = ("predecessors", "sources")
+
+    class Meta(CuratedResource.Meta):
+        model = Bloc
+        name = "Blocs by slug"
+        fields = (
+            "slug",
+            "name",
+            "abbreviations",
+            "kind",
+            "founded",
+            "founded_precision",
+            "dissolved",
+            "dissolved_precision",
+            "parent",
+            "predecessors",
+            "description",
+            "notes",
+            "sources",
+        )
+        # Blocs name each other (parent, predecessors), so each is saved before the rows that
+        # name it; they are few, and saved one at a time with full validation.
+        use_bulk = False
+
+    def prepare_import(self, dataset):
+        super().prepare_import(dataset)
+        self.fields["parent"].widget.table = self.fields["predecessors"].widget.single.table
+        self.order_rows(dataset)
+
+    def order_rows(self, dataset):
+        """Put every bloc after the blocs it names, remembering where each row was in the file."""
+        headers = dataset.headers
+        rows = [dict(zip(headers, row, strict=False)) for row in dataset]
+        slugs = {str(row.get("slug") or "").strip(): i for i, row in enumerate(rows)}
+        order, state = [], {}
+
+        def visit(i):
+            if state.get(i) == "done" or state.get(i) == "open":
+                return  # a cycle is reported when the rows are validated
+            state[i] = "open"
+            row = rows[i]
+            named = [str(row.get("parent") or "").strip()]
+            named += KeysWidget.split(row.get("predecessors"))
+            for slug in named:
+                if slug in slugs and slugs[slug] != i:
+                    visit(slugs[slug])
+            state[i] = "done"
+            order.append(i)
+
+        for i in range(len(rows)):
+            visit(i)
+        self.file_row = {position: i + 1 for position, i in enumerate(order, 1)}
+        reordered = [dataset[i] for i in order]
+        dataset.wipe()
+        dataset.headers = headers
+        for row in reordered:
+            dataset.append(row)
+
+    def before_import_row(self, row, **kwargs):
+        self.current_row = self.file_row.get(kwargs.get("row_number", 0), 0)
+
+    def row_label(self, number):
+        return f"Row {self.file_row.get(number, number) + 1}"
+
+    def dataset_row(self, number):
+        return {}
+
+    def after_save_instance(self, instance, row, **kwargs):
+        self.fields["parent"].widget.remember(instance)
+
+
+class MembershipResource(CuratedResource):
+    country = Column("country", "country", KeyWidget(Country, "alpha3", "country", upper=True), required=True)
+    bloc = Column("bloc", "bloc", KeyWidget(Bloc, "slug", "bloc"), required=True)
+    role = Column("role", "role", ChoiceWidget(Role.choices, "role"))
+    start, start_precision = partial("start", "start", required=True)
+    suspension_start, suspension_start_precision = partial("suspension_start", "suspension start")
+    suspension_end, suspension_end_precision = partial("suspension_end", "suspension end")
+    suspension_kind = Column(
+        "suspension_kind", "suspension kind", ChoiceWidget(SuspensionKind.choices, "suspension kind", blank=True)
+    )
+    end, end_precision = partial("end", "end")
+    end_reason = Column("end_reason", "end reason", ChoiceWidget(EndReason.choices, "end reason", blank=True))
+    notes = Column("notes", "notes")
+    sources = Column("sources", "sources", KeysWidget(Source, "key", "source"))
+
+    key_fields = ("country", "bloc", "start")
+    what = "membership spell"
+    select_related = ("country", "bloc")
+    prefetch = ("sources",)
+
+    class Meta(CuratedResource.Meta):
+        model = Membership
+        name = "Membership spells by country, bloc and start"
+        fields = (
+            "country",
+            "bloc",
+            "role",
+            "start",
+            "start_precision",
+            "suspension_start",
+            "suspension_start_precision",
+            "suspension_end",
+            "suspension_end_precision",
+            "suspension_kind",
+            "end",
+            "end_precision",
+            "end_reason",
+            "notes",
+            "sources",
+        )
+
+    def batch_problems(self, instances):
+        """Overlapping spells, against the database and the rest of the file, in one query."""
+        problems = super().batch_problems(instances)
+        values = ", ".join(["(%s::int, %s::bigint, %s::bigint, %s::bigint, %s::date, %s::date)"] * len(instances))
+        params = []
+        for n, spell in enumerate(instances):
+            params += [n, spell.pk, spell.country_id, spell.bloc_id, spell.start, spell.end]
+        table = Membership._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""WITH incoming (n, id, country_id, bloc_id, start, stop) AS (VALUES {values})
+                SELECT i.n, NULL, m.start, m.start_precision, m."end", m.end_precision
+                FROM incoming i JOIN {table} m ON m.country_id = i.country_id AND m.bloc_id = i.bloc_id
+                  AND daterange(m.start, m."end", '[)') && daterange(i.start, i.stop, '[)')
+                WHERE m.id NOT IN (SELECT id FROM incoming WHERE id IS NOT NULL)
+                UNION ALL
+                SELECT a.n, b.n, NULL, NULL, NULL, NULL
+                FROM incoming a JOIN incoming b ON b.n < a.n AND a.country_id = b.country_id
+                  AND a.bloc_id = b.bloc_id AND daterange(a.start, a.stop, '[)') && daterange(b.start, b.stop, '[)')""",
+                params,
+            )
+            for n, other, start, start_p, end, end_p in cursor.fetchall():
+                spell = instances[n]
+                if other is not None:
+                    text = f"This spell overlaps the spell in row {instances[other]._import_row + 1} of this file."
+                else:
+                    until = PartialDate(end, end_p).iso if end else "now"
+                    text = (
+                        f"This spell overlaps the spell of {spell.country.alpha3} in {spell.bloc.slug} "
+                        f"from {PartialDate(start, start_p).iso} to {until} already recorded."
+                    )
+                problems.add(spell, "start", text)
+        return problems
+
+
+class EventResource(CuratedResource):
+    date, date_precision = partial("date", "date", required=True)
+    end_date, end_date_precision = partial("end_date", "end date")
+    title = Column("title", "title", TextWidget(strip=True), required=True)
+    kind = Column("kind", "kind", ChoiceWidget(EventKind.choices, "kind of event"), required=True)
+    location = Column("location", "location")
+    description = Column("description", "description")
+    notes = Column("notes", "notes")
+    blocs = Column("blocs", "blocs", KeysWidget(Bloc, "slug", "bloc"))
+    countries = Column("countries", "countries", KeysWidget(Country, "alpha3", "country", upper=True))
+    spells = Column("memberships", "spells", SpellsWidget())
+    sources = Column("sources", "sources", KeysWidget(Source, "key", "source"))
+
+    key_fields = ("date", "title")
+    what = "event"
+    prefetch = ("blocs", "countries", "sources", "memberships__bloc", "memberships__country")
+
+    class Meta(CuratedResource.Meta):
+        model = Event
+        name = "Events by date and title"
+        fields = (
+            "date",
+            "date_precision",
+            "end_date",
+            "end_date_precision",
+            "title",
+            "kind",
+            "location",
+            "description",
+            "notes",
+            "blocs",
+            "countries",
+            "spells",
+            "sources",
+        )
+
+
+RESOURCES = {
+    Source: SourceResource,
+    Country: CountryResource,
+    Bloc: BlocResource,
+    Membership: MembershipResource,
+    Event: EventResource,
+}
+
+
+# --- The admin side ------------------------------------------------------------------------------
+
+
+class SpreadsheetAdminMixin(ImportExportMixin):
+    """Import and export buttons on every curated admin list.
+
+    Curators (change permission) import; Analysts and Curators (view permission) export. Exports
+    hold exactly the rows of the list under its current filters and search.
+    """
+
+    import_template_name = "admin/blocs/import.html"
+    tmp_storage_class = DatabaseStorage
+    import_formats = IMPORT_FORMATS
+    export_formats = EXPORT_FORMATS
+
+    def get_resource_classes(self, request):
+        return [RESOURCES[self.model]]
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, ImportProblem):
+            form.add_error("import_file", str(e))
+        else:
+            logger.warning("Unreadable import file", exc_info=e)
+            super().add_data_read_fail_error_to_form(form, e)
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        if request.method == "POST" and not context.get("confirm_form"):
+            # A file that cannot be imported is not kept for a confirmation that will not come.
+            name = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
+            if name:
+                ImportFile.objects.filter(name=name).delete()
+        return response
+
+    def import_url(self):
+        info = self.get_model_info()
+        return reverse(f"admin:{info[0]}_{info[1]}_import", current_app=self.admin_site.name)
+
+    def process_import(self, request, **kwargs):
+        try:
+            return super().process_import(request, **kwargs)
+        except ImportProblem as e:
+            messages.error(request, f"Nothing was imported: {e}")
+            return HttpResponseRedirect(self.import_url())
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            # The data changed between the preview and the confirmation; nothing was stored.
+            problems = getattr(result, "problems", []) or ["The import failed."]
+            messages.error(request, "Nothing was imported. " + " ".join(problems[:20]))
+            return HttpResponseRedirect(self.import_url())
+        return super().process_result(result, request)
+
+    def add_success_message(self, result, request):
+        totals = result.totals
+        messages.success(
+            request,
+            f"Imported {self.model._meta.verbose_name_plural}: {totals['new']} new, {totals['update']} changed, "
+            f"{totals['skip']} unchanged.",
+        )
+
+    def get_export_filename(self, request, queryset, file_format):
+        stamp = timezone.now().strftime("%Y-%m-%d")
+        return f"eurasia-{self.model._meta.verbose_name_plural.replace(' ', '-')}-{stamp}.{file_format.get_extension()}"
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        if not isinstance(file_format, SpreadsheetCSV | SpreadsheetXLSX):
+            return super()._do_file_export(file_format, request, queryset, export_form=export_form)
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        resource = self.choose_export_resource_class(export_form, request)(**self.get_export_resource_kwargs(request))
+        selected = self.get_export_resource_fields_from_form(export_form)
+        headers = resource.get_export_headers(selected_fields=selected)
+        rows = resource.export_rows(queryset, selected_fields=selected)
+        if isinstance(file_format, SpreadsheetCSV):
+            response = StreamingHttpResponse(csv_lines(headers, rows), content_type=CSV_CONTENT_TYPE)
+        else:
+            response = StreamingHttpResponse(
+                xlsx_chunks(headers, rows, title=self.model._meta.verbose_name_plural), content_type=XLSX_CONTENT_TYPE
+            )
+        name = self.get_export_filename(request, queryset, file_format)
+        response["Content-Disposition"] = content_disposition_header(True, name)
+        return response
