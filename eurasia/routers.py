@@ -35,6 +35,11 @@ def use_primary():
     _reads_from.set(None)
 
 
+def read_connection():
+    """The connection that raw SQL reads (COPY, server-side cursors) should use, as the router would choose."""
+    return connections[ReplicaRouter().db_for_read(None)]
+
+
 class ReplicaRouter:
     def db_for_read(self, model, **hints):
         alias = _reads_from.get()

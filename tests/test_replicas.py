@@ -12,13 +12,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
-from django.urls import path
+from django.urls import include, path
 
 from blocs.models import Country, Source
 from eurasia import routers
 from eurasia.settings import replica_databases
 
-from .conftest import make_country
+from .conftest import make_country, make_membership
 
 REPLICA = "replica1"
 
@@ -49,6 +49,7 @@ urlpatterns = [
     path("read-write-read/", read_write_read),
     path("stream/", stream_countries),
     path("admin/", admin.site.urls),
+    path("data/", include("blocs.datasets")),
 ]
 
 pytestmark = [
@@ -162,6 +163,19 @@ def test_a_streamed_download_reads_from_the_replica_to_its_end(client):
     assert queries.sql("primary") == []
     # Once the response is closed, reads outside a request go back to the primary.
     assert routers.reading_from() == "default"
+
+
+def test_a_data_download_reads_from_the_replica(client):
+    spell = make_membership(start="2000-01-01")
+    with Queries() as queries:
+        response = client.get("/data/memberships.csv")
+        body = b"".join(response.streaming_content).decode()
+        response.close()
+    assert spell.country.alpha3 in body
+    # The replica: when the data last changed, then the COPY of the file itself.
+    assert len(queries.sql("replica")) == 2
+    assert queries.sql("replica")[-1].startswith("COPY (")
+    assert queries.sql("primary") == []
 
 
 def test_without_replicas_everything_reads_from_the_primary(client, settings):
