@@ -10,4 +10,6 @@ admin.site.index_title = "Blocs, memberships, events and sources"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("data/", include("blocs.datasets")),
+    path("events/", include("events.urls")),
+    path("", include("blocs.urls")),
 ]

@@ -9,6 +9,7 @@ from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.fields import AutoFieldMixin
 
 from blocs.models import Bloc, Country, Membership, Source
 from events.models import Event
@@ -103,30 +104,56 @@ def analyst_client(client, analyst):
     return client
 
 
-def _clear_records():
-    tables = [
-        model._meta.db_table
+def _record_tables():
+    """(table, serial primary-key column or None) of every table the blocs and events apps own."""
+    return [
+        (model._meta.db_table, model._meta.pk.column if isinstance(model._meta.pk, AutoFieldMixin) else None)
         for label in ("blocs", "events")
         for model in django_apps.get_app_config(label).get_models(include_auto_created=True)
     ]
+
+
+_seed_rows = {}  # table -> its rows after the seed was loaded, in COPY's text format
+
+
+def _put_seed():
+    """Load the seed: through load_records the first time, from the kept COPY afterwards."""
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        if not _seed_rows:
+            call_command("load_records", str(FIXTURES / "seed.json"), stdout=io.StringIO())
+            for table, _ in _record_tables():
+                with cursor.copy(f"COPY {table} TO STDOUT") as copy:
+                    _seed_rows[table] = b"".join(bytes(chunk) for chunk in copy)
+            return
+        for table, pk in _record_tables():
+            with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                copy.write(_seed_rows[table])
+            if pk is None:
+                continue
+            # Later inserts must not collide with the restored ids.
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence(%s, %s), GREATEST((SELECT max({pk}) FROM {table}), 1))",
+                [table, pk],
+            )
+
+
+@pytest.fixture
+def seed(db):
+    """The project's seed dataset, loaded through the same command users run.
+
+    The first test loads it with load_records (seconds) and keeps a COPY of every table; later
+    tests restore that copy (milliseconds). Each test's transaction still rolls it all back.
+    """
+    _put_seed()
 
 
 @pytest.fixture(scope="module")
 def _seeded_module(django_db_setup, django_db_blocker):
-    # Loading the seed takes seconds; do it once per test module, outside the tests' own
-    # transactions (which still roll back whatever each test changes), and clear it after.
+    """The seed committed for a whole module, for read-only tests that need another process
+    (a live server) to see it; cleared when the module ends."""
     with django_db_blocker.unblock():
-        call_command("load_records", str(FIXTURES / "seed.json"), stdout=io.StringIO())
+        _put_seed()
     yield
-    with django_db_blocker.unblock():
-        _clear_records()
-
-
-@pytest.fixture
-def seed(_seeded_module, db):
-    """The project's seed dataset, loaded through the same command users run.
-
-    A module that uses it should use it in all its tests: it stays loaded for the whole module.
-    """
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        tables = ", ".join(table for table, _ in _record_tables())
+        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")

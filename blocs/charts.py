@@ -1,0 +1,1053 @@
+"""SVG charts drawn on the server: membership timelines, the blocs' own timeline and the region map.
+
+Each function returns one self-contained <svg> (title, description, legend, role="img") as a safe
+string. Nothing is fetched or computed in the browser: the charts print, and the page shows the
+same data as a table for readers who cannot see them.
+"""
+
+import datetime
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from eurasia.partial_dates import PartialDate, Precision
+
+from .links import url_for
+from .models import BlocKind, Role, SuspensionKind
+
+MAP_FILE = Path(__file__).resolve().parent / "data" / "eurasia-map.json"
+
+WIDTH = 960
+LABEL_WIDTH = 178
+RIGHT_PAD = 28
+ROW = 30
+BAR = 18
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+INK, MUTED, GRID = "#1f2933", "#5f6b7a", "#e3e7ec"
+ONE_DAY = datetime.timedelta(days=1)
+
+# Roles differ by colour and by pattern, so that they stay apart in print and for colour-blind readers.
+ROLE_STYLE = {
+    Role.MEMBER: {"colour": "#1d5f8a", "pattern": None, "label": "member"},
+    Role.OBSERVER: {"colour": "#5a9fc8", "pattern": "dots", "label": "observer"},
+    Role.ASSOCIATE: {"colour": "#3d8b5a", "pattern": "diagonal", "label": "associate"},
+    Role.CANDIDATE: {"colour": "#c98a1b", "pattern": "stripes", "label": "candidate / acceding"},
+    Role.PARTICIPANT: {"colour": "#7b5ea7", "pattern": "grid", "label": "participant (non-member)"},
+}
+SUSPENSION_STYLE = {
+    SuspensionKind.FORMAL: {"colour": "#b3261e", "label": "suspended by the bloc (formal)", "short": "suspended"},
+    SuspensionKind.SELF_DECLARED: {
+        "colour": "#d46a00",
+        "label": "suspended by the country itself (self-declared)",
+        "short": "self-suspended",
+    },
+    "": {"colour": "#6b6b6b", "label": "suspended (kind not recorded)", "short": "suspended"},
+}
+EARLIER_COLOUR = "#8d99a6"  # spells in a predecessor bloc, drawn on its successor's chart
+KIND_COLOUR = {
+    BlocKind.MILITARY_ALLIANCE: "#b5473a",
+    BlocKind.CUSTOMS_UNION: "#2f6f9f",
+    BlocKind.ECONOMIC_UNION: "#2a8c82",
+    BlocKind.POLITICAL: "#7b5ea7",
+    BlocKind.OTHER: "#7a7a7a",
+}
+
+
+def attrs(**kw):
+    """XML attributes from keyword arguments; a trailing underscore is dropped, other underscores become hyphens."""
+    parts = []
+    for key, value in kw.items():
+        if value is None or value is False:
+            continue
+        name = key.rstrip("_").replace("_", "-")
+        parts.append(f'{name}="{escape(value)}"')
+    return " ".join(parts)
+
+
+def el(name, content="", **kw):
+    a = attrs(**kw)
+    opening = f"<{name} {a}" if a else f"<{name}"
+    return f"{opening}>{content}</{name}>" if content != "" else f"{opening}/>"
+
+
+def text(x, y, content, **kw):
+    return el("text", escape(content), x=f"{x:.1f}", y=f"{y:.1f}", **kw)
+
+
+def num(value):
+    return f"{value:.1f}"
+
+
+class TimeScale:
+    def __init__(self, first, last, left, right):
+        self.first, self.last = first, last
+        self.left, self.right = left, right
+        self.span = max((last - first).days, 1)
+
+    def __call__(self, day):
+        day = min(max(day, self.first), self.last)
+        return self.left + (day - self.first).days / self.span * (self.right - self.left)
+
+    def years(self):
+        """Year ticks, spaced so that their labels never crowd."""
+        first, last = self.first.year + (self.first.month > 1 or self.first.day > 1), self.last.year
+        count = max(last - first + 1, 1)
+        room = (self.right - self.left) / 46
+        step = next((s for s in (1, 2, 5, 10, 20, 25, 50, 100) if count / s <= room), 200)
+        start = first + (-first % step)
+        return [datetime.date(year, 1, 1) for year in range(start, last + 1, step)]
+
+
+def uncertain_span(value):
+    """The days a partial date may stand for: one day, a month or a year."""
+    if value is None:
+        return None
+    return value.date, value.last_day + ONE_DAY
+
+
+def domain(dates, today):
+    """First and last day shown: whole years, with room after today for open-ended spells."""
+    dates = [d for d in dates if d]
+    first = min(dates + [today])
+    last = max(dates + [today])
+    first = datetime.date(first.year, 1, 1)
+    padding = max((last - first).days // 30, 200)
+    return first, last + datetime.timedelta(days=padding)
+
+
+class Defs:
+    """Gradients and patterns, each written once per chart and named with the chart's prefix."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.items = {}
+
+    def ref(self, name):
+        return f"url(#{self.prefix}-{name})"
+
+    def role_fill(self, role):
+        style = ROLE_STYLE.get(role, ROLE_STYLE[Role.MEMBER])
+        if not style["pattern"]:
+            return style["colour"]
+        name = f"role-{role}"
+        if name not in self.items:
+            self.items[name] = pattern(f"{self.prefix}-{name}", style["pattern"], style["colour"])
+        return self.ref(name)
+
+    def fade(self, colour, direction):
+        name = f"fade-{direction}-{colour.lstrip('#')}"
+        if name not in self.items:
+            low, high = ("0.08", "0.95") if direction == "in" else ("0.95", "0.08")
+            stops = el("stop", offset="0", stop_color=colour, stop_opacity=low) + el(
+                "stop", offset="1", stop_color=colour, stop_opacity=high
+            )
+            self.items[name] = el("linearGradient", stops, id=f"{self.prefix}-{name}", x1="0", x2="1", y1="0", y2="0")
+        return self.ref(name)
+
+    def suspension_fill(self, kind):
+        style = SUSPENSION_STYLE.get(kind, SUSPENSION_STYLE[""])
+        name = f"suspension-{kind or 'unknown'}"
+        if name not in self.items:
+            shape = "crosshatch" if kind == SuspensionKind.FORMAL else "hatch"
+            self.items[name] = pattern(f"{self.prefix}-{name}", shape, style["colour"], background="#fff")
+        return self.ref(name)
+
+    def hatch_overlay(self):
+        if "overlay" not in self.items:
+            lines = el("path", d="M-1,1 l2,-2 M0,8 l8,-8 M7,9 l2,-2", stroke="#fff", stroke_width="2.2")
+            self.items["overlay"] = el(
+                "pattern",
+                lines,
+                id=f"{self.prefix}-overlay",
+                width="8",
+                height="8",
+                patternUnits="userSpaceOnUse",
+            )
+        return self.ref("overlay")
+
+    def arrow(self):
+        if "arrow" not in self.items:
+            head = el("path", d="M0,0 L8,4 L0,8 Z", fill=MUTED)
+            self.items["arrow"] = el(
+                "marker",
+                head,
+                id=f"{self.prefix}-arrow",
+                viewBox="0 0 8 8",
+                refX="7",
+                refY="4",
+                markerWidth="7",
+                markerHeight="7",
+                orient="auto",
+            )
+        return self.ref("arrow")
+
+    def render(self):
+        return el("defs", "".join(self.items.values())) if self.items else ""
+
+
+def pattern(pid, shape, colour, background=None):
+    """A small tile: a pale version of the colour with marks in the full colour."""
+    back = background or tint(colour, 0.72)
+    tile = el("rect", width="8", height="8", fill=back)
+    if shape == "dots":
+        marks = el("circle", cx="2", cy="2", r="1.4", fill=colour) + el("circle", cx="6", cy="6", r="1.4", fill=colour)
+    elif shape == "diagonal":
+        marks = el("path", d="M-1,1 l2,-2 M0,8 l8,-8 M7,9 l2,-2", stroke=colour, stroke_width="1.6")
+    elif shape == "stripes":
+        marks = el("path", d="M-1,7 l2,2 M0,0 l8,8 M7,-1 l2,2", stroke=colour, stroke_width="2")
+    elif shape == "grid":
+        marks = el("path", d="M0,2 H8 M0,6 H8", stroke=colour, stroke_width="1.4")
+    elif shape == "crosshatch":
+        marks = el("path", d="M0,0 l8,8 M8,0 l-8,8", stroke=colour, stroke_width="1.5")
+    else:  # hatch
+        marks = el("path", d="M-1,1 l2,-2 M0,8 l8,-8 M7,9 l2,-2", stroke=colour, stroke_width="2.4")
+    return el("pattern", tile + marks, id=pid, width="8", height="8", patternUnits="userSpaceOnUse")
+
+
+def tint(colour, amount):
+    """The colour mixed with white: amount 0 keeps it, 1 gives white."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (round(c + (255 - c) * amount) for c in (r, g, b))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def svg_root(prefix, width, height, title, desc, body, css_class):
+    head = el("title", escape(title), id=f"{prefix}-title") + el("desc", escape(desc), id=f"{prefix}-desc")
+    return mark_safe(
+        el(
+            "svg",
+            head + body,
+            xmlns="http://www.w3.org/2000/svg",
+            viewBox=f"0 0 {width} {height:.0f}",
+            role="img",
+            aria_labelledby=f"{prefix}-title {prefix}-desc",
+            class_=css_class,
+            font_family=FONT,
+            font_size="13",
+            fill=INK,
+        )
+    )
+
+
+# Legends ---------------------------------------------------------------------------------------
+
+
+def legend(items, y, left=0, width=WIDTH):
+    """Swatches and labels, flowed left to right and wrapped; returns (svg, height)."""
+    out, x, line = [], left, 0
+    for swatch, label in items:
+        item_width = 30 + len(label) * 7.3 + 18
+        if x + item_width > width and x > left:
+            x, line = left, line + 1
+        top = y + line * 22
+        out.append(swatch(x, top) + text(x + 28, top + 12, label, fill=INK))
+        x += item_width
+    return "".join(out), (line + 1) * 22 if items else 0
+
+
+def swatch_fill(fill, stroke=None, dashed=False):
+    def draw(x, y):
+        return el(
+            "rect",
+            x=num(x),
+            y=num(y + 1),
+            width="22",
+            height="13",
+            rx="2",
+            fill=fill,
+            stroke=stroke,
+            stroke_dasharray="3 2" if dashed else None,
+        )
+
+    return draw
+
+
+def swatch_uncertain(defs, colour):
+    def draw(x, y):
+        return el("rect", x=num(x), y=num(y + 1), width="22", height="13", fill=defs.fade(colour, "in")) + el(
+            "rect",
+            x=num(x),
+            y=num(y + 1),
+            width="22",
+            height="13",
+            fill="none",
+            stroke=colour,
+            stroke_dasharray="3 2",
+        )
+
+    return draw
+
+
+def swatch_ongoing(colour):
+    def draw(x, y):
+        return el("rect", x=num(x), y=num(y + 2), width="14", height="11", fill=colour) + el(
+            "path", d=f"M{x + 15:.1f},{y + 1:.1f} l7,6.5 l-7,6.5 z", fill=colour
+        )
+
+    return draw
+
+
+def swatch_line(colour, dashed=True):
+    def draw(x, y):
+        return el(
+            "line",
+            x1=num(x + 11),
+            x2=num(x + 11),
+            y1=num(y - 1),
+            y2=num(y + 16),
+            stroke=colour,
+            stroke_width="2",
+            stroke_dasharray="4 3" if dashed else None,
+        )
+
+    return draw
+
+
+def swatch_diamond(colour):
+    def draw(x, y):
+        return el("path", d=f"M{x + 11:.1f},{y + 1:.1f} l6,6.5 l-6,6.5 l-6,-6.5 z", fill=colour)
+
+    return draw
+
+
+# Membership timelines -------------------------------------------------------------------------
+
+
+@dataclass
+class Spell:
+    """One membership as drawn: its dates with their precision, role and suspension."""
+
+    role: str
+    start: PartialDate
+    end: PartialDate | None = None
+    suspension_start: PartialDate | None = None
+    suspension_end: PartialDate | None = None
+    suspension_kind: str = ""
+    tooltip: str = ""
+    earlier: str = ""  # the predecessor bloc it was in, when drawn on its successor's chart
+
+    @classmethod
+    def of(cls, membership, who, earlier=""):
+        m = membership
+        spell = cls(
+            role=m.role,
+            start=m.partial("start"),
+            end=m.partial("end"),
+            suspension_start=m.partial("suspension_start"),
+            suspension_end=m.partial("suspension_end"),
+            suspension_kind=m.suspension_kind,
+            earlier=earlier,
+        )
+        spell.tooltip = spell.describe(who, m.get_role_display(), m.get_end_reason_display())
+        return spell
+
+    def describe(self, who, role_label, end_reason):
+        words = f"{who}: {role_label}, {self.start} – {self.end or 'present'}"
+        if self.end and end_reason:
+            words += f" ({end_reason})"
+        if self.suspension_start:
+            kind = SUSPENSION_STYLE.get(self.suspension_kind, SUSPENSION_STYLE[""])["label"]
+            until = f" until {self.suspension_end}" if self.suspension_end else ""
+            words += f"; {kind} from {self.suspension_start}{until}"
+        return words
+
+
+@dataclass
+class TimelineRow:
+    label: str
+    href: str = ""
+    spells: list = field(default_factory=list)
+
+
+@dataclass
+class Marker:
+    """An event on the timeline's bottom row."""
+
+    day: datetime.date
+    label: str
+    href: str
+    kind: str = ""
+
+    @property
+    def group(self):
+        return next((name for name, (kinds, _, _) in MARKER_GROUPS.items() if self.kind in kinds), "other")
+
+
+# Events on a timeline, coloured by what they did to the membership.
+MARKER_GROUPS = {
+    "break": ({"suspension", "withdrawal", "crisis"}, "#b3261e", "suspension, withdrawal or crisis"),
+    "join": ({"accession", "treaty_signed"}, "#2f7d45", "treaty or accession"),
+    "other": (set(), "#4a5561", "other event"),
+}
+
+
+def membership_timeline(rows, *, title, desc, today, prefix, markers=(), band=None, band_label="", earlier_label=""):
+    """One row per country (or per bloc), one bar per spell.
+
+    `band` is an optional (first, last) pair of partial dates drawn behind the rows, such as the
+    life of the bloc; `markers` are events drawn as diamonds on a row of their own.
+    """
+    defs = Defs(prefix)
+    dates = [today]
+    for row in rows:
+        for s in row.spells:
+            dates += [s.start.date, s.end and s.end.last_day]
+    if band and band[0]:
+        dates.append(band[0].date)
+    dates += [m.day for m in markers]
+    first, last = domain(dates, today)
+    scale = TimeScale(first, last, LABEL_WIDTH, WIDTH - RIGHT_PAD)
+
+    roles = sorted({s.role for row in rows for s in row.spells if not s.earlier}, key=list(ROLE_STYLE).index)
+    kinds = sorted({s.suspension_kind for row in rows for s in row.spells if s.suspension_start})
+    uncertain = any(p and p.precision != Precision.DAY for row in rows for s in row.spells for p in (s.start, s.end))
+    ongoing = any(s.end is None for row in rows for s in row.spells)
+    items = [(swatch_fill(defs.role_fill(r), ROLE_STYLE[r]["colour"]), ROLE_STYLE[r]["label"]) for r in roles]
+    if any(s.earlier for row in rows for s in row.spells):
+        items.append((swatch_fill(EARLIER_COLOUR), earlier_label or "in an earlier bloc"))
+    items += [
+        (swatch_fill(defs.suspension_fill(k), SUSPENSION_STYLE[k]["colour"]), SUSPENSION_STYLE[k]["label"])
+        for k in kinds
+    ]
+    if uncertain:
+        items.append(
+            (swatch_uncertain(defs, ROLE_STYLE[Role.MEMBER]["colour"]), "date known only to the month or year")
+        )
+    if ongoing:
+        items.append((swatch_ongoing(ROLE_STYLE[Role.MEMBER]["colour"]), "continues today"))
+    groups = {m.group for m in markers}
+    items += [(swatch_diamond(colour), label) for name, (_, colour, label) in MARKER_GROUPS.items() if name in groups]
+    legend_svg, legend_height = legend(items, 4)
+
+    axis_y = legend_height + 26
+    top = axis_y + 10
+    rows_height = len(rows) * ROW
+    marker_height = ROW + 6 if markers else 0
+    bottom = top + rows_height + marker_height
+    height = bottom + (28 if len(rows) > 12 else 8)
+
+    body = [legend_svg]
+    for i, _row in enumerate(rows):
+        if i % 2 == 0:
+            body.append(el("rect", x="0", y=num(top + i * ROW), width=str(WIDTH), height=str(ROW), fill="#f6f8fa"))
+    if band and band[0]:
+        body.append(band_svg(scale, band, band_label, top, bottom))
+    body.append(axis(scale, axis_y, top, bottom, below=len(rows) > 12))
+    for i, row in enumerate(rows):
+        y = top + i * ROW
+        body.append(row_label(row.label, row.href, y))
+        for spell in row.spells:
+            body.append(spell_bar(spell, scale, y + (ROW - BAR) / 2, defs, today))
+    if markers:
+        body.append(marker_row(markers, scale, top + rows_height + 6))
+    body.append(today_line(scale, today, axis_y, bottom))
+    return svg_root(prefix, WIDTH, height, title, desc, defs.render() + "".join(body), "chart timeline")
+
+
+def row_label(label, href, y):
+    # Links inside the chart are a convenience for pointer users; the table below carries the same
+    # links for keyboard and screen-reader users, so the chart's links stay out of the tab order.
+    label = label if len(label) <= 24 else label[:23] + "…"
+    content = text(LABEL_WIDTH - 10, y + ROW / 2 + 4.5, label, text_anchor="end", class_="row-label")
+    if href:
+        return el("a", content, href=href, tabindex="-1")
+    return content
+
+
+def axis(scale, y, top, bottom, below=False):
+    out = []
+    for tick in scale.years():
+        x = scale(tick)
+        out.append(el("line", x1=num(x), x2=num(x), y1=num(top - 4), y2=num(bottom), stroke=GRID))
+        out.append(text(x, y, str(tick.year), text_anchor="middle", fill=MUTED, font_size="12"))
+        if below:
+            out.append(text(x, bottom + 18, str(tick.year), text_anchor="middle", fill=MUTED, font_size="12"))
+    return "".join(out)
+
+
+def band_svg(scale, band, label, top, bottom):
+    first, last = band
+    x0 = scale(first.date)
+    x1 = scale(last.date) if last else scale.right
+    out = el("rect", x=num(x0), y=num(top), width=num(max(x1 - x0, 1)), height=num(bottom - top), fill="#fbf6ea")
+    out += el("line", x1=num(x0), x2=num(x0), y1=num(top - 8), y2=num(bottom), stroke="#c9a85a", stroke_width="1.5")
+    if label:
+        out += el("title", escape(label))
+    return el("g", out, class_="band")
+
+
+def today_line(scale, today, y, bottom):
+    x = scale(today)
+    return el(
+        "g",
+        el("line", x1=num(x), x2=num(x), y1=num(y + 6), y2=num(bottom), stroke="#333", stroke_dasharray="4 3")
+        + text(x + 4, y - 0, "today", fill="#333", font_size="11", font_style="italic"),
+        class_="today",
+    )
+
+
+def spell_bar(spell, scale, y, defs, today):
+    style = ROLE_STYLE.get(spell.role, ROLE_STYLE[Role.MEMBER])
+    if spell.earlier:
+        style = {"colour": EARLIER_COLOUR, "pattern": None, "label": spell.earlier}
+    colour = style["colour"]
+    start_lo, start_hi = uncertain_span(spell.start)
+    if spell.start.precision == Precision.DAY:
+        start_hi = start_lo
+    if spell.end:
+        end_lo, end_hi = uncertain_span(spell.end)
+        if spell.end.precision == Precision.DAY:
+            end_hi = end_lo
+    else:
+        end_lo = end_hi = max(today, start_hi)
+
+    out = []
+    x_solid0, x_solid1 = scale(start_hi), scale(end_lo)
+    if x_solid1 - x_solid0 > 0.3:
+        out.append(
+            el(
+                "rect",
+                x=num(x_solid0),
+                y=num(y),
+                width=num(max(x_solid1 - x_solid0, 1.5)),
+                height=str(BAR),
+                fill=colour if spell.earlier else defs.role_fill(spell.role),
+                stroke=colour if style["pattern"] else None,
+                stroke_width="1",
+            )
+        )
+    for lo, hi, direction in ((start_lo, min(start_hi, end_hi), "in"), (max(end_lo, start_lo), end_hi, "out")):
+        if hi > lo:
+            x0, x1 = scale(lo), scale(hi)
+            out.append(
+                el(
+                    "rect",
+                    x=num(x0),
+                    y=num(y),
+                    width=num(max(x1 - x0, 1.5)),
+                    height=str(BAR),
+                    fill=defs.fade(colour, direction),
+                )
+            )
+            out.append(
+                el(
+                    "rect",
+                    x=num(x0),
+                    y=num(y),
+                    width=num(max(x1 - x0, 1.5)),
+                    height=str(BAR),
+                    fill="none",
+                    stroke=colour,
+                    stroke_dasharray="3 2",
+                    stroke_width="1",
+                )
+            )
+    if not out:  # a spell too short to see at this scale still shows
+        out.append(el("rect", x=num(scale(start_lo)), y=num(y), width="2", height=str(BAR), fill=colour))
+    if spell.end is None:
+        x = scale(end_lo)
+        out.append(el("path", d=f"M{x:.1f},{y - 2:.1f} l9,{BAR / 2 + 2:.1f} l-9,{BAR / 2 + 2:.1f} z", fill=colour))
+
+    if spell.suspension_start:
+        kind_style = SUSPENSION_STYLE.get(spell.suspension_kind, SUSPENSION_STYLE[""])
+        s0 = spell.suspension_start.date
+        s1 = spell.suspension_end.date if spell.suspension_end else (spell.end.date if spell.end else end_lo)
+        x0, x1 = scale(s0), scale(max(s1, s0 + ONE_DAY))
+        out.append(
+            el(
+                "rect",
+                x=num(x0),
+                y=num(y - 2),
+                width=num(max(x1 - x0, 3)),
+                height=str(BAR + 4),
+                fill=defs.suspension_fill(spell.suspension_kind),
+                stroke=kind_style["colour"],
+                stroke_width="1.5",
+                stroke_dasharray="5 2" if spell.suspension_kind == SuspensionKind.SELF_DECLARED else None,
+            )
+        )
+        if x1 - x0 > len(kind_style["short"]) * 6.6 + 8:
+            out.append(halo_text((x0 + x1) / 2, y + BAR / 2 + 4, kind_style["short"], kind_style["colour"]))
+
+    width = scale(end_hi) - scale(start_lo)
+    if spell.earlier and width > len(spell.earlier) * 7 + 10:
+        out.append(
+            text(
+                (scale(start_lo) + scale(end_hi)) / 2,
+                y + BAR / 2 + 4,
+                spell.earlier,
+                text_anchor="middle",
+                fill="#fff",
+                font_size="11.5",
+                font_weight="600",
+            )
+        )
+    elif spell.role != Role.MEMBER and width > len(style["label"]) * 6.6 + 10:
+        covered = spell.suspension_start is not None
+        if not covered:
+            out.append(halo_text((scale(start_lo) + scale(end_hi)) / 2, y + BAR / 2 + 4, style["label"], colour))
+    out.append(el("title", escape(spell.tooltip)))
+    return el("g", "".join(out), class_=f"spell role-{spell.role}")
+
+
+def halo_text(x, y, content, colour):
+    return text(
+        x,
+        y,
+        content,
+        text_anchor="middle",
+        font_size="11.5",
+        font_weight="600",
+        fill=colour,
+        stroke="#fff",
+        stroke_width="3",
+        paint_order="stroke",
+        stroke_linejoin="round",
+    )
+
+
+def marker_row(markers, scale, y):
+    out = [text(LABEL_WIDTH - 10, y + ROW / 2 + 4.5, "Events", text_anchor="end", fill=MUTED, font_style="italic")]
+    mid = y + ROW / 2
+    out.append(el("line", x1=str(LABEL_WIDTH), x2=num(scale.right), y1=num(mid), y2=num(mid), stroke="#cfd6de"))
+    for m in markers:
+        x = scale(m.day)
+        colour = MARKER_GROUPS[m.group][1]
+        diamond = el("path", d=f"M{x:.1f},{mid - 7:.1f} l6,7 l-6,7 l-6,-7 z", fill=colour, fill_opacity="0.8")
+        out.append(el("a", diamond + el("title", escape(m.label)), href=m.href, tabindex="-1", class_="marker"))
+    return "".join(out)
+
+
+# The blocs' own timeline ------------------------------------------------------------------------
+
+
+@dataclass
+class BlocRow:
+    label: str
+    href: str
+    kind: str
+    founded: PartialDate | None
+    dissolved: PartialDate | None
+    members_now: int | None = None
+    child: bool = False
+    tooltip: str = ""
+    key: int = 0
+
+
+def blocs_timeline(rows, successions, *, today, prefix, title, desc):
+    """One bar per bloc, from founding to dissolution, with arrows from each bloc to its successors."""
+    defs = Defs(prefix)
+    dates = [r.founded.date for r in rows if r.founded] + [r.dissolved.last_day for r in rows if r.dissolved]
+    first, last = domain(dates, today)
+    scale = TimeScale(first, last, LABEL_WIDTH, WIDTH - RIGHT_PAD)
+
+    kinds = [k for k in KIND_COLOUR if any(r.kind == k for r in rows)]
+    items = [(swatch_fill(KIND_COLOUR[k]), BlocKind(k).label) for k in kinds]
+    if any(p and p.precision != Precision.DAY for r in rows for p in (r.founded, r.dissolved)):
+        items.append((swatch_uncertain(defs, MUTED), "date known only to the month or year"))
+    if any(r.dissolved is None for r in rows):
+        items.append((swatch_ongoing(MUTED), "exists today"))
+    if successions:
+        items.append((swatch_line(MUTED, dashed=True), "continued by"))
+    legend_svg, legend_height = legend(items, 4)
+
+    axis_y = legend_height + 26
+    top = axis_y + 10
+    bottom = top + len(rows) * ROW
+    height = bottom + (28 if len(rows) > 12 else 8)
+    body = [legend_svg]
+    for i, _row in enumerate(rows):
+        if i % 2 == 0:
+            body.append(el("rect", x="0", y=num(top + i * ROW), width=str(WIDTH), height=str(ROW), fill="#f6f8fa"))
+    body.append(axis(scale, axis_y, top, bottom, below=len(rows) > 12))
+
+    position = {}
+    for i, row in enumerate(rows):
+        y = top + i * ROW
+        position[row.key] = y + ROW / 2
+        label = ("↳ " if row.child else "") + row.label
+        body.append(row_label(label, row.href, y))
+        body.append(bloc_bar(row, scale, y + (ROW - BAR) / 2, defs, today))
+
+    for predecessor, successor in successions:
+        if predecessor.key in position and successor.key in position and successor.founded:
+            x = scale(successor.founded.date)
+            y0, y1 = position[predecessor.key], position[successor.key]
+            y0 += BAR / 2 if y1 > y0 else -BAR / 2
+            y1 += -BAR / 2 - 1 if y1 > y0 else BAR / 2 + 1
+            body.append(
+                el(
+                    "path",
+                    d=f"M{x - 6:.1f},{y0:.1f} C{x - 6:.1f},{(y0 + y1) / 2:.1f} {x:.1f},{(y0 + y1) / 2:.1f} {x:.1f},{y1:.1f}",
+                    fill="none",
+                    stroke=MUTED,
+                    stroke_width="1.4",
+                    stroke_dasharray="4 3",
+                    marker_end=defs.arrow(),
+                )
+            )
+    body.append(today_line(scale, today, axis_y, bottom))
+    return svg_root(prefix, WIDTH, height, title, desc, defs.render() + "".join(body), "chart timeline blocs-timeline")
+
+
+def bloc_bar(row, scale, y, defs, today):
+    colour = KIND_COLOUR.get(row.kind, KIND_COLOUR[BlocKind.OTHER])
+    if row.founded is None:  # nothing to draw honestly; say so in the row
+        words = text(scale.left + 8, y + BAR / 2 + 4, "founding date not recorded", fill=MUTED, font_style="italic")
+        return el("g", words + el("title", escape(row.tooltip)), class_="bloc-bar")
+    spell = Spell(role=Role.MEMBER, start=row.founded, end=row.dissolved)
+    out = []
+    start_lo, start_hi = uncertain_span(spell.start)
+    if spell.start.precision == Precision.DAY:
+        start_hi = start_lo
+    if spell.end:
+        end_lo, end_hi = uncertain_span(spell.end)
+        if spell.end.precision == Precision.DAY:
+            end_hi = end_lo
+    else:
+        end_lo = end_hi = max(today, start_hi)
+    x0, x1 = scale(start_hi), scale(end_lo)
+    if x1 > x0:
+        out.append(el("rect", x=num(x0), y=num(y), width=num(max(x1 - x0, 1.5)), height=str(BAR), rx="2", fill=colour))
+    for lo, hi, direction in ((start_lo, start_hi, "in"), (end_lo, end_hi, "out")):
+        if hi > lo:
+            a, b = scale(lo), scale(hi)
+            out.append(
+                el(
+                    "rect",
+                    x=num(a),
+                    y=num(y),
+                    width=num(max(b - a, 1.5)),
+                    height=str(BAR),
+                    fill=defs.fade(colour, direction),
+                )
+            )
+    if row.dissolved is None:
+        x = scale(end_lo)
+        out.append(el("path", d=f"M{x:.1f},{y - 2:.1f} l9,{BAR / 2 + 2:.1f} l-9,{BAR / 2 + 2:.1f} z", fill=colour))
+    if row.members_now:
+        words = f"{row.members_now} member{'s' if row.members_now != 1 else ''} today"
+        if x1 - x0 > len(words) * 6.6 + 12:
+            out.append(
+                text(
+                    x1 - 8, y + BAR / 2 + 4, words, text_anchor="end", fill="#fff", font_size="11.5", font_weight="600"
+                )
+            )
+        else:
+            out.append(text(x1 + 14, y + BAR / 2 + 4, words, fill=colour, font_size="11.5", font_weight="600"))
+    out.append(el("title", escape(row.tooltip)))
+    return el("g", "".join(out), class_="bloc-bar")
+
+
+# The region map --------------------------------------------------------------------------------
+
+# The founding article's map, "Russian Allies in Eurasia", colours two blocs: the military alliance
+# (the CSTO, and the CST before it) and the customs union (the Customs Union, and the EAEU that
+# continued it). Other economic blocs (EurAsEC, the SES) and NATO are listed on the page, not coloured.
+MAP_LAYERS = {"military": ("csto", "cst"), "economic": ("eaeu", "cu-bkr")}
+# A record without those blocs is coloured by kind instead.
+LAYER_KINDS = {
+    "military": {BlocKind.MILITARY_ALLIANCE},
+    "economic": {BlocKind.CUSTOMS_UNION, BlocKind.ECONOMIC_UNION},
+}
+MAP_COLOURS = {
+    "military": "#c0503f",
+    "economic": "#2f72a8",
+    "both": "#6a4c9c",
+    "other_role": "#e6c77a",
+    "none": "#ece8df",
+    "sea": "#d7e6ef",
+}
+# Countries outside every bloc on the day are still named when they help a reader find their way.
+LANDMARKS = {
+    "TUR", "IRN", "AFG", "CHN", "MNG", "POL", "FIN", "ROU", "NOR", "SWE", "PAK", "IRQ", "SYR",
+    "RUS", "BLR", "UKR", "MDA", "GEO", "ARM", "AZE", "KAZ", "KGZ", "TJK", "UZB", "TKM", "LTU", "LVA", "EST",
+}  # fmt: skip
+# Small countries get their label beside them, with a leader line (offset in map units).
+LABEL_OFFSETS = {
+    "ARM": (-58, 34),
+    "AZE": (44, 26),
+    "GEO": (-40, -24),
+    "MDA": (-40, 18),
+    "KGZ": (26, -22),
+    "TJK": (4, 30),
+}
+
+
+@functools.cache
+def region_shapes():
+    return json.loads(MAP_FILE.read_text())
+
+
+@dataclass
+class CountryStatus:
+    name: str
+    href: str = ""
+    military: str = ""  # "member", "other" (observer, candidate, ...) or ""
+    economic: str = ""
+    suspended: bool = False  # any of its memberships that colour the map is suspended
+    lines: list = field(default_factory=list)
+
+    def category(self):
+        mil, eco = self.military == "member", self.economic == "member"
+        if mil and eco:
+            return "both"
+        if mil:
+            return "military"
+        if eco:
+            return "economic"
+        if "other" in (self.military, self.economic):
+            return "other_role"
+        return "none"
+
+    def hatched(self):
+        return self.suspended
+
+
+def map_layer(bloc, by_slug):
+    if bloc.parent_id is not None:
+        return None  # a force inside a bloc (the CRRF) is not a colour of its own
+    for layer, kinds in LAYER_KINDS.items():
+        if by_slug and bloc.slug in MAP_LAYERS[layer] or not by_slug and bloc.kind in kinds:
+            return layer
+    return None
+
+
+def map_statuses(memberships):
+    """What each country was on the day, by alpha-3: the input to the map and its legend."""
+    statuses, names = {}, {"military": [], "economic": []}
+    layer_slugs = {slug for slugs in MAP_LAYERS.values() for slug in slugs}
+    by_slug = any(m.bloc.slug in layer_slugs for m in memberships)
+    for m in memberships:
+        bloc, country = m.bloc, m.country
+        status = statuses.setdefault(country.alpha3, CountryStatus(country.name, url_for(country)))
+        suspended = bool(getattr(m, "is_suspended", False))
+        words = f"{m.get_role_display()} of {bloc.short_name}"
+        if suspended:
+            words += f" ({SUSPENSION_STYLE.get(m.suspension_kind, SUSPENSION_STYLE[''])['label']})"
+        status.lines.append(words)
+        dimension = map_layer(bloc, by_slug)
+        if dimension is None:
+            continue
+        if bloc.short_name not in names[dimension]:
+            names[dimension].append(bloc.short_name)
+        if m.role == Role.MEMBER:
+            setattr(status, dimension, "member")
+            status.suspended |= suspended
+        elif not getattr(status, dimension):
+            setattr(status, dimension, "other")
+    return statuses, names
+
+
+def region_map(memberships, *, day, prefix="map", title=None):
+    """The region coloured by membership of military alliances and economic unions on `day`."""
+    shapes = region_shapes()
+    statuses, names = map_statuses(memberships)
+    width, height = shapes["width"], shapes["height"]
+    defs = Defs(prefix)
+    overlay = defs.hatch_overlay()
+    day_words = str(PartialDate(day))
+
+    body = [el("rect", width=num(width), height=num(height), fill=MAP_COLOURS["sea"])]
+    body.append(el("path", d=shapes["graticule"], fill="none", stroke="#fff", stroke_width="0.7", stroke_opacity="0.8"))
+    drawn = set()
+    for shape in shapes["countries"]:
+        status = statuses.get(shape["alpha3"])
+        category = status.category() if status else "none"
+        name = status.name if status else shape["name"]
+        tip = f"{name}: " + ("; ".join(status.lines) if status and status.lines else "no membership recorded")
+        path = el("path", d=shape["path"], fill=MAP_COLOURS[category], fill_rule="evenodd")
+        if status and status.hatched():
+            path += el("path", d=shape["path"], fill=overlay, fill_rule="evenodd")
+        path += el("title", escape(tip))
+        if status and status.href:
+            body.append(el("a", path, href=status.href, tabindex="-1", class_=f"country {category}"))
+        else:
+            body.append(el("g", path, class_=f"country {category}"))
+        drawn.add(shape["alpha3"])
+    body.append(
+        el("path", d=shapes["borders"], fill="none", stroke="#fff", stroke_width="0.9", stroke_linejoin="round")
+    )
+    for shape in shapes["countries"]:
+        if not 40 < shape["label"][0] < width - 40:
+            continue  # a country cut by the frame: its name would be cut too
+        status = statuses.get(shape["alpha3"])
+        if status and status.category() != "none":
+            body.append(map_label(shape, status.name, strong=True))
+        elif status:
+            body.append(map_label(shape, status.name, strong=False))
+        elif shape["alpha3"] in LANDMARKS:
+            body.append(map_label(shape, shape["name"], strong=False))
+
+    body.append(
+        text(width - 8, height - 8, "Natural Earth", text_anchor="end", font_size="10", fill=MUTED, font_style="italic")
+    )
+
+    off_map = sorted(s.name for code, s in statuses.items() if code not in drawn and s.category() != "none")
+    title = title or f"Blocs on {day_words}"
+    desc = map_description(statuses, names, day_words, off_map)
+    svg = svg_root(prefix, width, height, title, desc, defs.render() + "".join(body), "chart map")
+    return RegionMap(svg=svg, legend=map_legend(names, prefix), off_map=off_map)
+
+
+@dataclass
+class RegionMap:
+    svg: str
+    legend: str
+    off_map: list
+
+    def __str__(self):
+        return self.svg
+
+
+def map_legend(names, prefix):
+    """The map's key as an HTML list, so that it stays legible on a phone, where the map is small."""
+    mil = ", ".join(names["military"]) or "none on this date"
+    eco = ", ".join(names["economic"]) or "none on this date"
+    hatch = f"{prefix}-legend-hatch"
+    overlay = el(
+        "pattern",
+        el("path", d="M-1,1 l2,-2 M0,8 l8,-8 M7,9 l2,-2", stroke="#fff", stroke_width="2.2"),
+        id=hatch,
+        width="8",
+        height="8",
+        patternUnits="userSpaceOnUse",
+    )
+    items = [
+        (
+            el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["military"]),
+            f"Member of a military alliance ({mil})",
+        ),
+        (
+            el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["economic"]),
+            f"Member of an economic or customs union ({eco})",
+        ),
+        (el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["both"]), "Member of both"),
+        (
+            el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["other_role"]),
+            "Observer, candidate, associate or other role only",
+        ),
+        (
+            el("defs", overlay)
+            + el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["military"])
+            + el("rect", width="22", height="14", rx="2", fill=f"url(#{hatch})"),
+            "Hatched: a membership suspended",
+        ),
+        (
+            el("rect", x="0.5", y="0.5", width="21", height="13", rx="2", fill=MAP_COLOURS["none"], stroke="#b9b2a3"),
+            "None of these",
+        ),
+    ]
+    rows = "".join(
+        el("li", el("svg", swatch, viewBox="0 0 22 14", width="22", height="14", aria_hidden="true") + escape(label))
+        for swatch, label in items
+    )
+    return mark_safe(el("ul", rows, class_="map-legend", aria_label="Key to the map"))
+
+
+def map_label(shape, name, strong):
+    x, y = shape["label"]
+    dx, dy = LABEL_OFFSETS.get(shape["alpha3"], (0, 0))
+    out = ""
+    if dx or dy:
+        end_x, end_y = x + dx * 0.75, y + dy * 0.75 - (2 if dy < 0 else -2)
+        out += el(
+            "line",
+            x1=num(x),
+            y1=num(y),
+            x2=num(end_x),
+            y2=num(end_y),
+            stroke=INK if strong else "#8a8170",
+            stroke_width="0.8",
+        )
+    size = "12" if strong else "11"
+    return out + text(
+        x + dx,
+        y + dy + 4,
+        name,
+        text_anchor="middle",
+        font_size=size,
+        font_weight="600" if strong else None,
+        font_style=None if strong else "italic",
+        fill=INK if strong else "#8a8170",
+        stroke="#fff" if strong else None,
+        stroke_width="3" if strong else None,
+        stroke_opacity="0.85" if strong else None,
+        paint_order="stroke" if strong else None,
+        class_="map-label",
+    )
+
+
+def map_description(statuses, names, day_words, off_map):
+    groups = {"both": [], "military": [], "economic": [], "other_role": []}
+    for status in statuses.values():
+        category = status.category()
+        if category in groups:
+            groups[category].append(status.name + (" (suspended)" if status.hatched() else ""))
+    parts = [f"Map of the region on {day_words}."]
+    words = {
+        "both": "Members of both a military alliance and an economic union",
+        "military": f"Members of a military alliance ({', '.join(names['military']) or 'none'}) only",
+        "economic": f"Members of an economic or customs union ({', '.join(names['economic']) or 'none'}) only",
+        "other_role": "Observers, candidates or associates only",
+    }
+    for key, members in groups.items():
+        if members:
+            parts.append(f"{words[key]}: {', '.join(sorted(members))}.")
+    if off_map:
+        parts.append(f"Outside the map: {', '.join(off_map)}.")
+    return " ".join(parts)
+
+
+# Events per year ---------------------------------------------------------------------------------
+
+
+def events_per_year(counts, *, href, prefix, title, desc):
+    """A bar for each year from the first to the last with events; each bar links to that year's events."""
+    if not counts:
+        return ""
+    by_year = dict(counts)
+    first, last = min(by_year), max(by_year)
+    years = list(range(first, last + 1))
+    height, top, bottom = 150, 14, 120
+    left, right = 36, WIDTH - 12
+    step = (right - left) / len(years)
+    most = max(by_year.values())
+    out = []
+    for tick in nice_ticks(most):
+        y = bottom - tick / most * (bottom - top)
+        out.append(el("line", x1=num(left), x2=num(right), y1=num(y), y2=num(y), stroke=GRID))
+        out.append(text(left - 6, y + 4, str(tick), text_anchor="end", fill=MUTED, font_size="11"))
+    label_every = max(1, round(len(years) / 16))
+    for i, year in enumerate(years):
+        x = left + i * step
+        n = by_year.get(year, 0)
+        if n:
+            h = max(n / most * (bottom - top), 2)
+            bar = el(
+                "rect",
+                x=num(x + step * 0.12),
+                y=num(bottom - h),
+                width=num(step * 0.76),
+                height=num(h),
+                rx="1.5",
+                fill=ROLE_STYLE[Role.MEMBER]["colour"],
+            )
+            bar += el("title", escape(f"{year}: {n} event{'s' if n != 1 else ''}"))
+            out.append(el("a", bar, href=href(year), tabindex="-1", class_="year-bar"))
+        if year % label_every == 0 or len(years) == 1:
+            out.append(text(x + step / 2, bottom + 16, str(year), text_anchor="middle", fill=MUTED, font_size="11"))
+    out.append(el("line", x1=num(left), x2=num(right), y1=num(bottom), y2=num(bottom), stroke="#9aa5b1"))
+    return svg_root(prefix, WIDTH, height, title, desc, "".join(out), "chart per-year")
+
+
+def nice_ticks(most):
+    """Two or three round values for the count axis."""
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 100000):
+        if most / step <= 4:
+            return list(range(step, most + 1, step))
+    return [most]

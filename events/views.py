@@ -1,0 +1,175 @@
+"""Public pages about events: all events, filtered and searched, and one event with its sources."""
+
+from django import forms
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Count, Prefetch
+from django.http import Http404
+from django.shortcuts import render
+
+from blocs import charts
+from blocs.models import Bloc, Country, Membership
+
+from .models import Event, EventKind
+
+PER_PAGE = 25
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count, here the sum of the per-year bars, instead of counting again."""
+
+    def __init__(self, object_list, per_page, *, count):
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @property
+    def count(self):
+        return self.known_count
+
+
+LARGEST_ID = 2**63 - 1  # beyond a bigint, PostgreSQL would refuse the lookup outright
+
+
+class EventFilter(forms.Form):
+    """The filters of /events/, read from the query string; every value is checked before use."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        error_messages={"max_length": "Search for at most %(limit_value)d characters."},
+    )
+    bloc = forms.ChoiceField(
+        required=False,
+        error_messages={"invalid_choice": "There is no bloc with the short name “%(value)s”."},
+    )
+    country = forms.ChoiceField(
+        required=False,
+        error_messages={"invalid_choice": "There is no country with the code “%(value)s”."},
+    )
+    kind = forms.ChoiceField(
+        required=False,
+        choices=[("", "any kind")] + EventKind.choices,
+        error_messages={"invalid_choice": "“%(value)s” is not a kind of event."},
+    )
+
+    def __init__(self, data, *, blocs, countries):
+        data = data.copy()
+        if data.get("country"):
+            data["country"] = data["country"].strip().upper()
+        super().__init__(data, label_suffix="")
+        year = {
+            "required": False,
+            "min_value": 1,
+            "max_value": 9999,
+            "error_messages": {
+                "invalid": "Enter a year, such as 2012.",
+                "min_value": "Enter a year from 1 to 9999.",
+                "max_value": "Enter a year from 1 to 9999.",
+            },
+            "widget": forms.NumberInput(attrs={"placeholder": "year", "min": 1, "max": 9999}),
+        }
+        self.fields["from"] = forms.IntegerField(label="From", **year)
+        self.fields["to"] = forms.IntegerField(label="To", **year)
+        self.fields["bloc"].choices = [("", "any bloc")] + [(b.slug, str(b)) for b in blocs]
+        self.fields["country"].choices = [("", "any country")] + [(c.alpha3, c.name) for c in countries]
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("from"), cleaned.get("to")
+        if first and last and first > last:
+            raise forms.ValidationError(f"The years run backwards: “from” ({first}) is after “to” ({last}).")
+        return cleaned
+
+    @property
+    def active(self):
+        return any(self.cleaned_data.get(name) for name in ("q", "bloc", "country", "kind", "from", "to"))
+
+
+def event_list(request):
+    # Queries: the blocs and the countries offered as filters; the matching events per year (which
+    # also gives their count); one page of them; their blocs; their countries; their sources. A
+    # search or filter changes the WHERE clause, never the number of queries.
+    blocs = list(Bloc.objects.only("slug", "name", "abbreviations").order_by("name"))
+    countries = list(Country.objects.only("alpha3", "name").order_by("name"))
+    form = EventFilter(request.GET, blocs=blocs, countries=countries)
+    context = {"form": form, "page": None, "problems": [], "query": ""}
+    if not form.is_valid():
+        context["problems"] = [e for errors in form.errors.values() for e in errors]
+        return render(request, "events/event_list.html", context, status=400)
+
+    data = form.cleaned_data
+    events = Event.objects.all()
+    if data["bloc"]:
+        events = events.filter(blocs__slug=data["bloc"])
+    if data["country"]:
+        events = events.filter(countries__alpha3=data["country"])
+    if data["kind"]:
+        events = events.filter(kind=data["kind"])
+    events = events.in_years(data["from"], data["to"])
+    if data["q"].strip():
+        events = events.search(data["q"])
+    per_year = list(
+        events.order_by().values_list("date__year").annotate(n=Count("pk", distinct=True)).order_by("date__year")
+    )
+    if not data["q"].strip():
+        events = events.newest_first()
+    events = events.prefetch_related("blocs", "countries", "sources")
+
+    paginator = CountedPaginator(events, PER_PAGE, count=sum(n for _, n in per_year))
+    number = request.GET.get("page", "1")
+    try:
+        page = paginator.page(number)
+    except InvalidPage:
+        raise Http404(
+            f"There is no page “{str(number)[:20]}” of these events: "
+            f"there {'is' if paginator.num_pages == 1 else 'are'} {paginator.num_pages} "
+            f"page{'' if paginator.num_pages == 1 else 's'}."
+        )
+    context.update(
+        page=page,
+        paginator=paginator,
+        filtered=form.active,
+        bloc=next((b for b in blocs if b.slug == data["bloc"]), None),
+        country=next((c for c in countries if c.alpha3 == data["country"]), None),
+        last_changed=max((e.updated_at for e in page.object_list), default=None),
+        per_year=year_chart(request, per_year),
+    )
+    return render(request, "events/event_list.html", context)
+
+
+def event_detail(request, pk):
+    if pk > LARGEST_ID:
+        raise Http404(f"There is no event number {pk}.")
+    # Queries: the event; its blocs; its countries; its sources; the spells it changed, with
+    # their countries and blocs.
+    try:
+        event = Event.objects.prefetch_related(
+            "blocs",
+            "countries",
+            "sources",
+            Prefetch("memberships", queryset=Membership.objects.select_related("country", "bloc")),
+        ).get(pk=pk)
+    except Event.DoesNotExist:
+        raise Http404(f"There is no event number {pk}.")
+    return render(
+        request,
+        "events/event_detail.html",
+        {"event": event, "picker_date": event.date, "last_changed": event.updated_at},
+    )
+
+
+def year_chart(request, per_year):
+    def href(year):
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["from"] = query["to"] = str(year)
+        return f"?{query.urlencode()}"
+
+    total = sum(n for _, n in per_year)
+    return charts.events_per_year(
+        per_year,
+        href=href,
+        prefix="per-year",
+        title="Events per year",
+        desc=f"{total} events over {len(per_year)} years, one bar per year; the list below gives each event.",
+    )

@@ -1,0 +1,106 @@
+"""The public pages on the project's seed data: the facts of the fact sheet as a reader finds them."""
+
+import re
+
+import pytest
+
+from .test_pages import assert_accessible_chart, assert_strict_csp_friendly, page, row_of, svg_of, text_of
+
+pytestmark = pytest.mark.django_db
+
+
+def section(html, slug):
+    match = re.search(rf'<section class="bloc-on-date[^"]*" aria-labelledby="bloc-{slug}">.*?</section>', html, re.S)
+    assert match, f"no section for {slug}"
+    return match.group(0)
+
+
+def countries_in(section_html):
+    return re.findall(r'<th scope="row"><a href="/countries/([a-z]{3})/">', section_html)
+
+
+def test_csto_page_shows_uzbekistans_two_spells_the_second_suspended(client, seed):
+    html = page(client, "/blocs/csto/")
+    rows = [text_of(r) for r in re.findall(r"<tr\b.*?</tr>", html, flags=re.S) if "/countries/uzb/" in r]
+    assert len(rows) == 2
+    assert rows[0].startswith("Uzbekistan CST member 15 May 1992 20 April 1999 non-renewal")
+    assert rows[1].startswith("Uzbekistan CSTO member 16 August 2006 continues")
+    assert "suspended from 19 December 2012 formal decision of the bloc" in rows[1]
+    armenia = text_of(row_of(html, "/countries/arm/", "/blocs/csto/"))
+    assert "self-suspended from 22 February 2024 self-declared by the country" in armenia
+    timeline = svg_of(html, "timeline")
+    assert_accessible_chart(timeline)
+    assert timeline.count("<title>Uzbekistan in") == 2
+    assert_strict_csp_friendly(html)
+
+
+def test_every_spell_cites_its_sources_as_links_or_keys(client, seed):
+    html = page(client, "/blocs/csto/")
+    for row in re.findall(r"<tr\b.*?</tr>", html, flags=re.S)[1:]:
+        assert '<ul class="sources">' in row, text_of(row)
+    assert "no source recorded" not in text_of(html)
+
+
+def test_the_founding_articles_day(client, seed):
+    """5 December 2012: the CSTO had seven members, Uzbekistan not yet suspended; the Customs Union three."""
+    html = page(client, "/on/2012-12-05/")
+    assert sorted(countries_in(section(html, "csto"))) == ["arm", "blr", "kaz", "kgz", "rus", "tjk", "uzb"]
+    assert "in good standing" in text_of(row_of(section(html, "csto"), "/countries/uzb/"))
+    customs_union = section(html, "cu-bkr")
+    assert "Kyrgyzstan candidate / acceding" in text_of(customs_union)
+    members = [c for c in countries_in(customs_union) if c != "kgz"]
+    assert sorted(members) == ["blr", "kaz", "rus"]
+
+    region_map = svg_of(html, "map")
+    for code, category in [("rus", "both"), ("blr", "both"), ("kaz", "both"), ("arm", "military"), ("uzb", "military")]:
+        assert re.search(rf'<a href="/countries/{code}/" tabindex="-1" class="country {category}">', region_map), code
+    # Kyrgyzstan: in the CSTO and a candidate of the Customs Union; Ukraine: in neither.
+    assert re.search(r'<a href="/countries/kgz/" tabindex="-1" class="country military">', region_map)
+    assert re.search(r'<a href="/countries/ukr/" tabindex="-1" class="country none">', region_map)
+
+
+def test_after_the_suspension_uzbekistan_is_hatched(client, seed):
+    html = page(client, "/on/2012-12-20/")
+    uzbekistan = re.search(r'<a href="/countries/uzb/"[^>]*>(.*?)</a>', svg_of(html, "map"), re.S).group(1)
+    assert "map-overlay" in uzbekistan
+    assert "suspended since 19 December 2012" in text_of(row_of(section(html, "csto"), "/countries/uzb/"))
+
+
+def test_eaeu_and_its_forerunners(client, seed):
+    html = page(client, "/blocs/eaeu/")
+    words = text_of(html)
+    assert "Continues" in words
+    for slug in ("eurasec", "cu-bkr", "ses"):
+        assert f'href="/blocs/{slug}/"' in html
+    kyrgyzstan = [text_of(r) for r in re.findall(r"<tr\b.*?</tr>", html, flags=re.S) if "/countries/kgz/" in r]
+    assert any(r.startswith("Kyrgyzstan EAEU candidate / acceding 1 January 2015 6 August 2015") for r in kyrgyzstan)
+    assert any(r.startswith("Kyrgyzstan EAEU member 6 August 2015 continues") for r in kyrgyzstan)
+
+
+def test_month_precision_is_kept(client, seed):
+    html = page(client, "/countries/geo/")
+    assert "December 1993" in text_of(row_of(html, "/blocs/cis/"))
+    assert "1 December 1993" not in text_of(html)
+
+
+@pytest.mark.parametrize(
+    "url, queries",
+    [
+        # blocs; successions; spells in force today with country and bloc; recent events; their blocs
+        ("/", 5),
+        # the bloc and parent; predecessors; successors; forces inside; spells of it and its
+        # predecessors; their sources; markers; latest events; their sources; their countries; bloc sources
+        ("/blocs/csto/", 11),
+        # the country; spells with blocs; their sources; markers; latest events; their sources; their blocs
+        ("/countries/arm/", 7),
+        # spells in force with countries, blocs, parents; their sources; blocs in existence; nearest changes
+        ("/on/2012-12-05/", 4),
+        # filter blocs; filter countries; per year, which gives the count; one page; its blocs; its
+        # countries; its sources
+        ("/events/?q=summit", 7),
+    ],
+)
+def test_query_counts_on_the_seed(client, seed, django_assert_num_queries, url, queries):
+    with django_assert_num_queries(queries):
+        response = client.get(url)
+    assert response.status_code == 200
