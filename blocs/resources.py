@@ -565,10 +565,26 @@ class CuratedResource(ModelResource):
                 field.widget.load()
             elif isinstance(field.widget, KeysWidget) and not isinstance(field.widget, SpellsWidget):
                 field.widget.single.load()
-        self.existing = {self.instance_key(obj): obj for obj in self.get_queryset()}
+        self.existing = {self.instance_key(obj): obj for obj in self.existing_records(dataset)}
         self.row_of_key = {}
         self.unique_seen = defaultdict(dict)
         self.current_row = 0
+
+    def existing_records(self, dataset):
+        """The stored records the file's rows may update: all of them, for the small tables."""
+        return self.get_queryset()
+
+    def named_in(self, dataset, name):
+        """The values the file gives in one column, cleaned; rows that fail are reported later."""
+        field, values = self.fields[name], set()
+        for row in dataset.dict:
+            try:
+                value = field.clean(row)
+            except (ValueError, KeyError, ValidationError):
+                continue
+            if value not in (None, ""):
+                values.add(self.key_part(value))
+        return values
 
     # Import: one row
 
@@ -1000,6 +1016,14 @@ class MembershipResource(CuratedResource):
 
     key_fields = ("country", "bloc", "start")
     what = "membership spell"
+
+    def existing_records(self, dataset):
+        # Only the spells of the countries and blocs the file names: loading all 200,000 spells
+        # (and their sources) for every import made a 100-row file take minutes.
+        return self.get_queryset().filter(
+            country__in=self.named_in(dataset, "country"), bloc__in=self.named_in(dataset, "bloc")
+        )
+
     select_related = ("country", "bloc")
     prefetch = ("sources",)
 
@@ -1073,6 +1097,11 @@ class EventResource(CuratedResource):
     sources = Column("sources", "sources", KeysWidget(Source, "key", "source"))
 
     key_fields = ("date", "title")
+
+    def existing_records(self, dataset):
+        # Only the events on the dates the file names, through the date index, not all million.
+        return self.get_queryset().filter(date__in=self.named_in(dataset, "date"))
+
     what = "event"
     prefetch = ("blocs", "countries", "sources", "memberships__bloc", "memberships__country")
 

@@ -1,5 +1,8 @@
 """Run the benchmarks (`make bench`): the project's figures beside baselines measured in the same run."""
 
+import argparse
+import json
+
 from django.core.management.base import BaseCommand, CommandError
 
 from eurasia import bench
@@ -18,8 +21,14 @@ class Command(BaseCommand):
             help=f"Comma-separated sections to run, of: {', '.join(bench.Bench.SECTIONS)}.",
         )
         parser.add_argument("--quick", action="store_true", help="Few repetitions and requests: checks that it runs.")
+        # A measurement run alone in a fresh process, so that its peak memory is its own.
+        parser.add_argument("--child", help=argparse.SUPPRESS)
+        parser.add_argument("--rows", type=int, default=100_000, help=argparse.SUPPRESS)
 
-    def handle(self, only, quick, **options):
+    def handle(self, only, quick, child, rows, **options):
+        if child:
+            self.stdout.write(json.dumps(bench.measure_child(child, rows)))
+            return
         sections = [s.strip() for s in only.split(",") if s.strip()]
         unknown = set(sections) - set(bench.Bench.SECTIONS)
         if unknown:
