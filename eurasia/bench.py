@@ -141,12 +141,16 @@ def fetch(client, path):
     return size
 
 
-def median_ms(client, path, repeat):
-    """Median time of `repeat` requests after two warm-up requests, in milliseconds."""
-    for _ in range(2):
-        fetch(client, path)
+def median_ms(client, path, repeat, budget=60):
+    """Median time of up to `repeat` requests after a warm-up request, in milliseconds.
+
+    A slow page stops being repeated once `budget` seconds are spent on it (one timed request at
+    least), so that one page of several seconds cannot hold up the whole run.
+    """
+    fetch(client, path)
     times = []
-    for _ in range(repeat):
+    deadline = time.perf_counter() + budget
+    while len(times) < repeat and (not times or time.perf_counter() < deadline):
         began = time.perf_counter()
         fetch(client, path)
         times.append(time.perf_counter() - began)
