@@ -9,13 +9,13 @@ Both stay flat in memory however many rows there are.
 import datetime
 from dataclasses import dataclass
 
-from django.db import connection
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.http import content_disposition_header, http_date
 from django.views.decorators.http import require_safe
 
+from eurasia.routers import read_connection
 from events.models import Event
 
 from .models import Bloc, Country, Membership, MembershipSource, Role, Source
@@ -410,7 +410,7 @@ def data_facts():
         [f"(SELECT max(updated_at) FROM {t})" for t in tables]
         + [f"(SELECT max(history_date) FROM {t})" for t in _history_tables()]
     )
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             f"""SELECT GREATEST({changed}),
                 LEAST((SELECT min(founded) FROM {T["bloc"]}), (SELECT min(start) FROM {T["membership"]}))"""

@@ -16,7 +16,7 @@ import zipfile
 from decimal import Decimal
 from xml.sax.saxutils import escape as xml_escape
 
-from django.db import connection
+from eurasia.routers import read_connection
 
 # What makes a spreadsheet treat a text cell as a formula.
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -297,18 +297,20 @@ def xlsx_chunks(headers, rows, title="data", date_columns=(), chunk_size=256 * 1
 def copy_csv(sql, params=None, chunk_size=None):
     """Stream `COPY (sql) TO STDOUT` as CSV with a header line, straight from PostgreSQL."""
     statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+    # Downloads read from a replica when the request may (eurasia/routers.py).
+    connection = read_connection()
     with connection.cursor() as cursor:
         raw = cursor.cursor
         started = time.monotonic()
         with raw.copy(statement, params) as copy:
             for chunk in copy:
                 yield bytes(chunk)
-        _log(raw, statement, params, started)
+        _log(connection, raw, statement, params, started)
 
 
 def stream_rows(sql, params=None, batch=2000):
     """Rows of `sql` from a server-side cursor, fetched in batches."""
-    cursor = connection.chunked_cursor()
+    cursor = read_connection().chunked_cursor()
     try:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(batch):
@@ -317,7 +319,7 @@ def stream_rows(sql, params=None, batch=2000):
         cursor.close()
 
 
-def _log(raw_cursor, statement, params, started):
+def _log(connection, raw_cursor, statement, params, started):
     # COPY bypasses Django's cursor wrapper; log it like any query so that query counts see it.
     if connection.queries_logged:
         mogrify = getattr(raw_cursor, "mogrify", None)
