@@ -63,7 +63,7 @@ def neutralised_query(sql, columns):
     reference, where inside `sql` a column's subquery (a list of source keys) would run three times.
     PostgreSQL keeps a subquery with ORDER BY apart from the outer query, so the rows keep its order.
     """
-    quote = connection.ops.quote_name
+    quote = read_connection().ops.quote_name
     select = ", ".join(
         f"{neutralised_sql(f'q.{quote(name)}') if text else f'q.{quote(name)}'} AS {quote(header)}"
         for name, header, text in columns
