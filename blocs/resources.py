@@ -1112,6 +1112,7 @@ class MembershipResource(CuratedResource):
         return self.get_queryset().filter(
             country__in=self.named_in(dataset, "country"), bloc__in=self.named_in(dataset, "bloc")
         )
+
     what = "membership spell"
     select_related = ("country", "bloc")
     prefetch = ("sources",)
@@ -1198,6 +1199,7 @@ class EventResource(CuratedResource):
     def existing_records(self, dataset):
         # Only the events on the dates the file names, through the date index, not all million.
         return self.get_queryset().filter(date__in=self.named_in(dataset, "date"))
+
     what = "event"
     prefetch = ("blocs", "countries", "sources", "memberships__bloc", "memberships__country")
 
