@@ -222,7 +222,7 @@ class Bench:
         pages = [
             ("largest bloc", bloc and _url("blocs:bloc", bloc.slug)),
             ("country with most spells", country and _url("blocs:country", country.alpha3.lower())),
-            ("events, first page", _url("events:events")),
+            ("events, first page", _url("events:list")),
             ("events, deep page", self.deep_events_page()),
             ("as of a date, with its map", self.as_of_page()),
         ]
@@ -237,7 +237,7 @@ class Bench:
             self.add(Result("public", f"{label} ({n} queries)", ms, trivial, "ms", limit=3, note=path))
 
     def deep_events_page(self):
-        first = _url("events:events")
+        first = _url("events:list")
         if not first:
             return None
         pages = max(1, Event.objects.count() // 25)

@@ -155,6 +155,12 @@ def _seeded_module(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         _put_seed()
     yield
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
+    with django_db_blocker.unblock():
+        _clear_records()
+
+
+def _clear_records():
+    """Empty every table of the blocs and events apps (committed data of module-wide fixtures)."""
+    with connection.cursor() as cursor:
         tables = ", ".join(table for table, _ in _record_tables())
         cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
