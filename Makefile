@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format check-migrations seed serve
+.PHONY: install run test lint format check-migrations seed serve world bench
 
 $(STAMP):
 	python3 -m venv $(VENV)
@@ -35,3 +35,14 @@ format: install
 
 check-migrations: install
 	$(PY) manage.py makemigrations --check --dry-run
+
+# A synthetic world for benchmarks, in the database DATABASE_URL names (SCALE: tiny, small, medium, full).
+SCALE ?= small
+SEED ?= 1
+world: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py make_world --scale $(SCALE) --seed $(SEED) --flush
+
+# Figures beside baselines measured in the same run, on the data already loaded (docs/performance.md).
+bench: install
+	$(PY) manage.py bench

@@ -12,6 +12,7 @@ from eurasia.constraints import constraint_message
 from eurasia.curation import SEEN, CheckedSaveForm, CurationAdminMixin
 from eurasia.partial_dates import PartialDateFormMixin
 
+from .changelists import BlocFilter, CountryFilter, LargeListAdmin, search_words
 from .models import Bloc, Country, Membership, Role, Source
 from .resources import SpreadsheetAdminMixin
 
@@ -211,7 +212,7 @@ class BlocAdmin(CuratedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(CuratedAdmin):
+class MembershipAdmin(LargeListAdmin, CuratedAdmin):
     list_display = [
         "country",
         "bloc_short",
@@ -222,8 +223,10 @@ class MembershipAdmin(CuratedAdmin):
         partial_column("end", "end"),
         "end_reason",
     ]
-    list_filter = [SpellStatusFilter, "role", "bloc", "country", "end_reason"]
+    list_filter = [SpellStatusFilter, "role", BlocFilter, CountryFilter, "end_reason"]
     list_select_related = ["country", "bloc"]
+    # The default order (bloc name, country name, start) walks the bloc name index.
+    indexed_orderings = ["bloc", "bloc__name"]
     search_fields = [
         "country__name",
         "country__alpha3",
@@ -250,3 +253,7 @@ class MembershipAdmin(CuratedAdmin):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("role", Role.MEMBER)
         return initial
+
+    def get_search_results(self, request, queryset, search_term):
+        related = {"country": (Country, ["alpha3"], ["name"]), "bloc": (Bloc, ["slug"], ["name"])}
+        return search_words(queryset, search_term, related, own_fields=["notes"]), False

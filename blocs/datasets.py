@@ -2,24 +2,24 @@
 
 Each dataset is one SQL query built from its column list, so the file, the codebook page and
 docs/codebook.md describe the same columns. CSV is PostgreSQL's own `COPY ... TO STDOUT`,
-streamed as it comes; XLSX rows come from a server-side cursor into openpyxl's write-only mode.
+streamed as it comes; XLSX rows come from a server-side cursor into the streamed XLSX writer.
 Both stay flat in memory however many rows there are.
 """
 
 import datetime
 from dataclasses import dataclass
 
-from django.db import connection
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.http import content_disposition_header, http_date
 from django.views.decorators.http import require_safe
 
+from eurasia.routers import read_connection
 from events.models import Event
 
 from .models import Bloc, Country, Membership, MembershipSource, Role, Source
-from .spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, copy_csv, neutralised_sql, stream_rows, xlsx_chunks
+from .spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, copy_csv, neutralised_query, stream_rows, xlsx_chunks
 
 T = {
     "country": Country._meta.db_table,
@@ -90,15 +90,25 @@ BLOC = [
 ]
 
 
-def _keys(link_table, link_column, owner, target_table, target_column, order_column=None):
-    order = order_column or target_column
-    return (
-        f"(SELECT string_agg(t.{target_column}, ';' ORDER BY t.{order}) FROM {link_table} l "
-        f"JOIN {target_table} t ON t.id = l.{link_column}_id WHERE l.{owner})"
+def _keys(alias, owner, link_table, link_column, target_table, target_column):
+    """Keys of linked records in one text column: (the column's SQL, the join that provides it).
+
+    The keys are aggregated once for all rows and joined, not looked up row by row: a whole
+    download then costs one pass over the link table instead of one subquery per row.
+    """
+    table, owner_column = owner.split(".")
+    join = (
+        f"LEFT JOIN (SELECT l.{owner_column} AS owner_id, string_agg(t.{target_column}, ';' ORDER BY t.{target_column}) "
+        f"AS keys FROM {link_table} l JOIN {target_table} t ON t.id = l.{link_column}_id GROUP BY l.{owner_column}) "
+        f"{alias} ON {alias}.owner_id = {table}.id"
     )
+    return f"{alias}.keys", join
 
 
-SPELL_SOURCES = _keys(T["membership_source"], "source", "membership_id = m.id", T["source"], "key")
+SPELL_SOURCES, SPELL_SOURCES_JOIN = _keys("ms", "m.membership_id", T["membership_source"], "source", T["source"], "key")
+EVENT_BLOCS, EVENT_BLOCS_JOIN = _keys("eb", "e.event_id", T["event_bloc"], "bloc", T["bloc"], "slug")
+EVENT_COUNTRIES, EVENT_COUNTRIES_JOIN = _keys("ec", "e.event_id", T["event_country"], "country", T["country"], "alpha3")
+EVENT_SOURCES, EVENT_SOURCES_JOIN = _keys("es", "e.event_id", T["event_source"], "source", T["source"], "key")
 
 MEMBERSHIP_COLUMNS = [
     *COUNTRY,
@@ -132,19 +142,19 @@ EVENT_COLUMNS = [
     Column(
         "bloc_slugs",
         "text",
-        _keys(T["event_bloc"], "bloc", "event_id = e.id", T["bloc"], "slug"),
+        EVENT_BLOCS,
         "The blocs it concerns, separated by semicolons.",
     ),
     Column(
         "country_alpha3s",
         "text",
-        _keys(T["event_country"], "country", "event_id = e.id", T["country"], "alpha3"),
+        EVENT_COUNTRIES,
         "The countries it concerns (alpha-3), separated by semicolons.",
     ),
     Column(
         "source_keys",
         "text",
-        _keys(T["event_source"], "source", "event_id = e.id", T["source"], "key"),
+        EVENT_SOURCES,
         "Keys of the sources that report it, separated by semicolons.",
     ),
     Column("description", "text", "NULLIF(e.description, '')", "A few sentences on what happened."),
@@ -204,12 +214,8 @@ DYAD_YEAR_COLUMNS = [
 ]
 
 
-def _select(columns, neutralise):
-    parts = []
-    for column in columns:
-        expression = neutralised_sql(column.sql) if neutralise and column.kind == "text" else column.sql
-        parts.append(f'{expression} AS "{column.name}"')
-    return ",\n  ".join(parts)
+def _select(columns):
+    return ",\n  ".join(f'{column.sql} AS "{column.name}"' for column in columns)
 
 
 def _end(alias, field):
@@ -223,7 +229,7 @@ SPELL_IN_YEARS = (
 )
 
 
-def _country_year_sql(neutralise, order=True):
+def _country_year_sql(order=True):
     rank = " ".join(f"WHEN '{role}' THEN {rank}" for role, rank in ROLE_RANK.items())
     status = " ".join(f"WHEN {rank} THEN {code}" for rank, code in RANK_STATUS.items())
     return f"""
@@ -252,7 +258,7 @@ grid AS (
   FROM {T["country"]} c CROSS JOIN {T["bloc"]} b CROSS JOIN years y
 )
 SELECT
-  {_select(COUNTRY_YEAR_COLUMNS, neutralise)}
+  {_select(COUNTRY_YEAR_COLUMNS)}
 FROM grid
 JOIN {T["country"]} c ON c.id = grid.country_id
 JOIN {T["bloc"]} b ON b.id = grid.bloc_id
@@ -261,46 +267,51 @@ LEFT JOIN held h ON h.country_id = grid.country_id AND h.bloc_id = grid.bloc_id 
 {"ORDER BY b.slug, c.alpha3, y.year" if order else ""}"""
 
 
-def _dyad_year_sql(neutralise):
+def _dyad_year_sql():
     return f"""
-WITH country_year AS ({_country_year_sql(neutralise=False, order=False)})
+WITH country_year AS ({_country_year_sql(order=False)})
 SELECT
-  {_select(DYAD_YEAR_COLUMNS, neutralise)}
+  {_select(DYAD_YEAR_COLUMNS)}
 FROM country_year a
 JOIN country_year b ON b.bloc_slug = a.bloc_slug AND b.year = a.year AND b.country_alpha3 > a.country_alpha3
 WHERE a.status = 1 AND b.status = 1
 ORDER BY a.bloc_slug, a.year, a.country_alpha3, b.country_alpha3"""
 
 
-def _memberships_sql(neutralise):
+def _memberships_sql():
     return f"""
 SELECT
-  {_select(MEMBERSHIP_COLUMNS, neutralise)}
+  {_select(MEMBERSHIP_COLUMNS)}
 FROM {T["membership"]} m
 JOIN {T["country"]} c ON c.id = m.country_id
 JOIN {T["bloc"]} b ON b.id = m.bloc_id
+{SPELL_SOURCES_JOIN}
 WHERE {SPELL_IN_YEARS}
 ORDER BY b.slug, c.alpha3, m.start"""
 
 
-def _members_on_sql(neutralise):
+def _members_on_sql():
     # The same rule as Membership.objects.active_on(day).
     return f"""
 SELECT
-  {_select(MEMBERS_ON_COLUMNS, neutralise)}
+  {_select(MEMBERS_ON_COLUMNS)}
 FROM {T["membership"]} m
 JOIN {T["country"]} c ON c.id = m.country_id
 JOIN {T["bloc"]} b ON b.id = m.bloc_id
+{SPELL_SOURCES_JOIN}
 WHERE m.start <= %(day)s::date AND (m."end" IS NULL OR m."end" > %(day)s::date)
 ORDER BY b.slug, c.alpha3"""
 
 
-def _events_sql(neutralise):
+def _events_sql():
     # The same years as Event.objects.in_years(first, last).
     return f"""
 SELECT
-  {_select(EVENT_COLUMNS, neutralise)}
+  {_select(EVENT_COLUMNS)}
 FROM {T["event"]} e
+{EVENT_BLOCS_JOIN}
+{EVENT_COUNTRIES_JOIN}
+{EVENT_SOURCES_JOIN}
 WHERE (EXTRACT(year FROM e.date) >= %(first)s OR EXTRACT(year FROM e.end_date) >= %(first)s)
   AND EXTRACT(year FROM e.date) <= %(last)s
 ORDER BY e.date, e.title"""
@@ -317,7 +328,10 @@ class DatasetSpec:
     by_date: bool = False
 
     def sql(self, neutralise):
-        return self.build(neutralise)
+        """The dataset's query; with `neutralise`, its text columns are made safe for spreadsheets."""
+        if not neutralise:
+            return self.build()
+        return neutralised_query(self.build(), [(c.name, c.name, c.kind == "text") for c in self.columns])
 
     @property
     def date_columns(self):
@@ -396,7 +410,7 @@ def data_facts():
         [f"(SELECT max(updated_at) FROM {t})" for t in tables]
         + [f"(SELECT max(history_date) FROM {t})" for t in _history_tables()]
     )
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             f"""SELECT GREATEST({changed}),
                 LEAST((SELECT min(founded) FROM {T["bloc"]}), (SELECT min(start) FROM {T["membership"]}))"""

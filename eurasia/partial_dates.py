@@ -23,6 +23,8 @@ class Precision(models.TextChoices):
     YEAR = "year", "year"
 
 
+PRECISIONS = frozenset(Precision.values)  # checked on every PartialDate; built once
+
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 MONTHS["sept"] = 9
@@ -43,7 +45,7 @@ class PartialDate:
     precision: str = Precision.DAY
 
     def __post_init__(self):
-        if self.precision not in Precision.values:
+        if self.precision not in PRECISIONS:
             raise ValueError(f"Unknown precision {self.precision!r}: use day, month or year.")
         first = self.period_start(self.date, self.precision)
         if first != self.date:

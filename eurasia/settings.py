@@ -101,6 +101,28 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Eurasia runs on PostgreSQL only; DATABASE_URL must be postgres://…")
 
+
+def replica_databases(urls):
+    """The aliases replica1..N for a comma-separated list of read-replica URLs (docs/scaling.md)."""
+    replicas = {}
+    for n, url in enumerate(filter(None, (u.strip() for u in urls.split(","))), start=1):
+        replica = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if replica["ENGINE"] != "django.db.backends.postgresql":
+            raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS: replica {n} must be a postgres:// URL.")
+        # The test suite has no replicas of its own: a replica alias reads the test database.
+        replica["TEST"] = {"MIRROR": "default"}
+        replicas[f"replica{n}"] = replica
+    return replicas
+
+
+# Public pages and downloads read from replicas; writes, the admin and recent writers use the primary.
+DATABASES.update(replica_databases(os.environ.get("DATABASE_REPLICA_URLS", "")))
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+DATABASE_ROUTERS = ["eurasia.routers.ReplicaRouter"]
+# How long after a write a browser keeps reading from the primary: longer than replicas usually lag.
+DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "10"))
+MIDDLEWARE = ["eurasia.routers.ReplicaMiddleware", *MIDDLEWARE]
+
 # Fields with an explicit `through` model are edited directly in the admin: our relationship
 # models only add PROTECT to the link (see blocs.admin.CuratedAdmin.formfield_for_manytomany).
 SILENCED_SYSTEM_CHECKS = ["admin.E013"]

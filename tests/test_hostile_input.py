@@ -184,8 +184,8 @@ def test_oversized_form_posts_are_refused_and_store_nothing(root, field):
 def test_oversized_and_junk_uploads_are_refused_and_store_nothing(root):
     before = counts()
     for name, content, message in [
-        ("many-rows.csv", b"key,title\n" + b"k,t\n" * 3_000_000, "more than 10,000 rows"),
-        ("huge.csv", b"key,title\n" + b"k," + b"t" * 25_000_000 + b"\n", "larger than 20 MB"),
+        ("many-rows.csv", b"key,title\n" + b"k,t\n" * 3_000_000, "more than 200,000 rows"),
+        ("huge.csv", b"key,title\n" + b"k," + b"t" * 34_000_000 + b"\n", "larger than 32 MB"),
         ("junk.xlsx", b"PK\x03\x04 not really a spreadsheet" * 100, "XLSX workbook"),
         ("binary.csv", bytes(range(256)) * 100, "not UTF-8"),
         ("../../etc/passwd.csv", b"key,title\nplanted,x\n", None),

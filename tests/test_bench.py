@@ -1,0 +1,52 @@
+"""`manage.py bench` runs end to end on the tiny world: the figures are not checked, only that every part runs."""
+
+import io
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+
+from blocs.models import Membership
+
+# The load test's gunicorn workers read the database through their own connections, so the
+# world must be committed: this test runs outside a wrapping transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_bench_runs_on_the_tiny_world():
+    call_command("make_world", "--scale", "tiny", "--seed", "1", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("bench", "--quick", stdout=out)
+    report = out.getvalue()
+    assert "Data: 12 countries, 10 blocs, 80 memberships, 400 events" in report
+    for heading in (
+        "Public pages vs a trivial view",
+        "Admin change lists vs the same trivial view",
+        "CSV downloads of /data/ vs COPY",
+        "XLSX of 200 events vs django-import-export's default export",
+        "Import of 200 spells (validation, history) vs COPY FROM",
+        "Country-year and dyad-year",
+        "Under load",
+    ):
+        assert heading in report
+    assert "page not on this branch" not in report
+    # The hand-written analysis queries give the very rows the /data/ files give.
+    assert report.count("identical output") == 2
+    assert "80 rows, 80 history rows written" in report
+    assert "events of the largest bloc" in report
+    assert "COUNT(*) OF THE WHOLE TABLE" not in report
+    assert "60 requests, 0 errors" in report
+    assert "measurements," in report
+    # The admin's user and session were rolled back; the data is as it was.
+    assert not User.objects.filter(username__startswith="bench-").exists()
+    assert Membership.objects.count() == 80
+
+
+def test_bench_refuses_an_empty_database():
+    with pytest.raises(CommandError, match="load a synthetic world first"):
+        call_command("bench", "--quick", stdout=io.StringIO())
+
+
+def test_bench_names_the_sections_it_knows():
+    with pytest.raises(CommandError, match="Unknown section"):
+        call_command("bench", "--only", "public,speed", stdout=io.StringIO())
