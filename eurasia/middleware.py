@@ -1,8 +1,7 @@
-"""Project-wide request and response guards: Content-Security-Policy, Permissions-Policy, no NUL in admin addresses."""
+"""Project-wide request and response guards: Content-Security-Policy, Permissions-Policy, no NUL in addresses."""
 
 from django.conf import settings
 from django.http import HttpResponseBadRequest
-from django.urls import reverse
 
 
 class ContentSecurityPolicyMiddleware:
@@ -22,23 +21,18 @@ class ContentSecurityPolicyMiddleware:
 
 
 class RejectNulMiddleware:
-    """Answer 400 to an admin address or query parameter holding a NUL character.
+    """Answer 400 to an address or query parameter holding a NUL character.
 
-    PostgreSQL can neither store nor compare text with NUL in it, and the admin passes its search
-    box and list filters straight to queries: one NUL would be a server error. Forms refuse NUL in
-    what they save, and the reader's pages check their own parameters with a message of their own.
+    PostgreSQL can neither store nor compare text with NUL in it: a search box or filter passing
+    one on would fail with a server error. Forms already refuse NUL in what they save.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.prefix = None
 
     def __call__(self, request):
-        if self.prefix is None:
-            self.prefix = reverse("admin:index")
-        if request.path.startswith(self.prefix) and (
-            "\x00" in request.path
-            or any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists())
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
         ):
             return HttpResponseBadRequest("Bad request: the address contains a NUL character (%00).")
         return self.get_response(request)

@@ -126,10 +126,8 @@ def test_production_under_gunicorn(tmp_path):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "address", ["/admin/blocs/bloc/?q=%00", "/admin/events/event/?kind__exact=a%00b", "/admin/?%00=1", "/admin/%00/"]
-)
-def test_nul_in_an_admin_address_is_a_bad_request(admin_client, address):
+@pytest.mark.parametrize("address", ["/admin/blocs/bloc/?q=%00", "/healthz?x=a%00b", "/data/?%00=1", "/blocs/%00/"])
+def test_nul_in_an_address_is_a_bad_request(admin_client, address):
     response = admin_client.get(address)
     assert response.status_code == 400
     assert b"NUL character" in response.content
