@@ -7,7 +7,7 @@ wsgi_app = "eurasia.wsgi:application"
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 # Requests are short and database-bound: a few processes per core.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-# Most requests take milliseconds; a curator's spreadsheet import preview (up to 10,000 rows) takes a minute.
+# Most requests take milliseconds; a curator's largest spreadsheet import may take a minute or two.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 120))
 graceful_timeout = 30
 keepalive = 5

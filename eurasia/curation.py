@@ -19,7 +19,8 @@ SEEN = "seen_updated_at"
 def _who(version):
     if version.history_user_id:
         return str(version.history_user)
-    return f"a change without a user ({version.history_change_reason})" if version.history_change_reason else "someone"
+    # Without a user, a change came from a script or a load, which says why in its reason.
+    return f"a data load ({version.history_change_reason})" if version.history_change_reason else "someone"
 
 
 def _when(moment):

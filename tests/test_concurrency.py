@@ -128,3 +128,22 @@ def test_tampered_version_is_refused_and_nothing_stored(curator_client, token):
     assert response.status_code == 200
     assert "was changed by" in response.content.decode()
     assert Bloc.objects.get().name == "Shanghai Five"
+
+
+def test_a_load_while_the_form_is_open_is_named_in_the_refusal(boris, tmp_path):
+    import json
+
+    from django.core.management import call_command
+
+    country = make_country(name="Kirgizia", alpha2="KG", alpha3="KGZ")
+    boris_form = form_data(boris.get(change_url(country)))
+    path = tmp_path / "rename.json"
+    dataset = {"format": "eurasia-records/1", "countries": [{"alpha3": "KGZ", "alpha2": "KG", "name": "Kyrgyzstan"}]}
+    path.write_text(json.dumps(dataset))
+    call_command("load_records", str(path), stdout=open("/dev/null", "w"))
+
+    boris_form["notes"] = "Renamed in 1993."
+    shown = errors(boris.post(change_url(country), boris_form))
+    assert shown[0].startswith(f"This country was changed by a data load (loaded from {path})")
+    assert "Name: “Kirgizia” → “Kyrgyzstan”" in shown
+    assert Country.objects.get().notes == ""
