@@ -32,6 +32,8 @@ _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\s+([a-z]+)\.?,?\s+(\d{4})$")
 _MONTH_DAY_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})$")
 _MONTH_YEAR = re.compile(r"^([a-z]+)\.?,?\s+(\d{4})$")
 
+_PRECISIONS = frozenset(Precision.values)
+
 FORMAT_HELP = 'Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").'
 
 
@@ -43,7 +45,9 @@ class PartialDate:
     precision: str = Precision.DAY
 
     def __post_init__(self):
-        if self.precision not in Precision.values:
+        # A set made once: Precision.values builds a new list on every call, and imports make
+        # hundreds of thousands of partial dates.
+        if self.precision not in _PRECISIONS:
             raise ValueError(f"Unknown precision {self.precision!r}: use day, month or year.")
         first = self.period_start(self.date, self.precision)
         if first != self.date:
