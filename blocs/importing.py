@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from import_export.results import Error, Result, RowResult
 
 from eurasia.constraints import constraint_message
+from eurasia.partial_dates import Precision
 
 PREVIEW_ROWS = 500  # rows shown with their changes on the preview page; all are counted
 
@@ -92,34 +93,77 @@ class BulkImport:
         self.fill(result, rows)
         return result
 
-    # Reading: every cell cleaned by its column, as django-import-export would
+    # Reading: every cell cleaned by its column's widget, as django-import-export would
+
+    def cleaners(self):
+        """One function per column of the file that cleans its cell into a ParsedRow."""
+        from .resources import KeyWidget, PartialDateColumn  # noqa: PLC0415 (resources imports this module)
+
+        headers = self.dataset.headers
+        at = {name: i for i, name in enumerate(headers)}
+        found = []
+        for field in self.fields:
+            if field.readonly:
+                continue
+            pos, widget, attribute = at[field.column_name], field.widget, field.attribute
+            if field.is_m2m:
+
+                def clean(cells, row, pos=pos, widget=widget, attribute=attribute):
+                    row.links[attribute] = widget.clean_pks(cells[pos])
+
+            elif isinstance(field, PartialDateColumn):
+                stated = at.get(field.precision_column)
+                precision = f"{attribute}_precision"
+
+                def clean(cells, row, pos=pos, field=field, attribute=attribute, stated=stated, precision=precision):
+                    value = field.agree(field.widget.clean(cells[pos]), None if stated is None else cells[stated])
+                    row.values[attribute] = value.date if value else None
+                    row.values[precision] = value.precision if value else Precision.DAY
+
+            elif isinstance(widget, KeyWidget):
+                attname = self.attname(attribute)
+
+                def clean(cells, row, pos=pos, widget=widget, attribute=attribute, attname=attname):
+                    obj = widget.clean(cells[pos])
+                    row.objects[attribute] = obj
+                    row.values[attname] = obj.pk if obj is not None else None
+
+            else:
+
+                def clean(cells, row, pos=pos, widget=widget, attribute=attribute):
+                    row.values[attribute] = widget.clean(cells[pos])
+
+            found.append((attribute, clean))
+        return found
 
     def read(self):
-        resource, headers = self.resource, self.dataset.headers
+        resource = self.resource
         key_names = [resource.fields[name].attribute for name in resource.key_fields]
-        writable = [f for f in self.fields if not f.readonly]
+        key_attnames = [self.attname(a) for a in key_names]
+        cleaners = self.cleaners()
         seen, rows = {}, []
         for number, cells in enumerate(self.dataset, 1):
-            row, parsed = dict(zip(headers, cells, strict=False)), ParsedRow(number)
-            for field in writable:
+            row = ParsedRow(number)
+            rows.append(row)
+            for attribute, clean in cleaners:
                 try:
-                    resource.clean_into(field, row, parsed)
+                    clean(cells, row)
                 except ValueError as e:
-                    parsed.errors[field.attribute] = [str(e)]
-            rows.append(parsed)
-            missing = [
-                a for a in key_names if a not in parsed.errors and parsed.values.get(self.attname(a)) in (None, "")
-            ]
-            for attribute in missing:
-                parsed.errors[attribute] = [f"This column names the {resource.what} and cannot be empty."]
-            if any(a in parsed.errors for a in key_names):
-                continue
-            parsed.key = tuple(parsed.values[self.attname(a)] for a in key_names)
-            if parsed.key in seen:
-                parsed.errors[key_names[0]] = [
-                    f"Row {seen[parsed.key] + 1} already has this {resource.what}: each may appear once."
+                    row.errors[attribute] = [str(e)]
+            key = tuple(row.values.get(a) for a in key_attnames)
+            if row.errors or None in key or "" in key:
+                for attribute, part in zip(key_names, key, strict=True):
+                    if attribute not in row.errors and part in (None, ""):
+                        row.errors[attribute] = [f"This column names the {resource.what} and cannot be empty."]
+                if any(a in row.errors for a in key_names):
+                    continue
+            row.key = key
+            if key in seen:
+                row.errors[key_names[0]] = [
+                    f"Row {seen[key] + 1} already has this {resource.what}: each may appear once."
                 ]
-            seen.setdefault(parsed.key, number)
+            else:
+                seen[key] = number
         return rows
 
     def attname(self, attribute):
@@ -128,28 +172,50 @@ class BulkImport:
     # The stored records the file names, and their links, in a query per table
 
     def load_stored(self, rows):
-        meta = self.model._meta
-        quote = connection.ops.quote_name
+        """The stored values of the file's columns, for the records whose keys the file names."""
         keys = [self.model._meta.get_field(self.resource.fields[n].attribute) for n in self.resource.key_fields]
-        wanted = [r.key for r in rows if r.key is not None]
-        self.stored_columns = {f.attname: i for i, f in enumerate([meta.pk, *self.concrete])}
+        compared = {attname for row in rows for attname in row.values}
+        fields = [self.model._meta.pk, *keys, *[f for f in self.concrete if f.attname in compared and f not in keys]]
+        self.stored_columns = {f.attname: i for i, f in enumerate(fields)}
         self.stored = {}
+        wanted = [r.key for r in rows if r.key is not None]
         if wanted:
+            quote = connection.ops.quote_name
             arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in keys)
             names = ", ".join(f"k{i}" for i in range(len(keys)))
             match = " AND ".join(f"t.{quote(f.column)} = k.k{i}" for i, f in enumerate(keys))
-            columns = ", ".join(f"t.{quote(f.column)}" for f in [meta.pk, *self.concrete])
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT {columns} FROM {quote(meta.db_table)} t JOIN unnest({arrays}) AS k({names}) ON {match}",
+                    f"SELECT {', '.join(f't.{quote(f.column)}' for f in fields)} "
+                    f"FROM {quote(self.model._meta.db_table)} t JOIN unnest({arrays}) AS k({names}) ON {match}",
                     [list(part) for part in zip(*wanted, strict=True)],
                 )
-                width = len(keys)
-                positions = [self.stored_columns[f.attname] for f in keys]
                 for record in cursor.fetchall():
-                    self.stored[tuple(record[p] for p in positions[:width])] = record
+                    self.stored[record[1 : 1 + len(keys)]] = record
         pks = [record[0] for record in self.stored.values()]
         self.stored_links = {name: self.load_links(name, pks) for name in {*self.m2m, *self.tracked}}
+        # Without a date, a precision means nothing, wherever it is stored.
+        self.comparisons = [
+            (attname, i, attname.removesuffix("_precision") if attname.endswith("_precision") else None)
+            for attname, i in self.stored_columns.items()
+            if attname in compared
+        ]
+
+    def load_records(self, rows):
+        """Every column of the stored records that the file changes, to build them whole."""
+        quote = connection.ops.quote_name
+        meta = self.model._meta
+        records = {}
+        if rows:
+            at = meta.concrete_fields.index(meta.pk)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} FROM {quote(meta.db_table)} "
+                    f"WHERE {quote(meta.pk.column)} = ANY(%s)",
+                    [[row.stored[0] for row in rows]],
+                )
+                records = {record[at]: record for record in cursor.fetchall()}
+        return records
 
     def load_links(self, name, pks):
         """{record pk: {target pk: link pk}} for the many-to-many field `name` of the records `pks`."""
@@ -171,58 +237,71 @@ class BulkImport:
     # Checking: new and changed rows become records and pass the model's validation
 
     def check(self, rows):
-        todo = []
         for row in rows:
             if row.errors:
                 continue
             row.stored = self.stored.get(row.key)
-            if row.stored is not None and self.unchanged(row):
+            if row.stored is None:
+                row.kind = RowResult.IMPORT_TYPE_NEW
+            elif self.unchanged(row):
                 row.kind = RowResult.IMPORT_TYPE_SKIP
-                continue
-            row.kind = RowResult.IMPORT_TYPE_NEW if row.stored is None else RowResult.IMPORT_TYPE_UPDATE
-            row.instance = self.build(row)
+            else:
+                row.kind = RowResult.IMPORT_TYPE_UPDATE
+        todo = [row for row in rows if row.kind in (RowResult.IMPORT_TYPE_NEW, RowResult.IMPORT_TYPE_UPDATE)]
+        records = self.load_records([row for row in todo if row.stored is not None])
+        fields = self.model._meta.concrete_fields
+        related = [(f, fields.index(f)) for f in fields if f.is_relation]
+        valid = []
+        for row in todo:
+            row.instance = self.build(row, fields, related, records)
             try:
                 self.resource.validate_instance(row.instance)
             except ValidationError as e:
                 row.errors = e.update_error_dict(row.errors)
                 continue
-            todo.append(row)
-        return todo
+            valid.append(row)
+        return valid
 
     def unchanged(self, row):
-        stored, at = row.stored, self.stored_columns
-        for attname, value in row.values.items():
-            date = attname.removesuffix("_precision")
-            if date != attname and date in row.values and row.values[date] is None:
-                continue  # without a date its precision means nothing, wherever it is stored
-            if stored[at[attname]] != value:
+        stored, values = row.stored, row.values
+        for attname, i, date in self.comparisons:
+            if date is not None and values.get(date) is None:
+                continue
+            if stored[i] != values[attname]:
                 return False
         pk = stored[0]
         return all(set(targets) == set(self.stored_links[name][pk]) for name, targets in row.links.items())
 
-    def build(self, row):
+    def build(self, row, fields, related, records):
+        """The record as it will be stored: what is stored (or the defaults) with the file's values over it."""
+        values = row.values
         if row.stored is None:
-            instance = self.model(**row.values)
+            args = [
+                values[f.attname] if f.attname in values else (None if f.primary_key else f.get_default())
+                for f in fields
+            ]
+            instance = self.model(*args)
             instance.created_at = self.now
         else:
-            values = {attname: row.stored[i] for attname, i in self.stored_columns.items()}
-            values.update(row.values)
-            instance = self.model(**values)
-            instance._state.adding = False
+            stored = records[row.stored[0]]
+            args = [values.get(f.attname, stored[i]) if not f.primary_key else stored[i] for i, f in enumerate(fields)]
+            instance = self.model(*args)
+            instance._state.adding, instance._state.db = False, connection.alias
         instance.updated_at = self.now
-        for name, obj in row.objects.items():
-            setattr(instance, name, obj)
-        self.attach(instance)
+        for field, at in related:
+            obj = row.objects.get(field.name) or self.resource.known(field.related_model, args[at])
+            if obj is not None:
+                field.set_cached_value(instance, obj)
         instance._import_row = row.number
         return instance
 
     def attach(self, instance):
         """Give `instance` the records it points to, from those loaded for this import: no query to name them."""
         for field in self.model._meta.concrete_fields:
-            if field.is_relation and not instance._state.fields_cache.get(field.name):
+            if field.is_relation and not field.is_cached(instance):
                 obj = self.resource.known(field.related_model, getattr(instance, field.attname))
                 if obj is not None:
-                    setattr(instance, field.name, obj)
+                    field.set_cached_value(instance, obj)
 
     def add_problems(self, problems, rows):
         by_number = {r.number: r for r in rows}
@@ -393,7 +472,10 @@ class BulkImport:
         cells = []
         old_record = old_links = None
         if row.stored is not None:
-            old_record = self.model(**{attname: row.stored[i] for attname, i in self.stored_columns.items()})
+            fields = self.model._meta.concrete_fields
+            old_record = self.model(*[getattr(row.instance, f.attname) for f in fields])
+            for attname, i in self.stored_columns.items():
+                setattr(old_record, attname, row.stored[i])
             self.attach(old_record)
             old_links = {name: list(links.get(row.stored[0], ())) for name, links in self.stored_links.items()}
         new_links = {name: row.links.get(name, (old_links or {}).get(name, [])) for name in self.m2m}

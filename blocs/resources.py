@@ -343,14 +343,17 @@ class ChoiceWidget(TextWidget):
     def __init__(self, choices, what, blank=False):
         super().__init__(strip=True)
         self.choices, self.what, self.blank = choices, what, blank
+        self.codes = {}
+        for code, label in choices:
+            self.codes.setdefault(str(label).casefold(), code)
+            self.codes[code.casefold()] = code
 
     def clean(self, value, row=None, **kwargs):
         text = super().clean(value)
         if not text and self.blank:
             return ""
-        for code, label in self.choices:
-            if text.casefold() in (code.casefold(), str(label).casefold()):
-                return code
+        if text.casefold() in self.codes:
+            return self.codes[text.casefold()]
         allowed = ", ".join(code for code, _ in self.choices)
         if not text:
             raise ValueError(f"The {self.what} is required: use one of {allowed}.")
@@ -567,8 +570,11 @@ class PartialDateColumn(Column):
 
     def clean_partial(self, row):
         """The row's PartialDate (or None), checked against the row's precision column if it has one."""
-        value = self.clean(row)
-        stated = str(row.get(self.precision_column) or "").strip().lower()
+        return self.agree(self.clean(row), row.get(self.precision_column))
+
+    def agree(self, value, stated):
+        """`value` (a PartialDate or None) if the precision column's cell `stated` agrees with it."""
+        stated = str(stated or "").strip().lower()
         if value and stated and stated != value.precision:
             raise ValueError(
                 f"“{value.iso}” gives the {value.precision}, but the “{self.precision_column}” column says "
@@ -773,21 +779,6 @@ class CuratedResource(ModelResource):
         self.row_of_key = {}
         self.current_row = 0
 
-    def clean_into(self, field, row, parsed):
-        """Clean one cell of `row` into `parsed` (a ParsedRow): values by model attribute, records named, links."""
-        if field.is_m2m:
-            parsed.links[field.attribute] = field.widget.clean_pks(row[field.column_name])
-        elif isinstance(field, PartialDateColumn):
-            value = field.clean_partial(row)
-            parsed.values[field.attribute] = value.date if value else None
-            parsed.values[f"{field.attribute}_precision"] = value.precision if value else Precision.DAY
-        elif isinstance(field.widget, KeyWidget):
-            obj = field.clean(row)
-            parsed.objects[field.attribute] = obj
-            parsed.values[self._meta.model._meta.get_field(field.attribute).attname] = obj.pk if obj else None
-        else:
-            parsed.values[field.attribute] = field.clean(row)
-
     def display(self, field, instance, links):
         """A cell as the preview shows it: what an export would write for `instance` with `links`."""
         if field.is_m2m:
@@ -871,14 +862,20 @@ class CuratedResource(ModelResource):
         if errors:
             raise ValidationError(errors)
 
+    def set_by_import(self):
+        model = self._meta.model._meta
+        own = {f"{f.attribute}_precision" for f in self.fields.values() if isinstance(f, PartialDateColumn)}
+        return own | {f.name for f in model.concrete_fields if not f.editable}
+
     def resolved_foreign_keys(self):
         return [f.attribute for f in self.fields.values() if isinstance(f.widget, KeyWidget)]
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
         # Records named by key were found in the tables loaded for this import, so their existence
-        # needs no query; in bulk, uniqueness and constraints are checked a batch at a time.
-        exclude = set(errors) | set(self.resolved_foreign_keys())
+        # needs no query; in bulk, uniqueness and constraints are checked for the whole file at once.
+        # Precisions come from a parsed PartialDate and timestamps from the import itself.
+        exclude = set(errors) | set(self.resolved_foreign_keys()) | self.set_by_import()
         if not self._meta.use_bulk:
             exclude -= set(self.resolved_foreign_keys())
         for field in self.fields.values():

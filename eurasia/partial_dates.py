@@ -23,8 +23,6 @@ class Precision(models.TextChoices):
     YEAR = "year", "year"
 
 
-PRECISIONS = frozenset(Precision.values)  # checked on every PartialDate; built once
-
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 MONTHS["sept"] = 9
@@ -33,6 +31,8 @@ _ISO = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})\s+([a-z]+)\.?,?\s+(\d{4})$")
 _MONTH_DAY_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})$")
 _MONTH_YEAR = re.compile(r"^([a-z]+)\.?,?\s+(\d{4})$")
+
+_PRECISIONS = frozenset(Precision.values)
 
 FORMAT_HELP = 'Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").'
 
@@ -45,7 +45,9 @@ class PartialDate:
     precision: str = Precision.DAY
 
     def __post_init__(self):
-        if self.precision not in PRECISIONS:
+        # A set made once: Precision.values builds a new list on every call, and imports make
+        # hundreds of thousands of partial dates.
+        if self.precision not in _PRECISIONS:
             raise ValueError(f"Unknown precision {self.precision!r}: use day, month or year.")
         first = self.period_start(self.date, self.precision)
         if first != self.date:
