@@ -601,7 +601,8 @@ def database_url():
     auth = quote(s["USER"] or "", safe="")
     if s["PASSWORD"]:
         auth += ":" + quote(s["PASSWORD"], safe="")
-    host = quote(s["HOST"] or "", safe="")
+    # The embedded server is reached through its socket folder, given as the "host" option.
+    host = quote(s["HOST"] or s.get("OPTIONS", {}).get("host", ""), safe="")
     port = f":{s['PORT']}" if s["PORT"] else ""
     return f"postgres://{auth}@{host}{port}/{quote(s['NAME'], safe='')}"
 
