@@ -15,6 +15,7 @@ from django.urls import path
 from django.utils.http import content_disposition_header, http_date
 from django.views.decorators.http import require_safe
 
+from eurasia.page_cache import cached_until_records_change
 from eurasia.routers import read_connection
 from events.models import Event
 
@@ -465,6 +466,7 @@ def _bad_request(request, message):
 
 
 @require_safe
+@cached_until_records_change
 def index(request):
     changed_at, first_year = data_facts()
     context = {

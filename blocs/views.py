@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from eurasia.page_cache import cached_until_records_change
 from eurasia.partial_dates import PartialDate, Precision
 from events.models import Event
 
@@ -231,6 +232,7 @@ def marker_values(queryset):
     return rows
 
 
+@cached_until_records_change
 def home(request):
     day = today()
     # Queries: blocs with their parent and today's member count; successions; each country's
@@ -270,6 +272,7 @@ def home(request):
     )
 
 
+@cached_until_records_change
 def bloc_list(request):
     day = today()
     # Queries: blocs with their parent and today's member count; successions.
@@ -288,6 +291,7 @@ def bloc_list(request):
     )
 
 
+@cached_until_records_change
 def bloc_detail(request, slug):
     day = today()
     # Queries: the bloc and its parent; its predecessors; successors; forces inside it; its spells
@@ -380,6 +384,7 @@ def bloc_detail(request, slug):
     )
 
 
+@cached_until_records_change
 def country_list(request):
     day = today()
     # Queries: countries with the number of blocs they are in today; the first of today's spells
@@ -407,6 +412,7 @@ def country_list(request):
     )
 
 
+@cached_until_records_change
 def country_detail(request, code):
     day = today()
     if not ALPHA3.match(code):
@@ -470,6 +476,7 @@ def on_date_picker(request):
     return redirect("blocs:on", day.isoformat())
 
 
+@cached_until_records_change
 def on_date(request, day):
     try:
         when = parse_day(day)

@@ -200,6 +200,10 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "logins": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "eurasia_login_failures"},
 }
+# Rendered public pages are kept in each worker's memory (eurasia/page_cache.py): a page is the
+# same for every reader and is drawn again only when the records change or the day turns.
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
+PAGE_CACHE_BYTES = int(os.environ.get("PAGE_CACHE_MEGABYTES", "64")) * 1024 * 1024
 LOGIN_THROTTLE = {
     "per_account": 5,
     "per_address": 20,

@@ -9,6 +9,7 @@ from django.shortcuts import render
 
 from blocs import charts
 from blocs.models import Bloc, Country, Membership
+from eurasia.page_cache import cached_until_records_change
 
 from .models import SEARCH_CONFIG, Event, EventKind, search_vector
 
@@ -87,6 +88,7 @@ class EventFilter(forms.Form):
         return any(self.cleaned_data.get(name) for name in ("q", "bloc", "country", "kind", "from", "to"))
 
 
+@cached_until_records_change
 def event_list(request):
     # Queries: the blocs and the countries offered as filters; the matching events per year (which
     # also gives their count); one page of them; their blocs; their countries; their sources. A
@@ -147,6 +149,7 @@ def event_list(request):
     return render(request, "events/event_list.html", context)
 
 
+@cached_until_records_change
 def event_detail(request, pk):
     if pk > LARGEST_ID:
         raise Http404(f"There is no event number {pk}.")

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models.fields import AutoFieldMixin
 
 from blocs.models import Bloc, Country, Membership, Source
+from eurasia import page_cache
 from events.models import Event
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -80,6 +81,12 @@ def make_staff(role, username=None):
 def fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per user; tests create many users and never attack them.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_page_cache():
+    # Each test draws its pages afresh, so that pinned query counts count the drawing.
+    page_cache.store.clear()
 
 
 @pytest.fixture

@@ -101,12 +101,12 @@ class TestHome:
         assert_strict_csp_friendly(html)
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # blocs with today's member count; successions; each country's standing for the map;
+        # the records' state (page cache); blocs with today's member count; successions; each country's standing for the map;
         # today's spells in the blocs shown; recent events; their blocs; their sources
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             client.get("/")
         grow(world)
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             client.get("/")
 
 
@@ -124,11 +124,11 @@ class TestBlocList:
         assert_strict_csp_friendly(html)
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # blocs with parent and today's member count; successions
-        with django_assert_num_queries(2):
+        # the records' state (page cache); blocs with parent and today's member count; successions
+        with django_assert_num_queries(3):
             client.get("/blocs/")
         grow(world)
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(3):
             client.get("/blocs/")
 
 
@@ -224,12 +224,12 @@ class TestBlocPage:
         page(client, url, status=404)
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # the bloc and its parent; predecessors; successors; forces inside it; spells with countries;
+        # the records' state (page cache); the bloc and its parent; predecessors; successors; forces inside it; spells with countries;
         # their sources; event markers; latest events; their sources; their countries; bloc sources
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(12):
             client.get("/blocs/csto/")
         grow(world)
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(12):
             client.get("/blocs/csto/")
 
 
@@ -243,11 +243,11 @@ class TestCountryList:
         assert_strict_csp_friendly(html)
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # countries; spells in force today with their blocs
-        with django_assert_num_queries(2):
+        # the records' state (page cache); countries; spells in force today with their blocs
+        with django_assert_num_queries(3):
             client.get("/countries/")
         grow(world)
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(3):
             client.get("/countries/")
 
 
@@ -293,12 +293,12 @@ class TestCountryPage:
         assert "No events are recorded." in words
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # the country; its spells with their blocs; their sources; event markers; latest events;
+        # the records' state (page cache); the country; its spells with their blocs; their sources; event markers; latest events;
         # their sources; their blocs
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             client.get("/countries/uzb/")
         grow(world)
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             client.get("/countries/uzb/")
 
 
@@ -392,12 +392,12 @@ class TestOnDate:
         assert 'value="2012-12-20"' in page(client, "/on/2012-12-20/")
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # blocs in existence; each country's standing for the map; the first spell and the nearest
+        # the records' state (page cache); blocs in existence; each country's standing for the map; the first spell and the nearest
         # changes; spells in force in the page's blocs, with countries and blocs; their sources
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(6):
             client.get("/on/2012-12-20/")
         grow(world)
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(6):
             client.get("/on/2012-12-20/")
 
 
