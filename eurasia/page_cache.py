@@ -83,7 +83,9 @@ def records_state():
 
 
 def page_key(request):
-    raw = f"{records_state()}|{timezone.localdate().isoformat()}|{request.get_full_path()}"
+    # Kept on the request for what the view keeps for the same state (the events' counts per year).
+    request.records_state = records_state()
+    raw = f"{request.records_state}|{timezone.localdate().isoformat()}|{request.get_full_path()}"
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 

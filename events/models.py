@@ -4,7 +4,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import ExpressionWrapper, F, Q
 from django.urls import reverse
 
 from blocs.models import Bloc, Country, Membership, Source, TimeStamped
@@ -61,7 +61,16 @@ class EventQuerySet(models.QuerySet):
             .order_by("-rank", "-date")
         )
 
-    def newest_first(self):
+    def newest_first(self, *, few=False):
+        """Newest first. Say `few` when the events are a small part of all (one bloc's, one country's).
+
+        For a small selection PostgreSQL tends to walk the date index of every event backwards
+        until enough of the selection turns up: for one country's 7,000 events among a million,
+        a hundred thousand rows read. Sorting on `date + 0` takes that index out of its choices,
+        so it reads the selection through its own index and sorts it.
+        """
+        if few:
+            return self.order_by(ExpressionWrapper(F("date") + 0, output_field=models.DateField()).desc(), "-id")
         return self.order_by("-date", "-id")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models.fields import AutoFieldMixin
@@ -85,8 +86,10 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_page_cache():
-    # Each test draws its pages afresh, so that pinned query counts count the drawing.
+    # Each test draws its pages afresh, so that pinned query counts count the drawing, and
+    # computes afresh what pages keep beside them (the events' counts per year).
     page_cache.store.clear()
+    cache.clear()
 
 
 @pytest.fixture
