@@ -10,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from eurasia.constraints import constraint_message
 from eurasia.curation import SEEN, CheckedSaveForm, CurationAdminMixin
+from eurasia.page_cache import kept_for_session
 from eurasia.partial_dates import PartialDateFormMixin
 
 from .changelists import BlocFilter, CountryFilter, LargeListAdmin, search_words
@@ -27,6 +28,11 @@ class CuratedAdmin(CurationAdminMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin
     form = CuratedForm
     save_on_top = True
     export_template_name = "admin/blocs/export.html"  # django-import-export's own uses inline handlers
+
+    def changelist_view(self, request, extra_context=None):
+        # Kept per session until the records change (eurasia/page_cache.py): a curator going back
+        # to a list, or paging back and forth, gets it without drawing its rows again.
+        return kept_for_session(request, lambda: super(CuratedAdmin, self).changelist_view(request, extra_context))
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         # Our relationship models only add PROTECT to the link, so the plain field is safe to

@@ -82,11 +82,29 @@ def records_state():
     return f"{using}|{counter if called else 0}|{snapshot}"
 
 
-def page_key(request):
+def page_key(request, *parts):
     # Kept on the request for what the view keeps for the same state (the events' counts per year).
     request.records_state = records_state()
-    raw = f"{request.records_state}|{timezone.localdate().isoformat()}|{request.get_full_path()}"
+    raw = "|".join([request.records_state, timezone.localdate().isoformat(), *parts, request.get_full_path()])
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def serve_kept(key, draw, keep=lambda: True, cookies=()):
+    """The page kept under `key`, or the one `draw()` answers, kept when it is a complete success.
+
+    A page that sets a cookie is not kept, except for the `cookies` named, which the key covers.
+    """
+    kept = store.get(key)
+    if kept is not None:
+        content, headers = kept
+        return HttpResponse(content, headers=headers)
+    response = draw()
+    if hasattr(response, "render") and not response.is_rendered:
+        response.render()  # a TemplateResponse, as the admin's
+    if response.status_code == 200 and not response.streaming and set(response.cookies) <= set(cookies) and keep():
+        headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+        store.set(key, response.content, headers)
+    return response
 
 
 def cached_until_records_change(view):
@@ -96,15 +114,32 @@ def cached_until_records_change(view):
     def wrapper(request, *args, **kwargs):
         if not settings.PAGE_CACHE or request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
-        key = page_key(request)
-        kept = store.get(key)
-        if kept is not None:
-            content, headers = kept
-            return HttpResponse(content, headers=headers)
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.streaming and not response.cookies:
-            headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-            store.set(key, response.content, headers)
-        return response
+        return serve_kept(page_key(request), lambda: view(request, *args, **kwargs))
 
     return wrapper
+
+
+def kept_for_session(request, draw):
+    """A signed-in curator's page (an admin change list), kept for that session alone.
+
+    The page names its user and carries a CSRF token made from the browser's CSRF secret, so it
+    is kept per session and per secret; the admin renews that secret's cookie on every page, which
+    a kept page skips (the cookie lasts a year, and its next drawn page renews it).
+    Changes to users, groups and permissions are commits too, so they move the state like any
+    record. A request with messages waiting is drawn afresh, so that they are shown and used up.
+    """
+    session = getattr(request, "session", None)
+    if (
+        not settings.PAGE_CACHE
+        or request.method not in ("GET", "HEAD")
+        or session is None
+        or not session.session_key
+        or not request.META.get("CSRF_COOKIE")  # the first page draws the secret its token is made from
+        or request.COOKIES.get("messages")
+        or session.get("_messages")
+    ):
+        return draw()
+    # A message added while drawing is shown once on this page, so the page is not kept.
+    no_new_messages = lambda: not len(getattr(request, "_messages", ()))  # noqa: E731
+    key = page_key(request, session.session_key, str(request.user.pk), request.META.get("CSRF_COOKIE", ""))
+    return serve_kept(key, draw, no_new_messages, cookies=[settings.CSRF_COOKIE_NAME])
