@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client, override_settings
@@ -165,7 +166,17 @@ def median_ms(client, path, repeat, budget=60, before=None):
         began = time.perf_counter()
         fetch(client, path)
         times.append(time.perf_counter() - began)
+        if len(times) == 1 and times[0] < 0.01:
+            # A request of a millisecond or two is at the mercy of every other process on the
+            # machine: many of them make a steady median.
+            repeat = max(repeat, 200)
     return statistics.median(times) * 1000
+
+
+def forget_kept():
+    """As after a change to the records: no page kept, nor what pages keep beside them."""
+    page_cache.store.clear()
+    cache.clear()
 
 
 def queries_of(client, path):
@@ -247,8 +258,8 @@ class Bench:
             ms = median_ms(client, path, self.options.repeat)
             n = len(queries_of(client, path))
             self.add(Result("public", f"{label}, kept ({n} query)", ms, trivial, "ms", limit=3, note=path))
-            drawn = median_ms(client, path, self.options.repeat, before=page_cache.store.clear)
-            page_cache.store.clear()
+            drawn = median_ms(client, path, self.options.repeat, before=forget_kept)
+            forget_kept()
             n = len(queries_of(client, path))
             note = "drawn on the first request after a change to the records, then kept"
             self.add(Result("public", f"{label}, drawn ({n} queries)", drawn, trivial, "ms", note=note))
@@ -285,8 +296,8 @@ class Bench:
                 ms = median_ms(client, path, self.options.repeat)
                 n = len(queries_of(client, path))
                 self.add(Result("admin", f"{label}, kept ({n} queries)", ms, trivial, "ms", limit=5))
-                drawn = median_ms(client, path, self.options.repeat, before=page_cache.store.clear)
-                page_cache.store.clear()
+                drawn = median_ms(client, path, self.options.repeat, before=forget_kept)
+                forget_kept()
                 sql = queries_of(client, path)
                 note = f"{len(sql)} queries, {self.count_kind(sql, table)}"
                 self.add(Result("admin", f"{label}, drawn", drawn, trivial, "ms", note=note))
@@ -359,7 +370,9 @@ class Bench:
             # Memory must not grow with the rows: one year's file against ten years'.
             ten = python_peak(lambda slug=slug: fetch(client, f"/data/{slug}.csv?from={last - 9}&to={last}"))
             one = python_peak(lambda slug=slug: fetch(client, f"/data/{slug}.csv?from={last}&to={last}"))
-            note = f"{rows:,} rows; peak Python memory {ten:.1f} MiB for ten years, {one:.1f} MiB for one"
+            note = (
+                f"{rows:,} rows; peak Python memory {ten * 1024:,.0f} KiB for ten years, {one * 1024:,.0f} KiB for one"
+            )
             self.add(
                 Result(
                     "exports", f"{slug}.csv, neutralised", rows / download_s, rows / copy_s, "rows/s", 0.8, True, note
