@@ -151,6 +151,55 @@ def spell_row(m, by, with_earlier):
 
 
 @register.simple_tag
+def member_rows(members):
+    """The rows of a bloc's members on a date (the /on/ page), one per spell in force.
+
+    In Python for the reason given at spell_rows: a page of twenty large blocs lists thousands.
+    Each spell carries `is_suspended` (from active_on) and `uncertain` (set by the view).
+    """
+    return mark_safe("".join(member_row(m) for m in members))
+
+
+def member_row(m):
+    if m.is_suspended:
+        status = format_html(
+            "{} since {} <span class=\"kind\">{}</span>",
+            suspension_badge(m),
+            partial(m, "suspension_start"),
+            m.get_suspension_kind_display() or "kind not recorded",
+        )
+    else:
+        status = "in good standing"
+    uncertain = (
+        format_html(
+            '<span class="uncertain" title="The date is known only to the {}">'
+            "uncertain: a date of this spell is known only as {}</span>",
+            m.uncertain.precision,
+            m.uncertain,
+        )
+        if m.uncertain
+        else ""
+    )
+    return format_html(
+        '<tr{}><th scope="row"><a href="{}">{}</a></th>'
+        '<td data-label="Role"><span class="role-chip role-{}">{}</span></td>'
+        '<td data-label="Status" class="status-cell">{} {}</td>'
+        '<td class="date" data-label="Spell">{} – {}</td>'
+        '<td data-label="Sources">{}</td></tr>',
+        mark_safe(' class="is-suspended"') if m.is_suspended else "",
+        url_for(m.country),
+        m.country.name,
+        m.role,
+        m.get_role_display(),
+        status,
+        uncertain,
+        partial(m, "start"),
+        partial(m, "end") if m.end else "today",
+        sources(m.cited),
+    )
+
+
+@register.simple_tag
 def suspension_badge(m):
     """ "suspended" or "self-suspended", in the colours of its kind."""
     kind = m.suspension_kind or "unknown"
