@@ -163,7 +163,7 @@ def member_rows(members):
 def member_row(m):
     if m.is_suspended:
         status = format_html(
-            "{} since {} <span class=\"kind\">{}</span>",
+            '{} since {} <span class="kind">{}</span>',
             suspension_badge(m),
             partial(m, "suspension_start"),
             m.get_suspension_kind_display() or "kind not recorded",
