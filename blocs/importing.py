@@ -66,7 +66,7 @@ class BulkImport:
         self.concrete = [f for f in self.model._meta.concrete_fields if not f.primary_key]
         self.m2m = {f.attribute: self.model._meta.get_field(f.attribute) for f in self.fields if f.is_m2m}
         self.tracked = [f.name for f in self.model.history.model._history_m2m_fields]
-        self.log_entries = []  # (action flag, pk, repr) of every record stored, for the admin's log
+        self.log_entries = []  # (action flag, pk, repr) of every record stored, for the admin's log: LogEntries
 
     def run(self):
         result = Result()
@@ -97,7 +97,7 @@ class BulkImport:
 
     def cleaners(self):
         """One function per column of the file that cleans its cell into a ParsedRow."""
-        from .resources import KeyWidget, PartialDateColumn  # noqa: PLC0415 (resources imports this module)
+        from .resources import ChoiceWidget, KeyWidget, PartialDateColumn  # noqa: PLC0415 (resources imports this module)
 
         headers = self.dataset.headers
         at = {name: i for i, name in enumerate(headers)}
@@ -114,9 +114,19 @@ class BulkImport:
             elif isinstance(field, PartialDateColumn):
                 stated = at.get(field.precision_column)
                 precision = f"{attribute}_precision"
+                parse = memoised(field.widget.clean)
 
-                def clean(cells, row, pos=pos, field=field, attribute=attribute, stated=stated, precision=precision):
-                    value = field.agree(field.widget.clean(cells[pos]), None if stated is None else cells[stated])
+                def clean(
+                    cells,
+                    row,
+                    parse=parse,
+                    pos=pos,
+                    field=field,
+                    attribute=attribute,
+                    stated=stated,
+                    precision=precision,
+                ):
+                    value = field.agree(parse(cells[pos]), None if stated is None else cells[stated])
                     row.values[attribute] = value.date if value else None
                     row.values[precision] = value.precision if value else Precision.DAY
 
@@ -127,6 +137,12 @@ class BulkImport:
                     obj = widget.clean(cells[pos])
                     row.objects[attribute] = obj
                     row.values[attname] = obj.pk if obj is not None else None
+
+            elif isinstance(widget, ChoiceWidget):
+                code = memoised(widget.clean)
+
+                def clean(cells, row, code=code, pos=pos, attribute=attribute):
+                    row.values[attribute] = code(cells[pos])
 
             else:
 
@@ -326,10 +342,7 @@ class BulkImport:
         links = self.write_links(todo)
         if not self.dry_run:
             self.write_history(todo, links)
-        self.log_entries = [
-            (ADDITION if r.kind == RowResult.IMPORT_TYPE_NEW else CHANGE, r.instance.pk, str(r.instance)[:200])
-            for r in todo
-        ]
+        self.log_entries = LogEntries(todo)
 
     def attempt(self, rows, write):
         """Write `rows`; if the database refuses, find the rows it refuses by halves, keeping the rest."""
@@ -489,12 +502,53 @@ class BulkImport:
         return cells
 
 
+class LogEntries:
+    """(action flag, pk, repr) of each record stored, for the admin's log.
+
+    The repr (the record's str()) is worked out only when the entries are read: only the admin
+    writes them, and an import run from code has no user to log them for.
+    """
+
+    def __init__(self, rows):
+        self.entries = [(ADDITION if r.kind == RowResult.IMPORT_TYPE_NEW else CHANGE, r.instance) for r in rows]
+
+    def __len__(self):
+        return len(self.entries)
+
+    def __iter__(self):
+        for flag, instance in self.entries:
+            yield flag, instance.pk, str(instance)[:200]
+
+
+def memoised(clean):
+    """`clean` of a cell, worked out once per distinct cell in a file: dates and codes repeat.
+
+    `clean` must give equal results for equal cells of one type, and only what it returns is kept:
+    a cell it refuses is refused again, with the same message, each time it appears.
+    """
+    known = {}
+
+    def cached(cell):
+        key = (type(cell), cell)
+        try:
+            return known[key]
+        except KeyError:
+            pass
+        except TypeError:  # a cell that cannot be a key (no file format gives one today)
+            return clean(cell)
+        value = known[key] = clean(cell)
+        return value
+
+    return cached
+
+
 def reserve(table, column, count):
     """`count` new ids from the sequence behind `table`.`column`, so rows can be written with their ids."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
-        )
+        # The sequence is looked up once: pg_get_serial_sequence() in the select list ran for every id.
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
+        (sequence,) = cursor.fetchone()
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
         return [pk for (pk,) in cursor.fetchall()]
 
 

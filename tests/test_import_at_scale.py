@@ -1,11 +1,14 @@
 """Imports look up only the stored records their file names, so a small file imports quickly into a large table."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from blocs.importing import memoised, reserve
+from blocs.models import Country, Membership
 from blocs.resources import EventResource, MembershipResource, SpreadsheetCSV
 from blocs.spreadsheets import csv_lines
 
-from .conftest import d, make_bloc, make_country, make_event, make_membership
+from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +43,93 @@ def test_reimporting_the_file_still_finds_the_stored_spell():
     result = MembershipResource().import_data(dataset, dry_run=False, file_name="again.csv")
     assert result.totals["skip"] + result.totals["update"] == 1
     assert result.totals["new"] == 0
+
+
+def spells_file(*rows, header="country,bloc,role,start,end"):
+    return SpreadsheetCSV().create_dataset(("\n".join([header, *rows]) + "\n").encode())
+
+
+def test_a_date_or_code_repeated_down_the_file_is_read_alike_on_every_row():
+    csto = make_bloc(slug="csto-r")
+    countries = [make_country() for _ in range(4)]
+    dataset = spells_file(*[f"{c.alpha3},csto-r,observer,2002-10,2010" for c in countries])
+    result = MembershipResource().import_data(dataset, dry_run=False, file_name="same.csv")
+    assert result.totals["new"] == 4, result.problems
+    spells = Membership.objects.filter(bloc=csto)
+    assert {(s.role, s.start, s.start_precision, s.end, s.end_precision) for s in spells} == {
+        ("observer", d("2002-10-01"), "month", d("2010-01-01"), "year")
+    }
+
+
+def test_a_bad_date_or_code_repeated_down_the_file_is_refused_on_every_row():
+    make_bloc(slug="csto-b")
+    countries = [make_country() for _ in range(3)]
+    dataset = spells_file(*[f"{c.alpha3},csto-b,chief,2001-13," for c in countries])
+    result = MembershipResource().import_data(dataset, dry_run=False, file_name="bad.csv")
+    for row in (2, 3, 4):
+        assert f'Row {row}, column “start”: "2001-13": there is no month 13.' in result.problems
+        assert any(p.startswith(f"Row {row}, column “role”: “chief” is not a role") for p in result.problems)
+    assert not Membership.objects.filter(bloc__slug="csto-b").exists()
+
+
+def test_memoised_cleans_each_distinct_cell_once_and_refuses_a_bad_one_every_time():
+    calls = []
+
+    def clean(cell):
+        calls.append(cell)
+        if cell == "bad":
+            raise ValueError(f"“{cell}” is bad")
+        return f"clean {cell!r}"
+
+    cached = memoised(clean)
+    assert [cached("a"), cached("a"), cached(1), cached(1.0), cached("1")] == [
+        "clean 'a'",
+        "clean 'a'",
+        "clean 1",
+        "clean 1.0",  # equal to 1, but a cell of another type is cleaned on its own
+        "clean '1'",
+    ]
+    for _ in range(2):
+        with pytest.raises(ValueError, match="“bad” is bad"):
+            cached("bad")
+    assert cached(["a", "list"]) == "clean ['a', 'list']"  # not a key: cleaned each time
+    assert calls == ["a", 1, 1.0, "1", "bad", "bad", ["a", "list"]]
+
+
+def test_reserve_takes_new_ids_from_the_tables_own_sequence():
+    ids = reserve(Country._meta.db_table, "id", 5)
+    assert len(set(ids)) == 5 and ids == sorted(ids)
+    assert make_country().pk > max(ids)
+    assert reserve(Country._meta.db_table, "id", 0) == []
+
+
+def test_the_preview_names_linked_records_from_the_table_as_it_now_stands():
+    first = make_source(key="first-key")
+    widget = MembershipResource().fields["sources"].widget
+    assert widget.labels([first.pk]) == ["first-key"]
+    second = make_source(key="second-key")
+    assert widget.labels([first.pk, second.pk]) == ["first-key"]  # not loaded yet
+    widget.single.load()
+    assert widget.labels([first.pk, second.pk]) == ["first-key", "second-key"]
+    third = make_source(key="third-key")
+    widget.single.remember(third)
+    assert widget.labels([third.pk]) == ["third-key"]
+
+
+def test_validation_is_worked_out_once_and_each_row_is_checked_on_its_own():
+    resource = MembershipResource()
+    kaz, csto = make_country(), make_bloc()
+    empty = Membership(country=kaz, bloc=csto, start=None, role="member")
+    wrong = Membership(country=kaz, bloc=csto, start=d("2001-01-01"), role="chief", end=d("2000-01-01"))
+    with pytest.raises(ValidationError) as empty_error:
+        resource.validate_instance(empty)
+    assert empty_error.value.message_dict == {"start": ["This cell is required."]}
+    with pytest.raises(ValidationError) as wrong_error:
+        resource.validate_instance(wrong)
+    assert set(wrong_error.value.message_dict) == {"role", "end"}
+    assert wrong_error.value.message_dict["role"] == ["Value 'chief' is not a valid choice."]
+    # What the cell's own cleaning already refused is not checked again.
+    with pytest.raises(ValidationError) as given:
+        resource.validate_instance(wrong, {"role": ["“chief” is not a role."]})
+    assert given.value.message_dict["role"] == ["“chief” is not a role."]
+    resource.validate_instance(Membership(country=kaz, bloc=csto, start=d("2001-01-01"), role="member"))
