@@ -41,7 +41,7 @@ from eurasia.constraints import constraint_message
 from eurasia.partial_dates import PartialDate, Precision
 from events.models import Event, EventKind
 
-from .importing import BulkImport, log_imported
+from .importing import BulkImport, array_literal, log_imported
 from .models import (
     Bloc,
     BlocKind,
@@ -1169,9 +1169,9 @@ class MembershipResource(CuratedResource):
             return problems
         # The whole file goes in as six arrays, one query however many rows it has.
         params = [
-            list(range(len(instances))),
+            array_literal(range(len(instances))),
             *[
-                [getattr(spell, name) for spell in instances]
+                array_literal(getattr(spell, name) for spell in instances)
                 for name in ("pk", "country_id", "bloc_id", "start", "end")
             ],
         ]

@@ -1,9 +1,12 @@
 """Imports look up only the stored records their file names, so a small file imports quickly into a large table."""
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
-from blocs.importing import memoised, reserve
+from blocs.importing import array_literal, memoised, reserve
 from blocs.models import Country, Membership
 from blocs.resources import EventResource, MembershipResource, SpreadsheetCSV
 from blocs.spreadsheets import csv_lines
@@ -93,12 +96,15 @@ def test_memoised_cleans_each_distinct_cell_once_and_refuses_a_bad_one_every_tim
         with pytest.raises(ValueError, match="“bad” is bad"):
             cached("bad")
     assert cached(["a", "list"]) == "clean ['a', 'list']"  # not a key: cleaned each time
-    assert calls == ["a", 1, 1.0, "1", "bad", "bad", ["a", "list"]]
+    pairs = [cached((1, "x")), cached((1.0, "x")), cached((1, "x"))]
+    assert pairs == ["clean (1, 'x')", "clean (1.0, 'x')", "clean (1, 'x')"]
+    assert calls == ["a", 1, 1.0, "1", "bad", "bad", ["a", "list"], (1, "x"), (1.0, "x")]
 
 
 def test_reserve_takes_new_ids_from_the_tables_own_sequence():
+    before = make_country().pk
     ids = reserve(Country._meta.db_table, "id", 5)
-    assert len(set(ids)) == 5 and ids == sorted(ids)
+    assert len(set(ids)) == 5 and min(ids) > before and all(isinstance(pk, int) for pk in ids)
     assert make_country().pk > max(ids)
     assert reserve(Country._meta.db_table, "id", 0) == []
 
@@ -133,3 +139,20 @@ def test_validation_is_worked_out_once_and_each_row_is_checked_on_its_own():
         resource.validate_instance(wrong, {"role": ["“chief” is not a role."]})
     assert given.value.message_dict["role"] == ["“chief” is not a role."]
     resource.validate_instance(Membership(country=kaz, bloc=csto, start=d("2001-01-01"), role="member"))
+
+
+@pytest.mark.parametrize(
+    "values,sql_type",
+    [
+        ([1, None, 2**40, -3], "bigint"),
+        ([d("2001-02-03"), None, d("0001-01-01")], "date"),
+        ([datetime.datetime(2024, 5, 6, 7, 8, 9, 10, tzinfo=datetime.UTC), None], "timestamptz"),
+        ([True, False, None], "boolean"),
+        (["plain", "", "NULL", None, 'a "quoted", {braced} \\ back\\slash', "  spaced  ", "Ереван", "x\ny"], "text"),
+        ([], "text"),
+    ],
+)
+def test_array_literal_reaches_postgresql_as_the_same_values(values, sql_type):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT %s::{sql_type}[]", [array_literal(values)])
+        assert cursor.fetchone()[0] == values
