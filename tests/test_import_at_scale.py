@@ -156,3 +156,17 @@ def test_array_literal_reaches_postgresql_as_the_same_values(values, sql_type):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT %s::{sql_type}[]", [array_literal(values)])
         assert cursor.fetchone()[0] == values
+
+
+def test_cells_long_together_but_each_within_the_limit_pass_and_one_too_long_is_named():
+    from blocs.resources import MAX_CELL_CHARS, CountryResource  # noqa: PLC0415
+
+    near = "x" * MAX_CELL_CHARS  # at the limit, allowed
+    header = "alpha-3,alpha-2,name,other names,notes"
+    fine = SpreadsheetCSV().create_dataset(f"{header}\nKGZ,KG,{near},{near},{near}\n".encode())
+    assert CountryResource().check_dataset(fine) == []
+    over = SpreadsheetCSV().create_dataset(f"{header}\nKGZ,KG,{near},{near},{near}x\nKAZ,KZ,K,,\n".encode())
+    assert CountryResource().check_dataset(over) == [
+        f"Row 2, column “notes”: the text is {MAX_CELL_CHARS + 1:,} characters long; "
+        f"a cell can hold at most {MAX_CELL_CHARS:,}."
+    ]
