@@ -67,7 +67,7 @@ class BulkImport:
         self.concrete = [f for f in self.model._meta.concrete_fields if not f.primary_key]
         self.m2m = {f.attribute: self.model._meta.get_field(f.attribute) for f in self.fields if f.is_m2m}
         self.tracked = [f.name for f in self.model.history.model._history_m2m_fields]
-        self.log_entries = []  # (action flag, pk, repr) of every record stored, for the admin's log: LogEntries
+        self.log_entries = []  # LogEntries: (action flag, pk, repr) of every record stored, for the admin's log
 
     def run(self):
         result = Result()
