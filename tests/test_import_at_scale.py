@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from blocs.importing import array_literal, memoised, reserve
+from blocs.importing import BulkImport, array_literal, memoised, reserve
 from blocs.models import Country, Membership
-from blocs.resources import EventResource, MembershipResource, SpreadsheetCSV
+from blocs.resources import EventResource, MembershipResource, RowProblems, SpreadsheetCSV
 from blocs.spreadsheets import csv_lines
 
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source
@@ -170,3 +170,99 @@ def test_cells_long_together_but_each_within_the_limit_pass_and_one_too_long_is_
         f"Row 2, column “notes”: the text is {MAX_CELL_CHARS + 1:,} characters long; "
         f"a cell can hold at most {MAX_CELL_CHARS:,}."
     ]
+
+
+def bulk_import(dataset, dry_run=False):
+    """Run the bulk import of `dataset` as import_data() does, keeping the BulkImport to look at."""
+    resource = MembershipResource()
+    assert resource.check_dataset(dataset) == []
+    bulk = BulkImport(resource, dataset, dry_run, None, "imported from test.csv")
+    result = bulk.run()
+    result.problems = resource.describe(result)
+    return bulk, result
+
+
+def new_spells_file(bloc, countries, start="2001-01-01"):
+    return spells_file(*[f"{c.alpha3},{bloc.slug},member,{start}," for c in countries])
+
+
+def test_a_file_of_new_records_is_written_while_it_is_checked():
+    bloc, countries = make_bloc(), [make_country() for _ in range(5)]
+    bulk, result = bulk_import(new_spells_file(bloc, countries))
+    assert bulk.streamed and result.totals["new"] == 5 and not result.has_validation_errors()
+    spells = Membership.objects.filter(bloc=bloc)
+    assert sorted(s.country_id for s in spells) == sorted(c.pk for c in countries)
+    assert Membership.history.filter(bloc_id=bloc.pk, history_type="+").count() == 5
+    assert {s.history.get().history_change_reason for s in spells} == {"imported from test.csv"}
+
+
+def test_the_preview_of_new_records_stores_nothing():
+    bloc, countries = make_bloc(), [make_country() for _ in range(3)]
+    bulk, result = bulk_import(new_spells_file(bloc, countries), dry_run=True)
+    assert bulk.streamed and result.totals["new"] == 3
+    assert not Membership.objects.filter(bloc=bloc).exists()
+
+
+def test_a_file_that_changes_stored_records_is_written_after_its_checks():
+    bloc, kaz, uzb = make_bloc(), make_country(), make_country()
+    make_membership(country=kaz, bloc=bloc, start="2001-01-01")
+    dataset = spells_file(f"{kaz.alpha3},{bloc.slug},observer,2001-01-01,", f"{uzb.alpha3},{bloc.slug},member,2002,")
+    bulk, result = bulk_import(dataset)
+    assert not bulk.streamed and result.totals["new"] == 1 and result.totals["update"] == 1
+    assert Membership.objects.get(country=kaz, bloc=bloc).role == "observer"
+    assert Membership.objects.get(country=uzb, bloc=bloc).start_precision == "year"
+
+
+def test_a_row_that_fails_its_checks_stops_the_writing_and_nothing_is_stored():
+    bloc, countries = make_bloc(), [make_country() for _ in range(4)]
+    rows = [f"{c.alpha3},{bloc.slug},member,2001-01-01," for c in countries]
+    rows[2] = f"{countries[2].alpha3},{bloc.slug},member,2001-01-01,2000-01-01"
+    bulk, result = bulk_import(spells_file(*rows))
+    assert not bulk.streamed
+    assert result.problems == [
+        "Row 4, column “end”: The spell cannot end (1 January 2000) before it starts (1 January 2001)."
+    ]
+    assert not Membership.objects.filter(bloc=bloc).exists()
+    assert not Membership.history.filter(bloc_id=bloc.pk).exists()
+
+
+def test_what_the_database_refuses_in_the_stream_is_written_again_and_named_by_row(monkeypatch):
+    bloc, kaz, uzb = make_bloc(), make_country(), make_country()
+    make_membership(country=uzb, bloc=bloc, start="1990-01-01")
+    monkeypatch.setattr(MembershipResource, "batch_problems", lambda self, instances: RowProblems())
+    dataset = spells_file(f"{kaz.alpha3},{bloc.slug},member,2001-01-01,", f"{uzb.alpha3},{bloc.slug},member,2001,")
+    bulk, result = bulk_import(dataset)
+    assert not bulk.streamed
+    assert result.problems == ["Row 3: This country already has a spell in this bloc that overlaps these dates."]
+    assert Membership.objects.filter(bloc=bloc).count() == 1
+
+
+def test_a_query_made_while_checking_sees_the_tables_as_they_were_before_the_file(monkeypatch):
+    bloc, countries = make_bloc(), [make_country() for _ in range(3)]
+    make_membership(bloc=bloc, start="1990-01-01")
+    seen, clean = [], Membership.clean
+
+    def counting_clean(spell):
+        seen.append(Membership.objects.filter(bloc=bloc).count())
+        clean(spell)
+
+    monkeypatch.setattr(Membership, "clean", counting_clean)
+    bulk, result = bulk_import(new_spells_file(bloc, countries))
+    assert seen == [1, 1, 1]
+    assert not bulk.streamed and result.totals["new"] == 3
+    assert Membership.objects.filter(bloc=bloc).count() == 4
+
+
+def test_an_unexpected_failure_while_checking_leaves_the_connection_usable(monkeypatch):
+    bloc, countries = make_bloc(), [make_country() for _ in range(3)]
+    calls = []
+
+    def failing_clean(spell):
+        calls.append(spell)
+        if len(calls) == 2:
+            raise RuntimeError("a bug in a model's clean()")
+
+    monkeypatch.setattr(Membership, "clean", failing_clean)
+    with pytest.raises(RuntimeError, match="a bug"):
+        bulk_import(new_spells_file(bloc, countries))
+    assert not Membership.objects.filter(bloc=bloc).exists()
