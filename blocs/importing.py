@@ -5,9 +5,11 @@ rows a second. Here a resource's columns clean the cells as they do there, the s
 file names are loaded once by natural key and compared as values, only new and changed rows are
 built into records and validated (the model's full_clean, as on any form), the rules that span rows
 (no overlapping spells, unique values) run once for the whole file, and the writes go through COPY:
-records, their links, their history rows and their links' history, in one transaction. The admin's
-preview runs the same steps and rolls them back, so it reports whatever the confirmation would
-meet, the database's own constraints included; only history is left out of the preview.
+records, their links, their history rows and their links' history, in one transaction (a file of
+new records only is written while its rows are checked: see Stream). Cells that repeat (dates,
+codes, keys) are cleaned once per file. The admin's preview runs the same steps and rolls them
+back, so it reports whatever the confirmation would meet, the database's own constraints
+included; only history is left out of the preview.
 """
 
 import datetime
