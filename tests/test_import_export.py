@@ -6,7 +6,7 @@ import io
 
 import openpyxl
 import pytest
-from django.contrib.admin.models import LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -200,6 +200,21 @@ class TestRoundTrip:
         kaz = Country.objects.get(alpha3="KAZ")
         assert kaz.name == "Kazakhstan (Qazaqstan)"
         assert kaz.history.latest().history_type == "~"
+
+    def test_the_admin_log_names_each_record_the_import_stored(self, curator_client, curator):
+        rich_data()
+        content = b"alpha-3,alpha-2,name\nKAZ,KZ,Kazakhstan (Qazaqstan)\nKGZ,KG,Kyrgyzstan\n"
+        import_file(curator_client, "blocs", "country", content)
+        import_file(curator_client, "blocs", "membership", (SPELLS + "KAZ,cst,observer,2001-05,\n").encode())
+        kaz, kgz = Country.objects.get(alpha3="KAZ"), Country.objects.get(alpha3="KGZ")
+        spell = Membership.objects.get(country=kaz, bloc__slug="cst")
+        logged = {(e.object_id, e.object_repr, e.action_flag) for e in LogEntry.objects.filter(user=curator)}
+        assert logged == {
+            (str(kaz.pk), str(kaz), CHANGE),
+            (str(kgz.pk), "Kyrgyzstan (KGZ)", ADDITION),
+            (str(spell.pk), str(spell), ADDITION),
+        }
+        assert str(spell) == "Kazakhstan (Qazaqstan) in Collective Security Treaty (observer), May 2001 – present"
 
     def test_the_confirmation_needs_nothing_from_the_server_that_showed_the_preview(self, curator_client, tmp_path):
         content = b"alpha-3,alpha-2,name\nKGZ,KG,Kyrgyzstan\n"
