@@ -41,6 +41,7 @@ from events.models import Event
 
 BASE_DIR = Path(settings.BASE_DIR)
 TRIVIAL = "/bench/trivial/"
+SIGNED_IN = "/bench/signed-in/"
 
 
 class BenchError(Exception):
@@ -310,6 +311,10 @@ class Bench:
             user = User.objects.create_superuser(f"bench-{os.getpid()}", email="", password=None)
             client = Client()
             client.force_login(user)
+            # Not a target: what reading the session and the user costs any signed-in page.
+            ms, trivial = paired_ms(client, SIGNED_IN, self.options.repeat)
+            note = "a view that only reads the signed-in user: the floor under every admin page"
+            self.add(Result("admin", "signed-in trivial view (2 queries)", ms, trivial, "ms", note=note))
             for label, path, table in lists:
                 ms, trivial = paired_ms(client, path, self.options.repeat)
                 n = len(queries_of(client, path))

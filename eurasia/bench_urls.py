@@ -11,4 +11,13 @@ def trivial(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
-urlpatterns = [path("bench/trivial/", trivial, name="bench-trivial"), *project_urlpatterns]
+def signed_in(request):
+    """What any page for a signed-in curator pays first: the session and the user, read from the database."""
+    return HttpResponse("ok" if request.user.is_authenticated else "no", content_type="text/plain")
+
+
+urlpatterns = [
+    path("bench/trivial/", trivial, name="bench-trivial"),
+    path("bench/signed-in/", signed_in, name="bench-signed-in"),
+    *project_urlpatterns,
+]
