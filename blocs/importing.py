@@ -29,6 +29,8 @@ from import_export.results import Error, Result, RowResult
 from eurasia.constraints import constraint_message
 from eurasia.partial_dates import Precision
 
+from .columns import ChoiceWidget, KeyWidget, PartialDateColumn
+
 PREVIEW_ROWS = 500  # rows shown with their changes on the preview page; all are counted
 
 
@@ -103,7 +105,6 @@ class BulkImport:
 
     def cleaners(self):
         """One function per column of the file that cleans its cell into a ParsedRow."""
-        from .resources import ChoiceWidget, KeyWidget, PartialDateColumn  # noqa: PLC0415 (resources imports this module)
 
         headers = self.dataset.headers
         at = {name: i for i, name in enumerate(headers)}
