@@ -17,7 +17,7 @@ from eurasia.page_cache import cached_until_records_change
 from eurasia.partial_dates import PartialDate, Precision
 from events.models import Event
 
-from . import charts
+from . import charts, maps
 from .links import country_url as url_for_country
 from .links import event_url, url_for
 from .models import Bloc, Country, Membership, Role, Succession, SuspensionKind
@@ -68,17 +68,17 @@ def country_statuses(day, blocs):
     `blocs` are the blocs in existence on the day; they decide whether the layers are the founding
     article's named blocs or, in a record without them, every bloc of the layer's kinds.
     """
-    by_slug = any(b.slug in charts.layer_slugs() for b in blocs)
+    by_slug = any(b.slug in maps.layer_slugs() for b in blocs)
     names = {"military": [], "economic": []}
     for bloc, _ in timeline_order(blocs):
-        layer = charts.layer_of(bloc, by_slug)
+        layer = maps.layer_of(bloc, by_slug)
         if layer:
             names[layer].append(bloc.short_name)
 
     def in_layer(layer):
         if by_slug:
-            return Q(bloc__parent__isnull=True, bloc__slug__in=charts.MAP_LAYERS[layer])
-        return Q(bloc__parent__isnull=True, bloc__kind__in=charts.LAYER_KINDS[layer])
+            return Q(bloc__parent__isnull=True, bloc__slug__in=maps.MAP_LAYERS[layer])
+        return Q(bloc__parent__isnull=True, bloc__kind__in=maps.LAYER_KINDS[layer])
 
     member = Q(role=Role.MEMBER)
     suspended = Q(suspension_start__lte=day) & (Q(suspension_end__isnull=True) | Q(suspension_end__gt=day))
@@ -118,7 +118,7 @@ def country_statuses(day, blocs):
     statuses = {}
     for row in rows:
         alpha3 = row["country__alpha3"]
-        status = charts.CountryStatus(row["country__name"], url_for_country(alpha3))
+        status = maps.CountryStatus(row["country__name"], url_for_country(alpha3))
         status.military = "member" if row["military"] else ("other" if row["military_other"] else "")
         status.economic = "member" if row["economic"] else ("other" if row["economic_other"] else "")
         status.suspended = bool(row["suspended"])
@@ -265,7 +265,7 @@ def home(request):
             "blocs": [b for b, _ in timeline_order(largest(blocs, TIMELINE_BLOCS))],
             "timeline": timeline,
             "partial_chart": partial_chart,
-            "region_map": charts.region_map(statuses, names, day=day, prefix="map-today", title="The region today"),
+            "region_map": maps.region_map(statuses, names, day=day, prefix="map-today", title="The region today"),
             "events": events,
             "last_changed": last_changed(blocs, spells, events),
         },
@@ -527,7 +527,7 @@ def on_date(request, day):
             "page": page,
             "paginator": paginator,
             "spells": spells,
-            "region_map": charts.region_map(statuses, names, day=when, prefix="map"),
+            "region_map": maps.region_map(statuses, names, day=when, prefix="map"),
             "before": before,
             "after": after,
             "years": same_day_in_years(when, nearest["first"]),
