@@ -201,6 +201,18 @@ class TestRoundTrip:
         assert kaz.name == "Kazakhstan (Qazaqstan)"
         assert kaz.history.latest().history_type == "~"
 
+    def test_the_preview_strikes_out_stored_values_of_a_changed_row_its_sources_too(self, curator_client):
+        rich_data()
+        content, _ = export(curator_client, "blocs", "membership")
+        text = content.decode()
+        armenia = next(line for line in text.splitlines() if line.startswith("ARM,"))
+        assert "cst-treaty; tass-687141" in armenia
+        changed = armenia.replace("cst-treaty; tass-687141", "cst-treaty")
+        preview = upload(curator_client, "blocs", "membership", text.replace(armenia, changed).encode())
+        assert preview.context["result"].totals["update"] == 1
+        html = preview.content.decode()
+        assert "<del>cst-treaty; tass-687141</del> <ins>cst-treaty</ins>" in html
+
     def test_the_admin_log_names_each_record_the_import_stored(self, curator_client, curator):
         rich_data()
         content = b"alpha-3,alpha-2,name\nKAZ,KZ,Kazakhstan (Qazaqstan)\nKGZ,KG,Kyrgyzstan\n"
