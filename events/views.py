@@ -22,6 +22,8 @@ from .models import SEARCH_CONFIG, Event, EventKind, search_vector
 PER_PAGE = 25
 COUNTS_KEPT = 60 * 60  # seconds; the key already changes with the records
 RANKED_MATCHES = 2000  # a search with more matches lists them newest first
+FEW_MATCHES = 50_000  # matches sorted by date rather than found along the date index (see newest_first)
+WALKED_ROWS = 1_000  # past this many matches before the page, sorting them beats walking the date index
 
 
 class CountedPaginator(Paginator):
@@ -154,19 +156,24 @@ def event_list(request):
     # Ranking computes every match's text vector; past a few thousand matches that costs seconds
     # and tells a reader little, so a broad search lists its matches newest first instead.
     ranked = bool(words) and total <= RANKED_MATCHES
-    events = events.search(words) if ranked else matched.newest_first(few=bool(data["bloc"] or data["country"]))
-    events = events.prefetch_related("blocs", "countries", "sources")
-
-    paginator = CountedPaginator(events, PER_PAGE, count=total)
+    paginator = CountedPaginator(None, PER_PAGE, count=total)
     number = request.GET.get("page", "1")
     try:
-        page = paginator.page(number)
+        number = paginator.validate_number(number)
     except InvalidPage:
         raise Http404(
             f"There is no page “{str(number)[:20]}” of these events: "
             f"there {'is' if paginator.num_pages == 1 else 'are'} {paginator.num_pages} "
             f"page{'' if paginator.num_pages == 1 else 's'}."
         )
+    # A bloc's, a country's or a search's matches are read through their own index and sorted,
+    # unless there are many and the page is near the top, where walking the date index finds it
+    # sooner (a broad search's first page: 7 ms against 200 ms; its page 300: 660 ms against 230).
+    narrow = bool(data["bloc"] or data["country"] or words)
+    few = narrow and (total <= FEW_MATCHES or number * PER_PAGE > WALKED_ROWS)
+    events = events.search(words) if ranked else matched.newest_first(few=few)
+    paginator.object_list = events.prefetch_related("blocs", "countries", "sources")
+    page = paginator.page(number)
     context.update(
         page=page,
         paginator=paginator,
