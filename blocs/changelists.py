@@ -12,7 +12,6 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
@@ -202,29 +201,14 @@ class CountryFilter(RecordFilter):
         return Country.objects.filter(Q(alpha3=text.upper()) | Q(name__iexact=text)).order_by("pk").first()
 
 
-class LinkedEventsMixin:
-    """Events of one bloc or country, found through the link table's index first.
-
-    Joined plainly, PostgreSQL walks the whole (date, id) index newest first looking for the
-    bloc's events, which for a bloc with few recent events reads most of a million rows. OFFSET 0
-    keeps the subquery apart, so the bloc's events are picked first and only they are sorted.
-    """
-
+class EventBlocFilter(BlocFilter):
     def narrow(self, queryset, record):
-        through = queryset.model._meta.get_field(self.lookup).remote_field.through._meta
-        column = through.get_field(self.lookup_column).column
-        sql = f'SELECT "event_id" FROM "{through.db_table}" WHERE "{column}" = %s OFFSET 0'
-        return queryset.filter(pk__in=RawSQL(sql, [record.pk]))
+        return queryset.for_bloc(record)
 
 
-class EventBlocFilter(LinkedEventsMixin, BlocFilter):
-    lookup = "blocs"
-    lookup_column = "bloc"
-
-
-class EventCountryFilter(LinkedEventsMixin, CountryFilter):
-    lookup = "countries"
-    lookup_column = "country"
+class EventCountryFilter(CountryFilter):
+    def narrow(self, queryset, record):
+        return queryset.for_country(record)
 
 
 YEARS = re.compile(r"^(\d{1,4})(?:\s*[-–]\s*(\d{1,4}))?$")

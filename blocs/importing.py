@@ -229,7 +229,7 @@ class BulkImport:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} FROM {quote(meta.db_table)} "
-                    f"WHERE {quote(meta.pk.column)} = ANY(%s::{meta.pk.rel_db_type(connection)}[])",
+                    f"WHERE {any_of(quote(meta.pk.column), meta.pk)}",
                     [array_literal(row.stored[0] for row in rows)],
                 )
                 records = {record[at]: record for record in cursor.fetchall()}
@@ -246,7 +246,7 @@ class BulkImport:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT {owner}, {target}, {through.pk.column} FROM {through.db_table} "
-                    f"WHERE {owner} = ANY(%s::{self.model._meta.pk.rel_db_type(connection)}[])",
+                    f"WHERE {any_of(owner, self.model._meta.pk)}",
                     [array_literal(pks)],
                 )
                 for owner_pk, target_pk, link_pk in cursor.fetchall():
@@ -439,8 +439,7 @@ class BulkImport:
             if stale:
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        f"DELETE FROM {through.db_table} WHERE {through.pk.column} = "
-                        f"ANY(%s::{through.pk.rel_db_type(connection)}[])",
+                        f"DELETE FROM {through.db_table} WHERE {any_of(through.pk.column, through.pk)}",
                         [array_literal(stale)],
                     )
             if added:
@@ -659,6 +658,11 @@ def array_literal(values):
     (braces, commas, the word NULL) arrives as written.
     """
     return "{" + ",".join([_PLAIN[type(v)](v) if type(v) in _PLAIN else _element(v) for v in values]) + "}"
+
+
+def any_of(column, field):
+    """SQL for `column` being one of an array_literal() parameter of `field`'s values."""
+    return f"{column} = ANY(%s::{field.rel_db_type(connection)}[])"
 
 
 # Elements whose text needs no quotes in an array: digits, dashes.

@@ -226,7 +226,7 @@ def event_markers(events):
 
 
 def marker_values(queryset):
-    rows = list(queryset.newest_first(few=True).values("pk", "date", "date_precision", "title", "kind")[:MARKERS_DRAWN])
+    rows = list(queryset.newest_first().values("pk", "date", "date_precision", "title", "kind")[:MARKERS_DRAWN])
     for row in rows:
         row["url"] = event_url(row["pk"])
     return rows
@@ -315,9 +315,7 @@ def bloc_detail(request, slug):
     own = [m for m in spells if m.bloc_id == bloc.pk]
     markers = marker_values(Event.objects.for_bloc(bloc))
     events = list(
-        Event.objects.for_bloc(bloc)
-        .newest_first(few=True)
-        .prefetch_related("sources", "countries")[: EVENTS_LISTED + 1]
+        Event.objects.for_bloc(bloc).newest_first().prefetch_related("sources", "countries")[: EVENTS_LISTED + 1]
     )
     bloc_sources = list(bloc.sources.all())
 
@@ -430,9 +428,7 @@ def country_detail(request, code):
     spells = list(country.memberships.select_related("bloc").prefetch_related(cited()).order_by("start", "bloc__name"))
     markers = marker_values(Event.objects.for_country(country))
     events = list(
-        Event.objects.for_country(country)
-        .newest_first(few=True)
-        .prefetch_related("sources", "blocs")[: EVENTS_LISTED + 1]
+        Event.objects.for_country(country).newest_first().prefetch_related("sources", "blocs")[: EVENTS_LISTED + 1]
     )
 
     rows = {}

@@ -5,6 +5,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Q
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from blocs.models import Bloc, Country, Membership, Source, TimeStamped
@@ -38,10 +39,22 @@ class EventKind(models.TextChoices):
 
 class EventQuerySet(models.QuerySet):
     def for_country(self, country):
-        return self.filter(countries=country)
+        return self.linked_to(EventCountry, "country", country)
 
     def for_bloc(self, bloc):
-        return self.filter(blocs=bloc)
+        return self.linked_to(EventBloc, "bloc", bloc)
+
+    def linked_to(self, link, name, record):
+        """Events that `link` ties to `record`, found through the link table's index first.
+
+        Joined plainly, PostgreSQL tends to walk the date index of every event, newest first,
+        until enough of the record's turn up: for one country's 7,000 events among a million, a
+        hundred thousand rows read. OFFSET 0 keeps the subquery apart, so the record's events are
+        picked from the link table first and only they are sorted, whatever the order asked for.
+        """
+        meta = link._meta
+        sql = f'SELECT "event_id" FROM "{meta.db_table}" WHERE "{meta.get_field(name).column}" = %s OFFSET 0'
+        return self.filter(pk__in=RawSQL(sql, [record.pk]))
 
     def in_years(self, first=None, last=None):
         qs = self
@@ -62,12 +75,12 @@ class EventQuerySet(models.QuerySet):
         )
 
     def newest_first(self, *, few=False):
-        """Newest first. Say `few` when the events are a small part of all (one bloc's, one country's).
+        """Newest first. Say `few` when the events are a small part of all (a search's matches).
 
-        For a small selection PostgreSQL tends to walk the date index of every event backwards
-        until enough of the selection turns up: for one country's 7,000 events among a million,
-        a hundred thousand rows read. Sorting on `date + 0` takes that index out of its choices,
-        so it reads the selection through its own index and sorts it.
+        For a small selection PostgreSQL tends to walk the date index of every event backwards,
+        testing each, until enough of the selection turns up. Sorting on `date + 0` takes that
+        index out of its choices, so it reads the selection through its own index and sorts it.
+        (A bloc's or a country's events need not say it: for_bloc and for_country pick them first.)
         """
         if few:
             return self.order_by(ExpressionWrapper(F("date") + 0, output_field=models.DateField()).desc(), "-id")

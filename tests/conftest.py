@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models.fields import AutoFieldMixin
+from django.urls import Resolver404, resolve
 
 from blocs.models import Bloc, Country, Membership, Source
 from eurasia import page_cache
@@ -76,6 +77,15 @@ def make_staff(role, username=None):
     user = User.objects.create_user(username or role.lower(), password="pw-for-tests-only", is_staff=True)
     user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def exists(address):
+    """Whether the project routes `address` (its path, without the query string)."""
+    try:
+        resolve(address.split("?")[0])
+    except Resolver404:
+        return False
+    return True
 
 
 @pytest.fixture(autouse=True)

@@ -4,12 +4,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import Resolver404, resolve
 
 from blocs.models import Bloc, Country, Membership, Source
 from events.models import Event
 from tests.admin_forms import form_data
-from tests.conftest import make_bloc, make_country, make_event, make_membership, make_source
+from tests.conftest import exists, make_bloc, make_country, make_event, make_membership, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -49,14 +48,6 @@ def counts():
     tallies = {model: model.objects.count() for model in everyone()}
     tallies.update({f"{model.__name__} history": model.history.count() for model in everyone()[:-1]})
     return tallies
-
-
-def exists(address):
-    try:
-        resolve(address.split("?")[0])
-    except Resolver404:
-        return False
-    return True
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.test import Client
-from django.urls import NoReverseMatch, Resolver404, get_resolver, resolve
+from django.urls import NoReverseMatch, get_resolver, resolve
 
 from blocs.models import Source
-from tests.conftest import make_event, make_membership, make_source, make_staff
+from tests.conftest import exists, make_event, make_membership, make_source, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -151,14 +151,6 @@ def model_rows(world):
                 continue
             rows.append((f"/admin/{label.replace('.', '/')}/{suffix.format(pk=obj.pk)}", *statuses))
     return rows
-
-
-def exists(address):
-    try:
-        resolve(address.split("?")[0])
-    except Resolver404:
-        return False
-    return True
 
 
 def outcome(response):
