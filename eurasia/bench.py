@@ -32,7 +32,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from blocs.changelists import EstimatedCountPaginator, estimated_rows
 from blocs.models import Bloc, Country, Membership
@@ -144,53 +144,38 @@ def fetch(client, path):
     return size
 
 
-def median_ms(client, path, repeat, budget=60, before=None):
-    """Median time of up to `repeat` requests after a warm-up request, in milliseconds.
-
-    A slow page stops being repeated once `budget` seconds are spent on it (one timed request at
-    least), so that one page of several seconds cannot hold up the whole run. `before`, when
-    given, runs untimed before each request.
-    """
-    if before:
-        before()
-    began = time.perf_counter()
-    fetch(client, path)
-    warm = time.perf_counter() - began
-    if warm > budget / 4:
-        # A page this slow is measured once: its first load is its figure.
-        return warm * 1000
-    times = []
-    deadline = time.perf_counter() + budget
-    while len(times) < repeat and (not times or time.perf_counter() < deadline):
-        if before:
-            before()
-        began = time.perf_counter()
-        fetch(client, path)
-        times.append(time.perf_counter() - began)
-        if len(times) == 1 and times[0] < 0.01:
-            # A request of a millisecond or two is at the mercy of every other process on the
-            # machine: many of them make a steady median.
-            repeat = max(repeat, 200)
-    return statistics.median(times) * 1000
-
-
-def paired_ms(client, path, repeat, budget=60):
+def paired_ms(client, path, repeat, budget=60, before=None):
     """Median times of `path` and of the trivial view, their requests taken in turn, in milliseconds.
 
     Taken in turn, the two meet the same moments of a shared machine (and of this process's own
-    garbage collection), so their ratio does not drift with whatever ran minutes before.
+    garbage collection), so their ratio does not drift with whatever ran minutes before. Each is
+    requested twice untimed first. A slow page stops being repeated once `budget` seconds are
+    spent on it (one timed request at least); one slower than a quarter of the budget is timed
+    once, its last warm-up being its figure. `before`, when given, runs untimed before each
+    request of the page.
     """
-    for warm in (TRIVIAL, path, TRIVIAL, path):
-        fetch(client, warm)
+
+    def timed(url, prepare=None):
+        if prepare:
+            prepare()
+        began = time.perf_counter()
+        fetch(client, url)
+        return time.perf_counter() - began
+
+    for _ in range(2):
+        timed(TRIVIAL)
+        warm = timed(path, before)
+    if warm > budget / 4:
+        return warm * 1000, timed(TRIVIAL) * 1000
     page, trivial = [], []
     deadline = time.perf_counter() + budget
     while len(page) < repeat and (not page or time.perf_counter() < deadline):
-        for times, url in ((trivial, TRIVIAL), (page, path)):
-            began = time.perf_counter()
-            fetch(client, url)
-            times.append(time.perf_counter() - began)
+        trivial.append(timed(TRIVIAL))
+        page.append(timed(path, before))
         if len(page) == 1 and page[0] < 0.01:
-            repeat = max(repeat, 200)  # as in median_ms
+            # A request of a millisecond or two is at the mercy of every other process on the
+            # machine: many of them make a steady median.
+            repeat = max(repeat, 200)
     return statistics.median(page) * 1000, statistics.median(trivial) * 1000
 
 
@@ -204,13 +189,6 @@ def queries_of(client, path):
     with CaptureQueriesContext(connection) as queries:
         fetch(client, path)
     return [q["sql"] for q in queries.captured_queries]
-
-
-def _url(name, *args, query=""):
-    try:
-        return reverse(name, args=args) + query
-    except NoReverseMatch:
-        return None
 
 
 def largest_bloc():
@@ -264,35 +242,30 @@ class Bench:
         self.heading("Public pages vs a trivial view through the same middleware, taken in turn", "trivial view")
         bloc, country = largest_bloc(), busiest_country()
         pages = [
-            ("largest bloc", bloc and _url("blocs:bloc", bloc.slug)),
-            ("country with most spells", country and _url("blocs:country", country.alpha3.lower())),
-            ("events, first page", _url("events:list")),
+            ("largest bloc", reverse("blocs:bloc", args=[bloc.slug])),
+            ("country with most spells", reverse("blocs:country", args=[country.alpha3.lower()])),
+            ("events, first page", reverse("events:list")),
             ("events, deep page", self.deep_events_page()),
             ("as of a date, with its map", self.as_of_page()),
         ]
         client = Client()
         for label, path in pages:
-            if not path:
-                self.add(Result("public", label, None, None, "ms", note="page not on this branch"))
-                continue
             ms, trivial = paired_ms(client, path, self.options.repeat)
             n = len(queries_of(client, path))
             self.add(Result("public", f"{label}, kept ({n} query)", ms, trivial, "ms", limit=3, note=path))
-            drawn = median_ms(client, path, self.options.repeat, before=forget_kept)
+            drawn, trivial = paired_ms(client, path, self.options.repeat, before=forget_kept)
             forget_kept()
             n = len(queries_of(client, path))
             note = "drawn on the first request after a change to the records, then kept"
             self.add(Result("public", f"{label}, drawn ({n} queries)", drawn, trivial, "ms", note=note))
 
     def deep_events_page(self):
-        first = _url("events:list")
-        if not first:
-            return None
+        first = reverse("events:list")
         pages = max(1, Event.objects.count() // 25)
         return f"{first}?page={max(1, pages // 2)}"
 
     def as_of_page(self):
-        return _url("blocs:on", "2000-01-01")
+        return reverse("blocs:on", args=["2000-01-01"])
 
     def admin_lists(self):
         self.heading("Admin change lists vs the same trivial view", "trivial view")
@@ -319,7 +292,7 @@ class Bench:
                 ms, trivial = paired_ms(client, path, self.options.repeat)
                 n = len(queries_of(client, path))
                 self.add(Result("admin", f"{label}, kept ({n} queries)", ms, trivial, "ms", limit=5))
-                drawn = median_ms(client, path, self.options.repeat, before=forget_kept)
+                drawn, trivial = paired_ms(client, path, self.options.repeat, before=forget_kept)
                 forget_kept()
                 sql = queries_of(client, path)
                 note = f"{len(sql)} queries, {self.count_kind(sql, table)}"
@@ -342,16 +315,10 @@ class Bench:
             f"Under load: gunicorn, 2 workers, {self.options.concurrency} client threads in another process",
             "trivial view",
         )
-        bloc = largest_bloc()
-        page = bloc and _url("blocs:bloc", bloc.slug)
+        page = reverse("blocs:bloc", args=[largest_bloc().slug])
         with Server() as server:
             trivial = server.drive(TRIVIAL, self.options)
             self.add(Result("load", "trivial view", trivial["rps"], None, "req/s", note=self.load_note(trivial)))
-            if not page:
-                self.add(
-                    Result("load", "largest bloc page", None, trivial["rps"], "req/s", note="page not on this branch")
-                )
-                return
             loaded = server.drive(page, self.options)
             self.add(
                 Result(
