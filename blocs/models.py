@@ -271,6 +271,10 @@ class Bloc(HasPartialDates, TimeStamped):
     def short_name(self):
         return self.abbreviations[0] if self.abbreviations else self.name
 
+    def exists_on(self, day):
+        """Whether the bloc had been founded and not yet dissolved on `day` (as Bloc.objects.existing_on)."""
+        return (self.founded is None or self.founded <= day) and (self.dissolved is None or self.dissolved > day)
+
     def natural_key(self):
         return (self.slug,)
 

@@ -162,10 +162,6 @@ def with_members_on(blocs, day):
     )
 
 
-def exists_on(bloc, day):
-    return (bloc.founded is None or bloc.founded <= day) and (bloc.dissolved is None or bloc.dissolved > day)
-
-
 def largest(blocs, most):
     """At most `most` blocs, those with the most members today, in their timeline order."""
     if len(blocs) <= most:
@@ -240,7 +236,7 @@ def home(request):
     # events; their blocs; their sources.
     blocs = list(with_members_on(Bloc.objects.select_related("parent"), day))
     successions = list(Succession.objects.all())
-    existing = [b for b in blocs if exists_on(b, day)]
+    existing = [b for b in blocs if b.exists_on(day)]
     statuses, names = country_statuses(day, existing)
     shown = largest(existing, HOME_BLOCS)
     spells = list(

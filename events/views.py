@@ -5,7 +5,7 @@ import hashlib
 from django import forms
 from django.contrib.postgres.search import SearchQuery
 from django.core.cache import cache
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import InvalidPage
 from django.db.models import Count, Prefetch
 from django.forms.utils import flatatt
 from django.http import Http404
@@ -14,6 +14,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from blocs import charts
+from blocs.changelists import IdsFirstPaginator
 from blocs.models import Bloc, Country, Membership
 from eurasia.page_cache import cached_until_records_change
 
@@ -26,7 +27,7 @@ FEW_MATCHES = 50_000  # matches sorted by date rather than found along the date 
 WALKED_ROWS = 1_000  # past this many matches before the page, sorting them beats walking the date index
 
 
-class CountedPaginator(Paginator):
+class CountedPaginator(IdsFirstPaginator):
     """A paginator told its count, here the sum of the per-year bars, instead of counting again."""
 
     def __init__(self, object_list, per_page, *, count):
@@ -36,17 +37,6 @@ class CountedPaginator(Paginator):
     @property
     def count(self):
         return self.known_count
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        # The page's ids first, read from an index alone, then only its rows: a deep page would
-        # otherwise read every whole row before it (OFFSET 500,000 of a million events: 1.8 s).
-        rows = self.object_list.filter(pk__in=self.object_list.values("pk")[bottom:top])
-        return self._get_page(rows, number, self)
 
 
 LARGEST_ID = 2**63 - 1  # beyond a bigint, PostgreSQL would refuse the lookup outright
