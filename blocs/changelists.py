@@ -168,10 +168,13 @@ class RecordFilter(InputFilter):
     """Filter by one bloc or country, typed as its slug or code or its name."""
 
     model = None
+    code = None  # the field holding its short code, and how the code is written (see find)
+    code_case = staticmethod(str.lower)
     lookup = None  # the path from the listed model to the bloc or country
 
     def find(self, text):
-        raise NotImplementedError
+        match = Q(**{self.code: self.code_case(text)}) | Q(name__iexact=text)
+        return self.model.objects.filter(match).order_by("pk").first()
 
     def queryset(self, request, queryset):
         text = self.value()
@@ -192,20 +195,15 @@ class BlocFilter(RecordFilter):
     title = "bloc"
     parameter_name = "bloc"
     placeholder = "slug or name, e.g. csto"
-    lookup = "bloc"
-
-    def find(self, text):
-        return Bloc.objects.filter(Q(slug=text.lower()) | Q(name__iexact=text)).order_by("pk").first()
+    model, code, lookup = Bloc, "slug", "bloc"
 
 
 class CountryFilter(RecordFilter):
     title = "country"
     parameter_name = "country"
     placeholder = "alpha-3 or name, e.g. KAZ"
-    lookup = "country"
-
-    def find(self, text):
-        return Country.objects.filter(Q(alpha3=text.upper()) | Q(name__iexact=text)).order_by("pk").first()
+    model, code, lookup = Country, "alpha3", "country"
+    code_case = staticmethod(str.upper)
 
 
 class EventBlocFilter(BlocFilter):
