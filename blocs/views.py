@@ -164,14 +164,12 @@ def with_members_on(blocs, day):
 
 def largest(blocs, most):
     """At most `most` blocs, those with the most members today, in their timeline order."""
-    if len(blocs) <= most:
-        return blocs
     chosen = {b.pk for b in sorted(blocs, key=lambda b: (-b.members_now, b.founded or datetime.date.max))[:most]}
     return [b for b, _ in timeline_order(blocs) if b.pk in chosen]
 
 
 def blocs_chart(blocs, successions, *, prefix, day):
-    """The blocs' own timeline; a large record draws only the blocs with the most members today."""
+    """The blocs' own timeline, and the blocs it draws: in a large record, those with the most members today."""
     shown = largest(blocs, TIMELINE_BLOCS)
     rows = []
     by_id = {}
@@ -209,7 +207,7 @@ def blocs_chart(blocs, successions, *, prefix, day):
             "The table gives the same dates."
         ),
     )
-    return chart, len(shown) < len(blocs)
+    return chart, shown
 
 
 def event_markers(events):
@@ -250,17 +248,17 @@ def home(request):
     by_bloc = {}
     for spell in spells:
         by_bloc.setdefault(spell.bloc_id, []).append(spell)
-    timeline, partial_chart = blocs_chart(blocs, successions, prefix="blocs-chart", day=day)
+    timeline, charted = blocs_chart(blocs, successions, prefix="blocs-chart", day=day)
     return render(
         request,
         "blocs/home.html",
         {
             "day": day,
-            "existing": [(bloc, by_bloc.get(bloc.pk, [])) for bloc, _ in timeline_order(shown)],
+            "existing": [(bloc, by_bloc.get(bloc.pk, [])) for bloc in shown],
             "more_blocs": len(existing) - len(shown),
-            "blocs": [b for b, _ in timeline_order(largest(blocs, TIMELINE_BLOCS))],
+            "blocs": charted,
             "timeline": timeline,
-            "partial_chart": partial_chart,
+            "partial_chart": len(charted) < len(blocs),
             "region_map": maps.region_map(statuses, names, day=day, prefix="map-today", title="The region today"),
             "events": events,
             "last_changed": last_changed(blocs, spells, events),
@@ -274,14 +272,14 @@ def bloc_list(request):
     # Queries: blocs with their parent and today's member count; successions.
     blocs = list(with_members_on(Bloc.objects.select_related("parent"), day))
     successions = list(Succession.objects.all())
-    timeline, partial_chart = blocs_chart(blocs, successions, prefix="blocs-chart", day=day)
+    timeline, charted = blocs_chart(blocs, successions, prefix="blocs-chart", day=day)
     return render(
         request,
         "blocs/bloc_list.html",
         {
             "blocs": [b for b, _ in timeline_order(blocs)],
             "timeline": timeline,
-            "partial_chart": partial_chart,
+            "partial_chart": len(charted) < len(blocs),
             "last_changed": last_changed(blocs),
         },
     )
