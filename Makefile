@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format check-migrations seed serve world bench
+.PHONY: install run test test-quick lint format check-migrations seed serve world bench
 
 $(STAMP):
 	python3 -m venv $(VENV)
@@ -25,9 +25,14 @@ run: seed
 test: install
 	$(PY) -m pytest
 
+# Everything but the tests that start servers or run the benchmark: for a quick check while working.
+test-quick: install
+	$(PY) -m pytest -m "not slow"
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -10,12 +10,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from eurasia.constraints import constraint_message
 from eurasia.curation import SEEN, CheckedSaveForm, CurationAdminMixin
-from eurasia.page_cache import kept_for_session
 from eurasia.partial_dates import PartialDateFormMixin
 
 from .changelists import BlocFilter, CountryFilter, LargeListAdmin, search_words
 from .models import Bloc, Country, Membership, Role, Source
-from .resources import SpreadsheetAdminMixin
+from .resources import BlocResource, CountryResource, MembershipResource, SourceResource
+from .spreadsheets.admin import SpreadsheetAdminMixin
 
 
 class CuratedForm(PartialDateFormMixin, CheckedSaveForm):
@@ -28,11 +28,6 @@ class CuratedAdmin(CurationAdminMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin
     form = CuratedForm
     save_on_top = True
     export_template_name = "admin/blocs/export.html"  # django-import-export's own uses inline handlers
-
-    def changelist_view(self, request, extra_context=None):
-        # Kept per session until the records change (eurasia/page_cache.py): a curator going back
-        # to a list, or paging back and forth, gets it without drawing its rows again.
-        return kept_for_session(request, lambda: super(CuratedAdmin, self).changelist_view(request, extra_context))
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         # Our relationship models only add PROTECT to the link, so the plain field is safe to
@@ -54,12 +49,12 @@ class CuratedAdmin(CurationAdminMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin
             return HttpResponseRedirect(request.get_full_path())
 
 
-def partial_column(name, label):
+def partial_date_column(name, label):
     """A list column showing a partial date as readers see it, sortable by the stored day."""
 
     @admin.display(description=label, ordering=name)
     def column(obj):
-        return obj.partial(name) or "—"
+        return obj.partial_date(name) or "—"
 
     return column
 
@@ -105,7 +100,8 @@ class MembershipInlineFormSet(forms.BaseInlineFormSet):
                     continue
                 if (other.end is None or spell.start < other.end) and (spell.end is None or other.start < spell.end):
                     form.add_error(
-                        "start", f"This spell overlaps another spell on this page ({other.partial('start')} onwards)."
+                        "start",
+                        f"This spell overlaps another spell on this page ({other.partial_date('start')} onwards).",
                     )
             spells.append(spell)
 
@@ -148,12 +144,13 @@ class CountryMembershipInline(MembershipInline):
 
 @admin.register(Source)
 class SourceAdmin(CuratedAdmin):
+    resource_classes = [SourceResource]
     list_display = [
         "key",
         "title",
         "publisher",
         "kind",
-        partial_column("published", "published"),
+        partial_date_column("published", "published"),
         "link",
     ]
     list_filter = ["kind"]
@@ -167,6 +164,7 @@ class SourceAdmin(CuratedAdmin):
 
 @admin.register(Country)
 class CountryAdmin(CuratedAdmin):
+    resource_classes = [CountryResource]
     list_display = ["name", "alpha2", "alpha3", "cow_code", "other_names"]
     search_fields = ["name", "alpha2", "alpha3", "other_names"]
     fields = ["name", "alpha2", "alpha3", "cow_code", "other_names", "notes"]
@@ -190,13 +188,14 @@ class ParentFilter(admin.SimpleListFilter):
 
 @admin.register(Bloc)
 class BlocAdmin(CuratedAdmin):
+    resource_classes = [BlocResource]
     list_display = [
         "name",
         "slug",
         "abbreviation_list",
         "kind",
-        partial_column("founded", "founded"),
-        partial_column("dissolved", "dissolved"),
+        partial_date_column("founded", "founded"),
+        partial_date_column("dissolved", "dissolved"),
         "parent",
     ]
     list_filter = ["kind", ParentFilter]
@@ -219,14 +218,15 @@ class BlocAdmin(CuratedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(LargeListAdmin, CuratedAdmin):
+    resource_classes = [MembershipResource]
     list_display = [
         "country",
         "bloc_short",
         "role",
-        partial_column("start", "start"),
-        partial_column("suspension_start", "suspended"),
-        partial_column("suspension_end", "suspension lifted"),
-        partial_column("end", "end"),
+        partial_date_column("start", "start"),
+        partial_date_column("suspension_start", "suspended"),
+        partial_date_column("suspension_end", "suspension lifted"),
+        partial_date_column("end", "end"),
         "end_reason",
     ]
     list_filter = [SpellStatusFilter, "role", BlocFilter, CountryFilter, "end_reason"]

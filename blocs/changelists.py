@@ -2,10 +2,8 @@
 
 A bloc or country filter drawn as links would put 2,000 blocs on every page of the list; here the
 curator types a slug, a code or a name instead, and the page holds one text box. The year filter
-replaces the date hierarchy, whose list of years needs a pass over the whole table.
+replaces the date hierarchy (events/filters.py), whose list of years needs a pass over the whole table.
 """
-
-import re
 
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -204,36 +202,3 @@ class CountryFilter(RecordFilter):
     placeholder = "alpha-3 or name, e.g. KAZ"
     model, code, lookup = Country, "alpha3", "country"
     code_case = staticmethod(str.upper)
-
-
-class EventBlocFilter(BlocFilter):
-    def narrow(self, queryset, record):
-        return queryset.for_bloc(record)
-
-
-class EventCountryFilter(CountryFilter):
-    def narrow(self, queryset, record):
-        return queryset.for_country(record)
-
-
-YEARS = re.compile(r"^(\d{1,4})(?:\s*[-–]\s*(\d{1,4}))?$")
-
-
-class YearFilter(InputFilter):
-    """Events of one year or a span of years, read through the date index."""
-
-    title = "year"
-    parameter_name = "year"
-    placeholder = "1991 or 1991-1999"
-
-    def queryset(self, request, queryset):
-        text = self.value()
-        if not text:
-            return queryset
-        match = YEARS.match(text)
-        first, last = (int(match[1]), int(match[2] or match[1])) if match else (0, 0)
-        if not match or not 1 <= first <= last <= 9999:
-            self.error = f"“{text}” is not a year or a span of years; type 1991 or 1991-1999."
-            return queryset.none()
-        self.chosen = str(first) if first == last else f"{first}–{last}"
-        return queryset.filter(date__year__gte=first, date__year__lte=last)

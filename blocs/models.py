@@ -131,10 +131,6 @@ class Country(TimeStamped):
     def natural_key(self):
         return (self.alpha3,)
 
-    def memberships_on(self, day):
-        """This country's spells in force on `day`, with `is_suspended` for that day."""
-        return self.memberships.active_on(day).select_related("bloc").order_by("bloc__name")
-
 
 class BlocKind(models.TextChoices):
     MILITARY_ALLIANCE = "military_alliance", "military alliance"
@@ -282,16 +278,12 @@ class Bloc(HasPartialDates, TimeStamped):
         errors = {}
         if self.founded and self.dissolved and self.dissolved < self.founded:
             errors["dissolved"] = (
-                f"The bloc cannot be dissolved ({self.partial('dissolved')}) before it was founded ({self.partial('founded')})."
+                f"The bloc cannot be dissolved ({self.partial_date('dissolved')}) before it was founded ({self.partial_date('founded')})."
             )
         if self.pk and self.parent_id == self.pk:
             errors["parent"] = "A bloc cannot sit inside itself."
         if errors:
             raise ValidationError(errors)
-
-    def members_on(self, day):
-        """This bloc's spells in force on `day` (any role), with `is_suspended` for that day."""
-        return self.memberships.active_on(day).select_related("country").order_by("country__name")
 
 
 class Role(models.TextChoices):
@@ -499,7 +491,7 @@ class Membership(HasPartialDates, TimeStamped):
         ]
 
     def __str__(self):
-        span = f"{self.partial('start')} – {self.partial('end') or 'present'}" if self.start else "undated"
+        span = f"{self.partial_date('start')} – {self.partial_date('end') or 'present'}" if self.start else "undated"
         country = self.country.name if self.country_id else "?"
         bloc = self.bloc.short_name if self.bloc_id else "?"
         role = "" if self.role == Role.MEMBER else f" ({self.get_role_display()})"
@@ -512,25 +504,25 @@ class Membership(HasPartialDates, TimeStamped):
             return errors
         if self.suspension_start and self.suspension_start < self.start:
             errors["suspension_start"] = (
-                f"The suspension cannot start ({self.partial('suspension_start')}) before the spell starts ({self.partial('start')})."
+                f"The suspension cannot start ({self.partial_date('suspension_start')}) before the spell starts ({self.partial_date('start')})."
             )
         if self.suspension_end and not self.suspension_start:
             errors["suspension_end"] = "A suspension end needs a suspension start."
         elif self.suspension_end and self.suspension_end < self.suspension_start:
             errors["suspension_end"] = (
-                f"The suspension cannot end ({self.partial('suspension_end')}) before it starts ({self.partial('suspension_start')})."
+                f"The suspension cannot end ({self.partial_date('suspension_end')}) before it starts ({self.partial_date('suspension_start')})."
             )
         if self.end:
-            end = self.partial("end")
+            end = self.partial_date("end")
             if self.end < self.start:
-                errors["end"] = f"The spell cannot end ({end}) before it starts ({self.partial('start')})."
+                errors["end"] = f"The spell cannot end ({end}) before it starts ({self.partial_date('start')})."
             elif self.suspension_end and self.end < self.suspension_end:
                 errors["end"] = (
-                    f"The spell cannot end ({end}) before its suspension ends ({self.partial('suspension_end')})."
+                    f"The spell cannot end ({end}) before its suspension ends ({self.partial_date('suspension_end')})."
                 )
             elif self.suspension_start and self.end < self.suspension_start:
                 errors["end"] = (
-                    f"The spell cannot end ({end}) before its suspension starts ({self.partial('suspension_start')})."
+                    f"The spell cannot end ({end}) before its suspension starts ({self.partial_date('suspension_start')})."
                 )
         return errors
 

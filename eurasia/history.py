@@ -44,8 +44,8 @@ class FieldChange:
 
 def curated_fields(model):
     """The fields a curator edits, in form order; a partial date's precision travels with its date."""
-    partial = set(getattr(model, "PARTIAL_DATES", ()))
-    precisions = {f"{name}_precision" for name in partial}
+    partial_dates = set(getattr(model, "PARTIAL_DATES", ()))
+    precisions = {f"{name}_precision" for name in partial_dates}
     fields = []
     for field in [*model._meta.fields, *model._meta.many_to_many]:
         if field.auto_created or not field.editable or field.name in precisions:

@@ -26,11 +26,10 @@ from collections import OrderedDict
 from functools import wraps
 
 from django.conf import settings
-from django.db import connections, router
 from django.http import HttpResponse
 from django.utils import timezone
 
-from blocs.models import Membership
+from eurasia.routers import read_connection
 
 KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Last-Modified")
 
@@ -75,8 +74,9 @@ store = PageStore()
 
 def records_state():
     """The records' change counter and this transaction's snapshot, as one string."""
-    using = router.db_for_read(Membership)
-    with connections[using].cursor() as cursor:
+    connection = read_connection()
+    using = connection.alias
+    with connection.cursor() as cursor:
         cursor.execute("SELECT last_value, is_called, pg_current_snapshot()::text FROM records_changes")
         counter, called, snapshot = cursor.fetchone()
     return f"{using}|{counter if called else 0}|{snapshot}"
@@ -117,29 +117,3 @@ def cached_until_records_change(view):
         return serve_kept(page_key(request), lambda: view(request, *args, **kwargs))
 
     return wrapper
-
-
-def kept_for_session(request, draw):
-    """A signed-in curator's page (an admin change list), kept for that session alone.
-
-    The page names its user and carries a CSRF token made from the browser's CSRF secret, so it
-    is kept per session and per secret; the admin renews that secret's cookie on every page, which
-    a kept page skips (the cookie lasts a year, and its next drawn page renews it).
-    Changes to users, groups and permissions are commits too, so they move the state like any
-    record. A request with messages waiting is drawn afresh, so that they are shown and used up.
-    """
-    session = getattr(request, "session", None)
-    if (
-        not settings.PAGE_CACHE
-        or request.method not in ("GET", "HEAD")
-        or session is None
-        or not session.session_key
-        or not request.META.get("CSRF_COOKIE")  # the first page draws the secret its token is made from
-        or request.COOKIES.get("messages")
-        or session.get("_messages")
-    ):
-        return draw()
-    # A message added while drawing is shown once on this page, so the page is not kept.
-    no_new_messages = lambda: not len(getattr(request, "_messages", ()))  # noqa: E731
-    key = page_key(request, session.session_key, str(request.user.pk), request.META.get("CSRF_COOKIE", ""))
-    return serve_kept(key, draw, no_new_messages, cookies=[settings.CSRF_COOKIE_NAME])

@@ -225,7 +225,7 @@ class PartialDateFormMixin:
                 help_text=model_field.help_text,
             )
             if self.instance.pk and getattr(self.instance, name):
-                self.initial[name] = self.instance.partial(name).iso
+                self.initial[name] = self.instance.partial_date(name).iso
 
     def clean(self):
         cleaned = super().clean()
@@ -243,11 +243,11 @@ class PartialDateFormMixin:
 
 
 class HasPartialDates:
-    """Model mixin: `obj.partial("start")` gives the PartialDate (or None) of a declared pair."""
+    """Model mixin: `obj.partial_date("start")` gives the PartialDate (or None) of a declared pair."""
 
     PARTIAL_DATES: tuple[str, ...] = ()
 
-    def partial(self, name):
+    def partial_date(self, name):
         day = getattr(self, name)
         if day is None:
             return None

@@ -26,11 +26,6 @@ _reads_from = ContextVar("eurasia_reads_from", default=None)
 _wrote = ContextVar("eurasia_wrote", default=False)
 
 
-def reading_from():
-    """The alias that reads go to now."""
-    return _reads_from.get() or PRIMARY
-
-
 def use_primary():
     _reads_from.set(None)
 

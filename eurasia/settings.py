@@ -53,7 +53,12 @@ INSTALLED_APPS = [
     "simple_history",
     "blocs",
     "events",
+    "public",
+    "exchange",
 ]
+# Development tooling (the synthetic world, benchmarks) is installed locally only; the image leaves it out.
+if LOCAL:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -216,5 +221,6 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Python's logging knows only upper-case level names; gunicorn accepts any case, and so do we.
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING").strip().upper()},
 }

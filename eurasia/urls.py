@@ -14,7 +14,5 @@ admin.site.login_form = ThrottledAdminLoginForm
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
-    path("data/", include("blocs.datasets")),
-    path("events/", include("events.urls")),
-    path("", include("blocs.urls")),
+    path("", include("public.urls")),
 ]

@@ -5,17 +5,20 @@ import re
 from django.contrib import admin
 from django.contrib.postgres.search import SearchQuery
 
-from blocs.admin import CuratedAdmin, partial_column
-from blocs.changelists import EventBlocFilter, EventCountryFilter, LargeListAdmin, YearFilter
+from blocs.admin import CuratedAdmin, partial_date_column
+from blocs.changelists import LargeListAdmin
 
+from .filters import EventBlocFilter, EventCountryFilter, YearFilter
 from .models import SEARCH_CONFIG, Event, search_vector
+from .resources import EventResource
 
 
 @admin.register(Event)
 class EventAdmin(LargeListAdmin, CuratedAdmin):
+    resource_classes = [EventResource]
     list_display = [
-        partial_column("date", "date"),
-        partial_column("end_date", "until"),
+        partial_date_column("date", "date"),
+        partial_date_column("end_date", "until"),
         "title",
         "kind",
         "location",

@@ -197,7 +197,7 @@ class Event(HasPartialDates, TimeStamped):
         ]
 
     def __str__(self):
-        return f"{self.partial('date')}: {self.title}" if self.date else self.title
+        return f"{self.partial_date('date')}: {self.title}" if self.date else self.title
 
     def get_absolute_url(self):
         return reverse("events:event", args=[self.pk])
@@ -206,12 +206,12 @@ class Event(HasPartialDates, TimeStamped):
         if self.date and self.end_date and self.end_date < self.date:
             raise ValidationError(
                 {
-                    "end_date": f"The event cannot end ({self.partial('end_date')}) before it begins ({self.partial('date')})."
+                    "end_date": f"The event cannot end ({self.partial_date('end_date')}) before it begins ({self.partial_date('date')})."
                 }
             )
 
     @property
     def when(self):
         """The date as a reader reads it: "12 June 2012" or "2–5 October 2009"."""
-        start, end = self.partial("date"), self.partial("end_date")
+        start, end = self.partial_date("date"), self.partial_date("end_date")
         return f"{start} – {end}" if end else str(start)

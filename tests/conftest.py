@@ -184,3 +184,11 @@ def _clear_records():
     with connection.cursor() as cursor:
         tables = ", ".join(table for table, _ in _record_tables())
         cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The page tests' shared record (tests/pages_world.py), made once per module; a module may define its own."""
+    from .pages_world import shared_world
+
+    yield from shared_world(django_db_blocker)

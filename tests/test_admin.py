@@ -174,7 +174,7 @@ class TestBlocPageWithInlineSpells:
         assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
         bloc = Bloc.objects.get(slug="new-bloc")
         assert bloc.abbreviations == ["NB"]
-        assert sorted(m.partial("start").iso for m in bloc.memberships.all()) == ["1992-05", "1992-05-15"]
+        assert sorted(m.partial_date("start").iso for m in bloc.memberships.all()) == ["1992-05", "1992-05-15"]
 
     def test_overlapping_spells_typed_together_are_refused(self, curator_client):
         rus = make_country()

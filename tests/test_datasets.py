@@ -10,9 +10,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from blocs.datasets import DATASETS, STATUS_CODES
 from blocs.models import Membership
-from blocs.spreadsheets import TRIGGERS, neutralise, neutralised_sql, restore
+from blocs.spreadsheets.writers import TRIGGERS, neutralise, neutralised_sql, restore
+from public.datasets import DATASETS, STATUS_CODES
 
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source
 

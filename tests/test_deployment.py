@@ -80,6 +80,7 @@ def test_healthz_only_answers_reads(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_production_under_gunicorn(tmp_path):
     """HTTPS only (but /healthz), HSTS, secure cookies, and hashed, compressed, long-cached static files."""
     env = production_env(DATABASE_URL=database_url(connection.settings_dict), STATIC_ROOT=str(tmp_path / "static"))
@@ -131,3 +132,13 @@ def test_nul_in_an_address_is_a_bad_request(admin_client, address):
     response = admin_client.get(address)
     assert response.status_code == 400
     assert b"NUL character" in response.content
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["warning", "Info", "DEBUG"])
+def test_log_level_is_accepted_in_any_case(level):
+    """Gunicorn takes `LOG_LEVEL=warning`; Django's logging must boot the workers with it too."""
+    env = production_env(DATABASE_URL=database_url(connection.settings_dict), LOG_LEVEL=level)
+    with gunicorn(env) as site:
+        status, _, body = get(f"{site}/healthz")
+    assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"})

@@ -6,10 +6,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from blocs.importing import BulkImport, array_literal, memoised, reserve
 from blocs.models import Country, Membership
-from blocs.resources import EventResource, MembershipResource, RowProblems, SpreadsheetCSV
-from blocs.spreadsheets import csv_lines
+from blocs.resources import MembershipResource
+from blocs.spreadsheets.bulk import BulkImport
+from blocs.spreadsheets.copying import array_literal, memoised, reserve
+from blocs.spreadsheets.formats import RowProblems, SpreadsheetCSV
+from blocs.spreadsheets.writers import csv_lines
+from events.resources import EventResource
 
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source
 
@@ -159,7 +162,8 @@ def test_array_literal_reaches_postgresql_as_the_same_values(values, sql_type):
 
 
 def test_cells_long_together_but_each_within_the_limit_pass_and_one_too_long_is_named():
-    from blocs.resources import MAX_CELL_CHARS, CountryResource  # noqa: PLC0415
+    from blocs.resources import CountryResource  # noqa: PLC0415
+    from blocs.spreadsheets.writers import MAX_CELL_CHARS  # noqa: PLC0415
 
     near = "x" * MAX_CELL_CHARS  # at the limit, allowed
     header = "alpha-3,alpha-2,name,other names,notes"

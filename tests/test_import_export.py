@@ -10,10 +10,11 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from blocs.exchange import dump
 from blocs.models import Bloc, Country, ImportFile, Membership, Source, Succession
-from blocs.resources import MembershipResource, RowProblems
+from blocs.resources import MembershipResource
+from blocs.spreadsheets.formats import RowProblems
 from events.models import Event
+from exchange.records import dump
 
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source, make_staff
 
@@ -97,9 +98,9 @@ def export(client, app, model, fmt=EXPORT_CSV, query=""):
 
 def fields(app, model):
     """Tick every column on the export form, as a curator who leaves the form as it is."""
-    from blocs.resources import RESOURCES
+    from django.contrib.admin import site
 
-    resource = next(r for m, r in RESOURCES.items() if m._meta.model_name == model)
+    resource = next(a.resource_classes[0] for m, a in site._registry.items() if m._meta.model_name == model)
     return {f"{resource.__name__.lower()}_{name}": "on" for name in resource().get_export_order()}
 
 

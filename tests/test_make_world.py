@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Count
 
 from blocs.models import Bloc, Country, Membership, Role, Source, Succession
-from blocs.synthetic import CURATED_TABLES, SCALES, flush
+from devtools.synthetic import CURATED_TABLES, SCALES, flush
 from events.models import Event
 
 from .conftest import _clear_records, make_country

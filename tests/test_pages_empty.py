@@ -3,7 +3,7 @@
 import pytest
 from django.template.loader import render_to_string
 
-from .test_pages import assert_strict_csp_friendly, page, text_of
+from .pages import assert_strict_csp_friendly, page, text_of
 
 pytestmark = pytest.mark.django_db
 

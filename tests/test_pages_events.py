@@ -7,15 +7,10 @@ import pytest
 from eurasia import page_cache
 
 from .conftest import make_event
-from .pages_world import dates, shared_world
-from .test_pages import assert_accessible_chart, assert_strict_csp_friendly, page, svg_of, text_of
+from .pages import assert_accessible_chart, assert_strict_csp_friendly, page, svg_of, text_of
+from .pages_world import dates
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    yield from shared_world(django_db_blocker)
 
 
 def titles(html):
@@ -68,7 +63,7 @@ class TestEventList:
     def test_a_broad_search_lists_its_matches_newest_first(self, client, world, monkeypatch):
         words = text_of(page(client, "/events/?q=csto"))
         assert "2 events match, best matches first." in words
-        monkeypatch.setattr("events.views.RANKED_MATCHES", 1)
+        monkeypatch.setattr("public.event_views.RANKED_MATCHES", 1)
         page_cache.store.clear()  # the same records and address: the page kept would be served
         html = page(client, "/events/?q=csto")
         assert "2 events match, newest first (too many to rank" in text_of(html)

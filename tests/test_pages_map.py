@@ -5,8 +5,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from blocs.management.commands.prepare_map import Albers, clip, clip_line, simplify
-from blocs.maps import MAP_FILE
+from devtools.management.commands.prepare_map import Albers, clip, clip_line, simplify
+from public.maps import MAP_FILE
 
 ELEVEN = ["RUS", "BLR", "ARM", "KAZ", "KGZ", "TJK", "UZB", "UKR", "AZE", "GEO", "MDA"]
 

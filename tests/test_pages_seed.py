@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .test_pages import assert_accessible_chart, assert_strict_csp_friendly, page, row_of, svg_of, text_of
+from .pages import assert_accessible_chart, assert_strict_csp_friendly, page, row_of, svg_of, text_of
 
 pytestmark = pytest.mark.django_db
 

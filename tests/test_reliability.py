@@ -49,6 +49,7 @@ def own_postgres(tmp_path):
     server.cleanup()
 
 
+@pytest.mark.slow
 def test_site_serves_again_after_postgresql_restarts_with_no_manual_step(own_postgres, tmp_path):
     env = production_env(DATABASE_URL=own_postgres.url, STATIC_ROOT=str(tmp_path / "static"))
     collected = manage("collectstatic", "--noinput", env=env, timeout=300)  # production pages need the manifest

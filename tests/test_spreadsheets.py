@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import openpyxl
 
-from blocs.spreadsheets import xlsx_chunks
+from blocs.spreadsheets.writers import xlsx_chunks
 
 
 def workbook(headers, rows, **kw):

@@ -1,0 +1,696 @@
+"""The benchmarks behind `make bench`: each figure of the project beside a baseline measured in the same run.
+
+Each measurement prints the project's figure, the baseline's, their ratio and the target the
+ratio is held to (docs/performance.md). Pages are timed in this process through the full
+middleware stack with Django's test client; the load test starts gunicorn and drives it from
+a separate process. Nothing is written to the database that outlives the run: the admin's
+user, sessions and imported rows are rolled back.
+"""
+
+import datetime
+import hashlib
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from blocs.changelists import EstimatedCountPaginator, estimated_rows
+from blocs.models import Bloc, Country, Membership
+from eurasia import page_cache
+from events.models import Event
+
+BASE_DIR = Path(settings.BASE_DIR)
+TRIVIAL = "/bench/trivial/"
+SIGNED_IN = "/bench/signed-in/"
+
+
+class BenchError(Exception):
+    """A page failed or the server would not start: the run cannot give honest figures."""
+
+
+@dataclass
+class Result:
+    section: str
+    name: str
+    project: float | None
+    baseline: float | None
+    unit: str
+    limit: float | None = None
+    higher_is_better: bool = False
+    note: str = ""
+
+    @property
+    def ratio(self):
+        if self.project is None or not self.baseline:
+            return None
+        return self.project / self.baseline
+
+    @property
+    def target(self):
+        if self.limit is None:
+            return ""
+        return f"{'≥' if self.higher_is_better else '≤'} {self.limit:g}x"
+
+    @property
+    def verdict(self):
+        ratio = self.ratio
+        if ratio is None or self.limit is None:
+            return ""
+        if self.higher_is_better:
+            return "met" if ratio >= self.limit else f"MISSED ({ratio / self.limit:.0%} of target)"
+        return "met" if ratio <= self.limit else f"MISSED ({ratio / self.limit:.1f}x over)"
+
+
+@dataclass
+class Options:
+    repeat: int = 15
+    requests: int = 3000
+    concurrency: int = 8
+    seconds: float = 60
+    xlsx_rows: int = 100_000
+    import_rows: int = 100_000
+    # Years of the downloads measured: None for every year (the whole table).
+    export_years: int | None = None
+    table_rows: int = 2_000_000
+
+
+QUICK = Options(
+    repeat=3, requests=60, concurrency=4, seconds=20, xlsx_rows=200, import_rows=200, export_years=3, table_rows=5_000
+)
+
+
+def machine():
+    """What the figures were measured on."""
+    memory = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        memory = "unknown"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    return {
+        "cpus": os.cpu_count(),
+        "memory": memory,
+        "python": platform.python_version(),
+        "postgresql": postgres,
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def data_size():
+    return {
+        "countries": Country.objects.count(),
+        "blocs": Bloc.objects.count(),
+        "memberships": Membership.objects.count(),
+        "events": Event.objects.count(),
+    }
+
+
+def fetch(client, path):
+    """GET path through the whole middleware stack; a download is read to its end, chunk by chunk."""
+    response = client.get(path)
+    if response.status_code != 200:
+        raise BenchError(f"{path} answered {response.status_code}")
+    size = 0
+    if response.streaming:
+        for chunk in response.streaming_content:
+            size += len(chunk)
+        response.close()
+    else:
+        size = len(response.content)
+    return size
+
+
+def paired_ms(client, path, repeat, budget=60, before=None):
+    """Median times of `path` and of the trivial view, their requests taken in turn, in milliseconds.
+
+    Taken in turn, the two meet the same moments of a shared machine (and of this process's own
+    garbage collection), so their ratio does not drift with whatever ran minutes before. Each is
+    requested twice untimed first. A slow page stops being repeated once `budget` seconds are
+    spent on it (one timed request at least); one slower than a quarter of the budget is timed
+    once, its last warm-up being its figure. `before`, when given, runs untimed before each
+    request of the page.
+    """
+
+    def timed(url, prepare=None):
+        if prepare:
+            prepare()
+        began = time.perf_counter()
+        fetch(client, url)
+        return time.perf_counter() - began
+
+    for _ in range(2):
+        timed(TRIVIAL)
+        warm = timed(path, before)
+    if warm > budget / 4:
+        return warm * 1000, timed(TRIVIAL) * 1000
+    page, trivial = [], []
+    deadline = time.perf_counter() + budget
+    while len(page) < repeat and (not page or time.perf_counter() < deadline):
+        trivial.append(timed(TRIVIAL))
+        page.append(timed(path, before))
+        if len(page) == 1 and page[0] < 0.01:
+            # A request of a millisecond or two is at the mercy of every other process on the
+            # machine: many of them make a steady median.
+            repeat = max(repeat, 200)
+    return statistics.median(page) * 1000, statistics.median(trivial) * 1000
+
+
+def forget_kept():
+    """As after a change to the records: no page kept, nor what pages keep beside them."""
+    page_cache.store.clear()
+    cache.clear()
+
+
+def queries_of(client, path):
+    with CaptureQueriesContext(connection) as queries:
+        fetch(client, path)
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def largest_bloc():
+    return Bloc.objects.annotate(n=Count("memberships")).order_by("-n", "pk").first()
+
+
+def busiest_country():
+    return Country.objects.annotate(n=Count("memberships")).order_by("-n", "pk").first()
+
+
+class Bench:
+    def __init__(self, options, write):
+        self.options = options
+        self.write = write
+        self.results = []
+
+    # Output ---------------------------------------------------------------------------------------
+
+    def add(self, result):
+        self.results.append(result)
+        self.write(self.line(result))
+
+    @staticmethod
+    def figure(value, unit):
+        if value is None:
+            return "—"
+        if unit == "ms":
+            return f"{value:,.1f} ms"
+        return f"{value:,.0f} {unit}"
+
+    def line(self, r):
+        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "—"
+        return (
+            f"  {r.name:<44} {self.figure(r.project, r.unit):>16} {self.figure(r.baseline, r.unit):>16}"
+            f" {ratio:>8} {r.target:>7}  {r.verdict}{'  ' + r.note if r.note else ''}"
+        )
+
+    def heading(self, title, baseline):
+        self.write(f"\n{title}")
+        self.write(f"  {'measurement':<44} {'project':>16} {baseline:>16} {'ratio':>8} {'target':>7}")
+
+    # Sections -------------------------------------------------------------------------------------
+
+    def public_pages(self):
+        """Each page as readers get it (kept since its first drawing), then drawn afresh.
+
+        Only the first figure is held to the target: a page is drawn once per worker after each
+        change to the records (or each new day) and then served from memory (eurasia/page_cache.py).
+        The second says what that first drawing costs, and what a reader waits after a change.
+        """
+        self.heading("Public pages vs a trivial view through the same middleware, taken in turn", "trivial view")
+        bloc, country = largest_bloc(), busiest_country()
+        pages = [
+            ("largest bloc", reverse("blocs:bloc", args=[bloc.slug])),
+            ("country with most spells", reverse("blocs:country", args=[country.alpha3.lower()])),
+            ("events, first page", reverse("events:list")),
+            ("events, deep page", self.deep_events_page()),
+            ("as of a date, with its map", self.as_of_page()),
+        ]
+        client = Client()
+        for label, path in pages:
+            ms, trivial = paired_ms(client, path, self.options.repeat)
+            n = len(queries_of(client, path))
+            self.add(Result("public", f"{label}, kept ({n} query)", ms, trivial, "ms", limit=3, note=path))
+            drawn, trivial = paired_ms(client, path, self.options.repeat, before=forget_kept)
+            forget_kept()
+            n = len(queries_of(client, path))
+            note = "drawn on the first request after a change to the records, then kept"
+            self.add(Result("public", f"{label}, drawn ({n} queries)", drawn, trivial, "ms", note=note))
+
+    def deep_events_page(self):
+        first = reverse("events:list")
+        pages = max(1, Event.objects.count() // 25)
+        return f"{first}?page={max(1, pages // 2)}"
+
+    def as_of_page(self):
+        return reverse("blocs:on", args=["2000-01-01"])
+
+    def admin_lists(self):
+        self.heading("Admin change lists vs the same trivial view", "trivial view")
+        bloc = largest_bloc()
+        events = estimated_rows(Event, "default") or Event.objects.count()
+        deep = max(1, min(2_000, events // 100 // 2))
+        lists = [
+            ("events, first page", "/admin/events/event/", "events_event"),
+            (f"events, page {deep:,}", f"/admin/events/event/?p={deep}", "events_event"),
+            ("events of the largest bloc", f"/admin/events/event/?bloc={bloc.slug}", None),
+            ("events of one year", "/admin/events/event/?year=2000", None),
+            ("memberships, first page", "/admin/blocs/membership/", "blocs_membership"),
+            ("memberships of the largest bloc", f"/admin/blocs/membership/?bloc={bloc.slug}", None),
+        ]
+        with transaction.atomic():
+            user = User.objects.create_superuser(f"bench-{os.getpid()}", email="", password=None)
+            client = Client()
+            client.force_login(user)
+            # Not a target: what reading the session and the user costs any signed-in page.
+            ms, trivial = paired_ms(client, SIGNED_IN, self.options.repeat)
+            note = "a view that only reads the signed-in user: the floor under every admin page"
+            self.add(Result("admin", "signed-in trivial view (2 queries)", ms, trivial, "ms", note=note))
+            for label, path, table in lists:
+                ms, trivial = paired_ms(client, path, self.options.repeat)
+                n = len(queries_of(client, path))
+                self.add(Result("admin", f"{label}, kept ({n} queries)", ms, trivial, "ms", limit=5))
+                drawn, trivial = paired_ms(client, path, self.options.repeat, before=forget_kept)
+                forget_kept()
+                sql = queries_of(client, path)
+                note = f"{len(sql)} queries, {self.count_kind(sql, table)}"
+                self.add(Result("admin", f"{label}, drawn", drawn, trivial, "ms", note=note))
+            transaction.set_rollback(True)
+
+    @staticmethod
+    def count_kind(sql, table):
+        """Whether the page counted a whole table, and whether it should have (small tables are counted)."""
+        whole = table and any(q.startswith(f'SELECT COUNT(*) AS "__count" FROM "{table}"') for q in sql)
+        if not whole:
+            return "no count of the whole table"
+        model = {"events_event": Event, "blocs_membership": Membership}[table]
+        if (estimated_rows(model, "default") or 0) < EstimatedCountPaginator.exact_below:
+            return "whole table counted (it is small)"
+        return "COUNT(*) OF THE WHOLE TABLE"
+
+    def under_load(self):
+        self.heading(
+            f"Under load: gunicorn, 2 workers, {self.options.concurrency} client threads in another process",
+            "trivial view",
+        )
+        page = reverse("blocs:bloc", args=[largest_bloc().slug])
+        with Server() as server:
+            trivial = server.drive(TRIVIAL, self.options)
+            self.add(Result("load", "trivial view", trivial["rps"], None, "req/s", note=self.load_note(trivial)))
+            loaded = server.drive(page, self.options)
+            self.add(
+                Result(
+                    "load",
+                    "largest bloc page",
+                    loaded["rps"],
+                    trivial["rps"],
+                    "req/s",
+                    note=self.load_note(loaded),
+                )
+            )
+        errors = trivial["errors"] + loaded["errors"]
+        if errors:
+            raise BenchError(f"{errors} requests failed under load: {loaded['first_error'] or trivial['first_error']}")
+
+    @staticmethod
+    def load_note(run):
+        return f"{run['requests']} requests, {run['errors']} errors, p50 {run['p50_ms']} ms, p95 {run['p95_ms']} ms"
+
+    # Exports, imports and the analysis tables --------------------------------------------------
+
+    def exports(self):
+        self.heading("CSV downloads of /data/ vs COPY (the same query) TO STDOUT, rows/s", "COPY")
+        from public.datasets import DATASETS, data_facts
+
+        last = datetime.date.today().year
+        years = self.options.export_years
+        first = last - years + 1 if years else data_facts()[1]
+        scope = {"first": first, "last": last, "day": datetime.date.today()}
+        client = Client()
+        for slug in ("events", "memberships"):
+            spec = DATASETS[slug]
+            rows = count_rows(spec.sql(neutralise=False), scope)
+            # Best of three passes each: one pass is at the mercy of whatever else runs on the machine.
+            passes = 3
+            copy_s = best_of(passes, lambda spec=spec: copy_out(spec.sql(neutralise=False), scope))
+            path = f"/data/{slug}.csv?from={first}&to={last}"
+            download_s = best_of(passes, lambda path=path: fetch(client, path))
+            # Memory must not grow with the rows: one year's file against ten years'.
+            ten = python_peak(lambda slug=slug: fetch(client, f"/data/{slug}.csv?from={last - 9}&to={last}"))
+            one = python_peak(lambda slug=slug: fetch(client, f"/data/{slug}.csv?from={last}&to={last}"))
+            note = (
+                f"{rows:,} rows; peak Python memory {ten * 1024:,.0f} KiB for ten years, {one * 1024:,.0f} KiB for one"
+            )
+            self.add(
+                Result(
+                    "exports", f"{slug}.csv, neutralised", rows / download_s, rows / copy_s, "rows/s", 0.8, True, note
+                )
+            )
+
+    def xlsx(self):
+        n = self.options.xlsx_rows
+        self.heading(f"XLSX of {n:,} events vs django-import-export's default export, seconds", "import-export")
+        project = child("xlsx-project", n)
+        default = child("xlsx-default", n)
+        self.add(
+            Result(
+                "xlsx",
+                f"{n:,} events, speed (default's time / ours)",
+                default["seconds"] / project["seconds"],
+                1.0,
+                "x",
+                4,
+                True,
+                f"ours {project['seconds']:.1f} s, default {default['seconds']:.1f} s",
+            )
+        )
+        self.add(
+            Result(
+                "xlsx",
+                f"{n:,} events, peak memory (MiB)",
+                project["peak_mib"],
+                200,
+                "MiB",
+                1,
+                note=f"whole process, Django included; default export: {default['peak_mib']:.0f} MiB",
+            )
+        )
+
+    def imports(self):
+        n = self.options.import_rows
+        self.heading(f"Import of {n:,} spells (validation, history) vs COPY FROM, rows/s", "COPY FROM")
+        from blocs.resources import MembershipResource
+        from blocs.spreadsheets.formats import SpreadsheetCSV
+        from blocs.spreadsheets.writers import csv_lines
+
+        with transaction.atomic():
+            ids = list(Membership.objects.order_by("pk").values_list("pk", flat=True)[:n])
+            resource = MembershipResource()
+            spells = Membership.objects.filter(pk__in=ids).order_by("pk")
+            text = "".join(csv_lines(resource.get_export_headers(), resource.export_rows(spells)))
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {SPELL_COLUMNS} FROM blocs_membership WHERE id = ANY(%s) ORDER BY id", [ids])
+                raw = cursor.fetchall()
+                # Out of the way of both loads; the whole block is rolled back at the end.
+                cursor.execute("DELETE FROM events_event_memberships WHERE membership_id = ANY(%s)", [ids])
+                cursor.execute("DELETE FROM blocs_membershipsource WHERE membership_id = ANY(%s)", [ids])
+                cursor.execute("DELETE FROM blocs_membership WHERE id = ANY(%s)", [ids])
+            with transaction.atomic():
+                began = time.perf_counter()
+                with (
+                    connection.cursor() as cursor,
+                    cursor.copy(f"COPY blocs_membership ({SPELL_COLUMNS}) FROM STDIN") as copy,
+                ):
+                    for row in raw:
+                        copy.write_row(row)
+                copy_s = time.perf_counter() - began
+                transaction.set_rollback(True)
+            dataset = SpreadsheetCSV().create_dataset(text.encode())
+            began = time.perf_counter()
+            result = MembershipResource().import_data(dataset, dry_run=False, file_name="bench.csv")
+            import_s = time.perf_counter() - began
+            if result.has_errors() or result.has_validation_errors() or result.totals["new"] != len(ids):
+                raise BenchError(f"the import did not take every row: {result.totals}")
+            history = Membership.history.filter(history_change_reason__contains="bench.csv").count()
+            transaction.set_rollback(True)
+        note = f"{len(ids):,} rows, {history:,} history rows written"
+        self.add(
+            Result(
+                "import", "admin import of spells", len(ids) / import_s, len(ids) / copy_s, "rows/s", 0.25, True, note
+            )
+        )
+
+    def tables(self):
+        from public.datasets import DATASETS
+
+        countries, blocs = Country.objects.count(), Bloc.objects.count()
+        # The grid is every country × bloc × year: a few years already make millions of rows.
+        years = max(1, min(30, self.options.table_rows // max(1, countries * blocs)))
+        last = datetime.date.today().year - 1
+        scope = {"first": last - years + 1, "last": last, "day": datetime.date.today()}
+        self.heading(
+            f"Country-year and dyad-year, {scope['first']}-{scope['last']}, vs one hand-written SQL query, rows/s",
+            "hand-written",
+        )
+        client = Client()
+        for slug, hand in (("country-year", COUNTRY_YEAR_SQL), ("dyad-year", DYAD_YEAR_SQL)):
+            ours = DATASETS[slug].sql(neutralise=False)
+            same = digest(ours, scope) == digest(hand, scope)
+            rows = count_rows(hand, scope)
+            passes = 1 if rows > 500_000 else 2
+            hand_s = best_of(passes, lambda hand=hand: copy_out(hand, scope))
+            path = f"/data/{slug}.csv?from={scope['first']}&to={scope['last']}"
+            ours_s = best_of(passes, lambda path=path: fetch(client, path))
+            note = f"{rows:,} rows; " + ("identical output" if same else "OUTPUT DIFFERS from the hand-written query")
+            self.add(Result("tables", f"{slug}.csv", rows / ours_s, rows / hand_s, "rows/s", 0.5, True, note))
+
+    SECTIONS = ["public", "admin", "exports", "xlsx", "import", "tables", "load"]
+
+    def run(self, sections):
+        methods = {
+            "public": self.public_pages,
+            "admin": self.admin_lists,
+            "exports": self.exports,
+            "xlsx": self.xlsx,
+            "import": self.imports,
+            "tables": self.tables,
+            "load": self.under_load,
+        }
+        with override_settings(ROOT_URLCONF="devtools.bench_urls", ALLOWED_HOSTS=["testserver", "127.0.0.1"]):
+            for name in sections:
+                methods[name]()
+        return self.results
+
+
+SPELL_COLUMNS = (
+    "country_id, bloc_id, role, start, start_precision, suspension_start, suspension_start_precision, suspension_end, "
+    'suspension_end_precision, suspension_kind, "end", end_precision, end_reason, notes, created_at, updated_at'
+)
+
+# The analysis tables written by hand, as an analyst would, to hold the project's queries to:
+# each spell is spread over the years it touches, the strongest role of each country, bloc and
+# year is kept (member 3, associate 2, observer 1; doubled, plus one when suspended that year),
+# and the grid of countries, blocs and years is filled in around it. Same rules as docs/codebook.md.
+_HELD = """
+  SELECT m.country_id, m.bloc_id, y.year,
+    max((CASE m.role WHEN 'member' THEN 3 WHEN 'associate' THEN 2 WHEN 'observer' THEN 1 END) * 2
+        + CASE WHEN m.suspension_start <= make_date(y.year, 12, 31)
+                AND (m.suspension_end IS NULL OR m.suspension_end
+                     + CASE WHEN m.suspension_end_precision = 'day' THEN 0 ELSE 1 END > make_date(y.year, 1, 1))
+          THEN 1 ELSE 0 END) AS best
+  FROM blocs_membership m
+  CROSS JOIN LATERAL generate_series(
+    greatest(extract(year FROM m.start)::int, %(first)s::int),
+    least(coalesce(extract(year FROM m."end" + CASE WHEN m.end_precision = 'day' THEN 0 ELSE 1 END - 1)::int,
+                   %(last)s::int), %(last)s::int)) AS y(year)
+  WHERE m.role IN ('member', 'associate', 'observer')
+  GROUP BY 1, 2, 3"""
+_EXISTS = """(b.founded IS NULL OR b.founded <= make_date(y.year, 12, 31))
+    AND (b.dissolved IS NULL OR b.dissolved + CASE WHEN b.dissolved_precision = 'day' THEN 0 ELSE 1 END
+         > make_date(y.year, 1, 1))"""
+COUNTRY_YEAR_SQL = f"""
+WITH held AS ({_HELD})
+SELECT c.alpha3, c.cow_code, c.name, b.slug, b.name, y.year,
+  CASE WHEN NOT ({_EXISTS}) THEN -1 WHEN h.best IS NULL THEN 0 ELSE 4 - h.best / 2 END,
+  CASE WHEN ({_EXISTS}) AND mod(h.best, 2) = 1 THEN 1 ELSE 0 END
+FROM blocs_country c CROSS JOIN blocs_bloc b CROSS JOIN generate_series(%(first)s::int, %(last)s::int) AS y(year)
+LEFT JOIN held h ON h.country_id = c.id AND h.bloc_id = b.id AND h.year = y.year
+ORDER BY b.slug, c.alpha3, y.year"""
+DYAD_YEAR_SQL = f"""
+WITH held AS ({_HELD}),
+members AS (
+  SELECT h.bloc_id, h.year, c.alpha3, c.cow_code, mod(h.best, 2) AS suspended
+  FROM held h JOIN blocs_country c ON c.id = h.country_id JOIN blocs_bloc b ON b.id = h.bloc_id
+  CROSS JOIN LATERAL (SELECT h.year) AS y(year)
+  WHERE h.best / 2 = 3 AND {_EXISTS}
+)
+SELECT b.slug, b.name, a.year, a.alpha3, a.cow_code, o.alpha3, o.cow_code, a.suspended, o.suspended
+FROM members a JOIN members o ON o.bloc_id = a.bloc_id AND o.year = a.year AND o.alpha3 > a.alpha3
+JOIN blocs_bloc b ON b.id = a.bloc_id
+ORDER BY b.slug, a.year, a.alpha3, o.alpha3"""
+
+
+def copy_out(sql, params):
+    """COPY (sql) TO STDOUT as CSV, read to the end and thrown away: the floor for every download."""
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)", params) as copy,
+    ):
+        for _ in copy:
+            pass
+
+
+def digest(sql, params):
+    """A checksum of the query's rows, to show that two queries give the same file."""
+    sha = hashlib.sha256()
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+        for chunk in copy:
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+def count_rows(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({sql}) q", params)
+        return cursor.fetchone()[0]
+
+
+def best_of(n, fn):
+    """The fastest of n runs, in seconds: the least disturbed by other work on the machine."""
+    times = []
+    for _ in range(n):
+        began = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - began)
+    return min(times)
+
+
+def python_peak(fn):
+    """Peak memory allocated by Python while fn runs, in MiB."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def child(what, rows):
+    """Run one measurement in a fresh process, so that its peak memory is its own."""
+    command = [sys.executable, "manage.py", "bench", "--child", what, "--rows", str(rows)]
+    done = subprocess.run(
+        command, cwd=BASE_DIR, capture_output=True, text=True, env={**os.environ, "DATABASE_URL": database_url()}
+    )
+    if done.returncode != 0:
+        raise BenchError(f"{what} failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure_child(what, rows):
+    """The body of a child process: build one XLSX of `rows` events, report time and peak memory."""
+    import resource
+
+    from blocs.spreadsheets.writers import stream_rows, xlsx_chunks
+    from public.datasets import DATASETS
+
+    began = time.perf_counter()
+    size = 0
+    if what == "xlsx-project":
+        spec = DATASETS["events"]
+        scope = {"first": 1, "last": 9999, "day": datetime.date.today()}
+        sql = f"SELECT * FROM ({spec.sql(neutralise=False)}) q LIMIT {int(rows)}"
+        headers = [c.name for c in spec.columns]
+        for chunk in xlsx_chunks(headers, stream_rows(sql, scope), title="events"):
+            size += len(chunk)
+    elif what == "xlsx-default":
+        from import_export.formats.base_formats import XLSX
+        from import_export.resources import modelresource_factory
+
+        events = Event.objects.order_by("date", "title").prefetch_related(
+            "blocs", "countries", "memberships", "sources"
+        )
+        dataset = modelresource_factory(Event)().export(queryset=events[:rows])
+        size = len(XLSX().export_data(dataset))
+    else:
+        raise BenchError(f"unknown measurement {what}")
+    seconds = time.perf_counter() - began
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "bytes": size, "peak_mib": peak}
+
+
+def database_url():
+    """The URL of the database this process uses, for the server it starts."""
+    s = connection.settings_dict
+    auth = quote(s["USER"] or "", safe="")
+    if s["PASSWORD"]:
+        auth += ":" + quote(s["PASSWORD"], safe="")
+    # The embedded server is reached through its socket folder, given as the "host" option.
+    host = quote(s["HOST"] or s.get("OPTIONS", {}).get("host", ""), safe="")
+    port = f":{s['PORT']}" if s["PORT"] else ""
+    return f"postgres://{auth}@{host}{port}/{quote(s['NAME'], safe='')}"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn with two workers on a free loopback port, serving the bench URLs; stopped on exit."""
+
+    def __enter__(self):
+        self.port = free_port()
+        self.log = tempfile.TemporaryFile()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "devtools.bench_settings",
+            "DATABASE_URL": database_url(),
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "127.0.0.1",
+        }
+        command = [sys.executable, "-m", "gunicorn", "eurasia.wsgi:application", "--workers", "2"]
+        command += ["--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"]
+        self.process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"gunicorn exited at start:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{TRIVIAL}", timeout=5) as response:
+                    if response.status == 200:
+                        return self
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.3)
+        self.__exit__()
+        raise BenchError("gunicorn did not answer within 60 seconds")
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-3000:]
+
+    def drive(self, path, options):
+        """Warm both workers, then run the load generator in its own process."""
+        url = f"http://127.0.0.1:{self.port}{path}"
+        self.loadgen(url, requests=20, concurrency=2, seconds=30)
+        return self.loadgen(url, options.requests, options.concurrency, options.seconds)
+
+    def loadgen(self, url, requests, concurrency, seconds):
+        command = [sys.executable, "-m", "devtools.loadgen", url, "--requests", str(requests)]
+        command += ["--concurrency", str(concurrency), "--seconds", str(seconds)]
+        done = subprocess.run(command, cwd=BASE_DIR, capture_output=True, text=True, timeout=seconds + 60)
+        if done.returncode != 0:
+            raise BenchError(f"the load generator failed: {done.stderr.strip()}")
+        return json.loads(done.stdout)
+
+    def __exit__(self, *exc):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()

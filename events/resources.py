@@ -1,0 +1,49 @@
+"""Events in spreadsheets: one row per event, named by its date and title, linked by natural keys."""
+
+from blocs.models import Bloc, Country, Source
+from blocs.spreadsheets.columns import ChoiceWidget, Column, KeysWidget, SpellsWidget, TextWidget, partial_date_columns
+from blocs.spreadsheets.resources import CuratedResource
+
+from .models import Event, EventKind
+
+
+class EventResource(CuratedResource):
+    date, date_precision = partial_date_columns("date", "date", required=True)
+    end_date, end_date_precision = partial_date_columns("end_date", "end date")
+    title = Column("title", "title", TextWidget(strip=True), required=True)
+    kind = Column("kind", "kind", ChoiceWidget(EventKind.choices, "kind of event"), required=True)
+    location = Column("location", "location")
+    description = Column("description", "description")
+    notes = Column("notes", "notes")
+    blocs = Column("blocs", "blocs", KeysWidget(Bloc, "slug", "bloc"))
+    countries = Column("countries", "countries", KeysWidget(Country, "alpha3", "country", upper=True))
+    spells = Column("memberships", "spells", SpellsWidget())
+    sources = Column("sources", "sources", KeysWidget(Source, "key", "source"))
+
+    key_fields = ("date", "title")
+
+    def existing_records(self, dataset):
+        # Only the events on the dates the file names, through the date index, not all million.
+        return self.get_queryset().filter(date__in=self.named_in(dataset, "date"))
+
+    what = "event"
+    prefetch = ("blocs", "countries", "sources", "memberships__bloc", "memberships__country")
+
+    class Meta(CuratedResource.Meta):
+        model = Event
+        name = "Events by date and title"
+        fields = (
+            "date",
+            "date_precision",
+            "end_date",
+            "end_date_precision",
+            "title",
+            "kind",
+            "location",
+            "description",
+            "notes",
+            "blocs",
+            "countries",
+            "spells",
+            "sources",
+        )

@@ -1,0 +1,404 @@
+"""Read and write the project's exchange format (docs/exchange-format.md): whole datasets by natural key."""
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, transaction
+
+from blocs.models import OVERLAP_MESSAGE, Bloc, Country, Membership, Source
+from eurasia.constraints import constraint_message
+from eurasia.history import record_change
+from eurasia.partial_dates import PartialDate, Precision
+
+FORMAT = "eurasia-records/1"
+
+
+class LoadError(Exception):
+    """The dataset has problems; nothing was stored. `problems` lists each, located in words."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _partial(value, where, field, problems, required=False):
+    if value in (None, ""):
+        if required:
+            problems.append(f"{where}: {field} is required.")
+        return None, Precision.DAY
+    try:
+        pd = PartialDate.parse(value)
+    except ValueError as e:
+        problems.append(f"{where}: {field}: {e}")
+        return None, Precision.DAY
+    return pd.date, pd.precision
+
+
+def _iso(obj, name):
+    pd = obj.partial_date(name)
+    return pd.iso if pd else None
+
+
+class Loader:
+    """Upsert a dataset by natural keys, all or nothing, saving only what changed."""
+
+    def __init__(self, data, reason="loaded from a dataset file", user=None):
+        self.data = data
+        self.reason = reason
+        self.user = user  # recorded in the history as who made the changes
+        self.problems = []
+        self.counts = {}
+
+    def count(self, kind, outcome):
+        if outcome == "invalid":
+            return
+        self.counts.setdefault(kind, {"created": 0, "changed": 0, "unchanged": 0})[outcome] += 1
+
+    def run(self):
+        if not isinstance(self.data, dict) or self.data.get("format") != FORMAT:
+            raise LoadError([f'The file is not a Eurasia dataset: its "format" must be "{FORMAT}".'])
+        try:
+            with transaction.atomic():
+                self.sources = self.load_sources()
+                self.countries = self.load_countries()
+                self.blocs = self.load_blocs()
+                self.memberships = self.load_memberships()
+                self.load_events()
+                if self.problems:
+                    raise LoadError(self.problems)
+        except (IntegrityError, DataError) as e:
+            raise LoadError([*self.problems, constraint_message(e)]) from None
+        return self.counts
+
+    def rows(self, kind):
+        rows = self.data.get(kind, [])
+        if not isinstance(rows, list):
+            self.problems.append(f'"{kind}" must be a list.')
+            return []
+        good = []
+        for i, row in enumerate(rows, 1):
+            if isinstance(row, dict):
+                good.append((i, row))
+            else:
+                self.problems.append(f"{kind} #{i}: must be an object.")
+        return good
+
+    def save(self, obj, values, where, m2m=None):
+        """Apply `values` to `obj`, validate, save if anything differs; say what happened."""
+        created = obj.pk is None
+        changed = created
+        for field, value in values.items():
+            if getattr(obj, field) != value:
+                setattr(obj, field, value)
+                changed = True
+        if changed:
+            try:
+                # CHECK constraints are already covered by clean(); PostgreSQL still enforces them,
+                # and asking it row by row would cost a query per constraint per record.
+                obj.full_clean(validate_constraints=False)
+                if isinstance(obj, Membership) and Membership.objects.overlapping(obj).exists():
+                    raise ValidationError({"start": OVERLAP_MESSAGE})
+            except ValidationError as e:
+                for field, messages in e.message_dict.items():
+                    label = "" if field == "__all__" else f"{field}: "
+                    self.problems.extend(f"{where}: {label}{m}" for m in messages)
+                return "invalid"
+            obj.skip_history_when_saving = True
+            try:
+                obj.save()
+            except (IntegrityError, DataError) as e:
+                # The transaction is spoilt: stop here; run() rolls everything back.
+                raise LoadError([*self.problems, f"{where}: {constraint_message(e)}"]) from None
+        relinked = False
+        for name, targets in (m2m or {}).items():
+            manager = getattr(obj, name)
+            if {t.pk for t in targets} != set(manager.values_list("pk", flat=True)):
+                obj.skip_history_when_saving = True
+                manager.set(targets)
+                relinked = True
+        if relinked and not changed:
+            # Links alone changed: still a new "last changed", for readers and for curators' open forms.
+            obj.skip_history_when_saving = True
+            obj.save(update_fields=["updated_at"])
+        if changed or relinked:
+            if self.user is not None:
+                obj._history_user = self.user
+            # One history row per record and load, with its links as they now stand.
+            record_change(obj, created, self.reason)
+        return "created" if created else "changed" if changed or relinked else "unchanged"
+
+    def lookup(self, table, keys, where, what):
+        found = []
+        if not isinstance(keys, list):
+            self.problems.append(f"{where}: {what} must be a list.")
+            return found
+        for key in keys:
+            if key in table:
+                if table[key].pk is not None:  # otherwise its own problem is already reported
+                    found.append(table[key])
+            else:
+                self.problems.append(f'{where}: unknown {what[:-1] if what.endswith("s") else what} "{key}".')
+        return found
+
+    def load_sources(self):
+        table = {s.key: s for s in Source.objects.all()}
+        for i, row in self.rows("sources"):
+            key = str(row.get("key", "")).strip()
+            where = f'source #{i} "{key}"'
+            if not key:
+                self.problems.append(f"source #{i}: key is required.")
+                continue
+            published, precision = _partial(row.get("published"), where, "published", self.problems)
+            values = {
+                "title": row.get("title", ""),
+                "publisher": row.get("publisher", ""),
+                "kind": row.get("kind", ""),
+                "url": row.get("url", ""),
+                "published": published,
+                "published_precision": precision,
+                "notes": row.get("notes", ""),
+            }
+            source = table.get(key) or Source(key=key)
+            self.count("sources", self.save(source, values, where))
+            table[key] = source
+        return table
+
+    def load_countries(self):
+        table = {c.alpha3: c for c in Country.objects.all()}
+        for i, row in self.rows("countries"):
+            code = str(row.get("alpha3", "")).strip().upper()
+            where = f'country #{i} "{code}"'
+            if not code:
+                self.problems.append(f"country #{i}: alpha3 is required.")
+                continue
+            values = {
+                "alpha2": str(row.get("alpha2", "")).strip().upper(),
+                "name": row.get("name", ""),
+                "cow_code": row.get("cow_code"),
+                "other_names": row.get("other_names", ""),
+                "notes": row.get("notes", ""),
+            }
+            country = table.get(code) or Country(alpha3=code)
+            self.count("countries", self.save(country, values, where))
+            table[code] = country
+        return table
+
+    def load_blocs(self):
+        table = {b.slug: b for b in Bloc.objects.all()}
+        rows = []
+        # First every bloc itself, then the links between blocs, which may point forward.
+        for i, row in self.rows("blocs"):
+            slug = str(row.get("slug", "")).strip()
+            where = f'bloc #{i} "{slug}"'
+            if not slug:
+                self.problems.append(f"bloc #{i}: slug is required.")
+                continue
+            founded, founded_p = _partial(row.get("founded"), where, "founded", self.problems)
+            dissolved, dissolved_p = _partial(row.get("dissolved"), where, "dissolved", self.problems)
+            values = {
+                "name": row.get("name", ""),
+                "abbreviations": list(row.get("abbreviations") or []),
+                "kind": row.get("kind", ""),
+                "founded": founded,
+                "founded_precision": founded_p,
+                "dissolved": dissolved,
+                "dissolved_precision": dissolved_p,
+                "description": row.get("description", ""),
+                "notes": row.get("notes", ""),
+            }
+            bloc = table.get(slug) or Bloc(slug=slug)
+            outcome = self.save(bloc, values, where)
+            if bloc.pk:
+                table[slug] = bloc
+                rows.append((bloc, row, where, outcome))
+        for bloc, row, where, outcome in rows:
+            parent = row.get("parent")
+            if parent and parent not in table:
+                self.problems.append(f'{where}: unknown parent bloc "{parent}".')
+                continue
+            links = {
+                "predecessors": self.lookup(table, row.get("predecessors", []), where, "predecessor blocs"),
+                "sources": self.lookup(self.sources, row.get("sources", []), where, "sources"),
+            }
+            relinked = self.save(bloc, {"parent": table[parent] if parent else None}, where, links)
+            self.count("blocs", outcome if outcome == "created" or relinked == "unchanged" else "changed")
+        return table
+
+    def load_memberships(self):
+        table = {
+            (m.country.alpha3, m.bloc.slug, m.start): m for m in Membership.objects.select_related("country", "bloc")
+        }
+        for i, row in self.rows("memberships"):
+            country, bloc = str(row.get("country", "")).upper(), row.get("bloc", "")
+            where = f"membership #{i} ({country} in {bloc} from {row.get('start')})"
+            start, start_p = _partial(row.get("start"), where, "start", self.problems, required=True)
+            if country not in self.countries:
+                self.problems.append(f'{where}: unknown country "{country}".')
+                continue
+            if bloc not in self.blocs or self.blocs[bloc].pk is None:
+                self.problems.append(f'{where}: unknown bloc "{bloc}".')
+                continue
+            if start is None:
+                continue
+            values = {"role": row.get("role", "member"), "start_precision": start_p}
+            for name in ("suspension_start", "suspension_end", "end"):
+                values[name], values[f"{name}_precision"] = _partial(row.get(name), where, name, self.problems)
+            values.update(
+                suspension_kind=row.get("suspension_kind") or "",
+                end_reason=row.get("end_reason") or "",
+                notes=row.get("notes", ""),
+            )
+            key = (country, bloc, start)
+            spell = table.get(key) or Membership(country=self.countries[country], bloc=self.blocs[bloc], start=start)
+            sources = self.lookup(self.sources, row.get("sources", []), where, "sources")
+            self.count("memberships", self.save(spell, values, where, {"sources": sources}))
+            table[key] = spell
+        return table
+
+    def load_events(self):
+        from events.models import Event
+
+        table = {(e.date, e.title): e for e in Event.objects.all()}
+        for i, row in self.rows("events"):
+            title = str(row.get("title", "")).strip()
+            where = f"event #{i} ({row.get('date')}: {title[:60]})"
+            date, date_p = _partial(row.get("date"), where, "date", self.problems, required=True)
+            end_date, end_p = _partial(row.get("end_date"), where, "end_date", self.problems)
+            if date is None or not title:
+                if not title:
+                    self.problems.append(f"{where}: title is required.")
+                continue
+            spells = []
+            for ref in row.get("memberships", []) or []:
+                ref_start, _ = _partial(
+                    ref.get("start") if isinstance(ref, dict) else None, where, "membership start", self.problems, True
+                )
+                key = (
+                    (str(ref.get("country", "")).upper(), ref.get("bloc"), ref_start) if isinstance(ref, dict) else None
+                )
+                if key in self.memberships and self.memberships[key].pk:
+                    spells.append(self.memberships[key])
+                else:
+                    self.problems.append(f"{where}: unknown membership {ref}.")
+            values = {
+                "date_precision": date_p,
+                "end_date": end_date,
+                "end_date_precision": end_p,
+                "kind": row.get("kind", ""),
+                "description": row.get("description", ""),
+                "location": row.get("location", ""),
+                "notes": row.get("notes", ""),
+            }
+            m2m = {
+                "blocs": self.lookup(self.blocs, row.get("blocs", []), where, "blocs"),
+                "countries": self.lookup(
+                    self.countries, [str(c).upper() for c in row.get("countries", []) or []], where, "countries"
+                ),
+                "sources": self.lookup(self.sources, row.get("sources", []), where, "sources"),
+                "memberships": spells,
+            }
+            event = table.get((date, title)) or Event(date=date, title=title)
+            self.count("events", self.save(event, values, where, m2m))
+            table[(date, title)] = event
+
+
+def load(data, reason="loaded from a dataset file", user=None):
+    """Load a parsed dataset; returns counts per kind, or raises LoadError having stored nothing."""
+    return Loader(data, reason, user).run()
+
+
+def dump():
+    """The whole database as one exchange-format document (a dict, ready for json.dump)."""
+    from events.models import Event
+
+    return {
+        "format": FORMAT,
+        "sources": [
+            {
+                "key": s.key,
+                "title": s.title,
+                "publisher": s.publisher,
+                "kind": s.kind,
+                "url": s.url,
+                "published": _iso(s, "published"),
+                "notes": s.notes,
+            }
+            for s in Source.objects.order_by("key")
+        ],
+        "countries": [
+            {
+                "alpha3": c.alpha3,
+                "alpha2": c.alpha2,
+                "name": c.name,
+                "cow_code": c.cow_code,
+                "other_names": c.other_names,
+                "notes": c.notes,
+            }
+            for c in Country.objects.order_by("alpha3")
+        ],
+        "blocs": [
+            {
+                "slug": b.slug,
+                "name": b.name,
+                "abbreviations": b.abbreviations,
+                "kind": b.kind,
+                "founded": _iso(b, "founded"),
+                "dissolved": _iso(b, "dissolved"),
+                "parent": b.parent.slug if b.parent else None,
+                "predecessors": sorted(p.slug for p in b.predecessors.all()),
+                "description": b.description,
+                "notes": b.notes,
+                "sources": sorted(s.key for s in b.sources.all()),
+            }
+            for b in Bloc.objects.select_related("parent").prefetch_related("predecessors", "sources").order_by("slug")
+        ],
+        "memberships": [
+            {
+                "country": m.country.alpha3,
+                "bloc": m.bloc.slug,
+                "role": m.role,
+                "start": _iso(m, "start"),
+                "suspension_start": _iso(m, "suspension_start"),
+                "suspension_end": _iso(m, "suspension_end"),
+                "suspension_kind": m.suspension_kind,
+                "end": _iso(m, "end"),
+                "end_reason": m.end_reason,
+                "notes": m.notes,
+                "sources": sorted(s.key for s in m.sources.all()),
+            }
+            for m in Membership.objects.select_related("country", "bloc")
+            .prefetch_related("sources")
+            .order_by("bloc__slug", "country__alpha3", "start")
+        ],
+        "events": [
+            {
+                "date": _iso(e, "date"),
+                "end_date": _iso(e, "end_date"),
+                "title": e.title,
+                "kind": e.kind,
+                "description": e.description,
+                "location": e.location,
+                "notes": e.notes,
+                "blocs": sorted(b.slug for b in e.blocs.all()),
+                "countries": sorted(c.alpha3 for c in e.countries.all()),
+                "memberships": [
+                    {"country": m.country.alpha3, "bloc": m.bloc.slug, "start": _iso(m, "start")}
+                    for m in sorted(e.memberships.all(), key=lambda m: (m.bloc.slug, m.country.alpha3, m.start))
+                ],
+                "sources": sorted(s.key for s in e.sources.all()),
+            }
+            for e in Event.objects.prefetch_related(
+                "blocs", "countries", "sources", "memberships__country", "memberships__bloc"
+            ).order_by("date", "title")
+        ],
+    }
+
+
+def read_file(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise LoadError([f"No such file: {path}"]) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise LoadError([f"{path} is not a valid JSON file: {e}"]) from None

@@ -1,0 +1,510 @@
+"""The public datasets at /data/: analysis-ready CSV and XLSX files, their codebook, and the queries behind them.
+
+Each dataset is one SQL query built from its column list, so the file, the codebook page and
+docs/codebook.md describe the same columns. CSV is PostgreSQL's own `COPY ... TO STDOUT`,
+streamed as it comes; XLSX rows come from a server-side cursor into the streamed XLSX writer.
+Both stay flat in memory however many rows there are.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.http import content_disposition_header, http_date
+from django.views.decorators.http import require_safe
+
+from blocs.models import Bloc, Country, Membership, MembershipSource, Role, Source
+from blocs.spreadsheets.writers import (
+    CSV_CONTENT_TYPE,
+    XLSX_CONTENT_TYPE,
+    copy_csv,
+    neutralised_query,
+    stream_rows,
+    xlsx_chunks,
+)
+from eurasia.page_cache import cached_until_records_change
+from eurasia.routers import read_connection
+from events.models import Event
+
+T = {
+    "country": Country._meta.db_table,
+    "bloc": Bloc._meta.db_table,
+    "membership": Membership._meta.db_table,
+    "membership_source": MembershipSource._meta.db_table,
+    "source": Source._meta.db_table,
+    "event": Event._meta.db_table,
+    "event_bloc": Event.blocs.through._meta.db_table,
+    "event_country": Event.countries.through._meta.db_table,
+    "event_source": Event.sources.through._meta.db_table,
+}
+
+# Correlates of War IGO codes, and the order of strength used when a year holds several roles.
+STATUS_CODES = [
+    (1, "full member", "The country held the role member in the bloc."),
+    (2, "associate member", "The country held the role associate, and not member."),
+    (3, "observer", "The country held the role observer, and neither member nor associate."),
+    (0, "no membership", "None of those roles (a candidate or a non-member participant is coded 0)."),
+    (-1, "bloc not in existence", "The bloc had not been founded yet, or had been dissolved."),
+]
+ROLE_RANK = {Role.MEMBER: 3, Role.ASSOCIATE: 2, Role.OBSERVER: 1}
+RANK_STATUS = {3: 1, 2: 2, 1: 3}
+
+YEAR_RULE = (
+    "A country is coded for a year with the strongest role it held on at least one day of that year "
+    "(member, then associate, then observer), so a year in which the status changed carries the "
+    "higher of the two. A spell covers the days from its start up to, not including, its end; an end "
+    "known only to the month or year is taken to fall inside that month or year, so the spell still "
+    "covers that year. The suspended flag is 1 when the spell that gives the status was under "
+    "suspension on at least one day of the year. A bloc exists in a year when it was founded on or "
+    "before 31 December and not dissolved before 1 January (a dissolution known only to the month or "
+    "year counts as inside it)."
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # text, integer, date, year, code or flag: how the file and the codebook show it
+    sql: str
+    description: str
+
+
+def _partial(alias, field, label):
+    """A partial date as two columns: its first day and its precision (empty when there is no date)."""
+    column = f'{alias}."{field}"'
+    return [
+        Column(field, "date", column, f"{label}: the first day of the period the sources give."),
+        Column(
+            f"{field}_precision",
+            "text",
+            f"CASE WHEN {column} IS NULL THEN NULL ELSE {alias}.{field}_precision END",
+            f"How much of the {label.lower()} is known: day, month or year.",
+        ),
+    ]
+
+
+COUNTRY = [
+    Column("country_alpha3", "text", "c.alpha3", "ISO 3166-1 alpha-3 code of the country (RUS)."),
+    Column("country_alpha2", "text", "c.alpha2", "ISO 3166-1 alpha-2 code (RU)."),
+    Column("country_cow_code", "integer", "c.cow_code", "Correlates of War country code (365); empty when none."),
+    Column("country_name", "text", "c.name", "Short English name of the country."),
+]
+BLOC = [
+    Column("bloc_slug", "text", "b.slug", "The bloc's stable short name, as in the site's URLs (csto)."),
+    Column("bloc_name", "text", "b.name", "Full English name of the bloc."),
+]
+
+
+def _keys(alias, owner, link_table, link_column, target_table, target_column):
+    """Keys of linked records in one text column: (the column's SQL, the join that provides it).
+
+    The keys are aggregated once for all rows and joined, not looked up row by row: a whole
+    download then costs one pass over the link table instead of one subquery per row.
+    """
+    table, owner_column = owner.split(".")
+    join = (
+        f"LEFT JOIN (SELECT l.{owner_column} AS owner_id, string_agg(t.{target_column}, ';' ORDER BY t.{target_column}) "
+        f"AS keys FROM {link_table} l JOIN {target_table} t ON t.id = l.{link_column}_id GROUP BY l.{owner_column}) "
+        f"{alias} ON {alias}.owner_id = {table}.id"
+    )
+    return f"{alias}.keys", join
+
+
+SPELL_SOURCES, SPELL_SOURCES_JOIN = _keys("ms", "m.membership_id", T["membership_source"], "source", T["source"], "key")
+EVENT_BLOCS, EVENT_BLOCS_JOIN = _keys("eb", "e.event_id", T["event_bloc"], "bloc", T["bloc"], "slug")
+EVENT_COUNTRIES, EVENT_COUNTRIES_JOIN = _keys("ec", "e.event_id", T["event_country"], "country", T["country"], "alpha3")
+EVENT_SOURCES, EVENT_SOURCES_JOIN = _keys("es", "e.event_id", T["event_source"], "source", T["source"], "key")
+
+MEMBERSHIP_COLUMNS = [
+    *COUNTRY,
+    *BLOC,
+    Column("role", "text", "m.role", "The country's standing in the bloc: " + ", ".join(Role.values) + "."),
+    *_partial("m", "start", "Start"),
+    *_partial("m", "suspension_start", "Suspension start"),
+    *_partial("m", "suspension_end", "Suspension end"),
+    Column(
+        "suspension_kind",
+        "text",
+        "NULLIF(m.suspension_kind, '')",
+        "formal (decided by the bloc) or self_declared (by the country); empty without a suspension.",
+    ),
+    *_partial("m", "end", "End"),
+    Column(
+        "end_reason",
+        "text",
+        "NULLIF(m.end_reason, '')",
+        "Why the spell ended: withdrawal, non_renewal, expulsion, dissolved, succeeded or other.",
+    ),
+    Column("source_keys", "text", SPELL_SOURCES, "Keys of the sources for the spell, separated by semicolons."),
+]
+
+EVENT_COLUMNS = [
+    *_partial("e", "date", "Date"),
+    *_partial("e", "end_date", "End date"),
+    Column("title", "text", "e.title", "What happened, in one line."),
+    Column("kind", "text", "e.kind", "summit, treaty_signed, accession, suspension, withdrawal, announcement, ..."),
+    Column("location", "text", "NULLIF(e.location, '')", "Where it happened, when known."),
+    Column(
+        "bloc_slugs",
+        "text",
+        EVENT_BLOCS,
+        "The blocs it concerns, separated by semicolons.",
+    ),
+    Column(
+        "country_alpha3s",
+        "text",
+        EVENT_COUNTRIES,
+        "The countries it concerns (alpha-3), separated by semicolons.",
+    ),
+    Column(
+        "source_keys",
+        "text",
+        EVENT_SOURCES,
+        "Keys of the sources that report it, separated by semicolons.",
+    ),
+    Column("description", "text", "NULLIF(e.description, '')", "A few sentences on what happened."),
+]
+
+MEMBERS_ON_COLUMNS = [
+    Column("as_of", "date", "%(day)s::date", "The date of the snapshot (the ?date= asked for)."),
+    *COUNTRY,
+    *BLOC,
+    Column("role", "text", "m.role", "The country's standing in the bloc on that date."),
+    *_partial("m", "start", "Start"),
+    Column(
+        "suspended",
+        "flag",
+        "CASE WHEN m.suspension_start <= %(day)s::date AND (m.suspension_end IS NULL OR m.suspension_end > %(day)s::date) "
+        "THEN 1 ELSE 0 END",
+        "1 when the membership was suspended on that date, else 0.",
+    ),
+    *_partial("m", "suspension_start", "Suspension start"),
+    *_partial("m", "end", "End"),
+    Column("source_keys", "text", SPELL_SOURCES, "Keys of the sources for the spell, separated by semicolons."),
+]
+
+COUNTRY_YEAR_COLUMNS = [
+    Column("country_alpha3", "text", "c.alpha3", "ISO 3166-1 alpha-3 code of the country."),
+    Column("country_cow_code", "integer", "c.cow_code", "Correlates of War country code; empty when none."),
+    Column("country_name", "text", "c.name", "Short English name of the country."),
+    *BLOC,
+    Column("year", "year", "y.year", "The calendar year."),
+    Column(
+        "status",
+        "code",
+        "CASE WHEN NOT bloc_exists THEN -1 ELSE COALESCE(h.status, 0) END",
+        "COW IGO status code: 1 full member, 2 associate, 3 observer, 0 no membership, -1 bloc not in existence.",
+    ),
+    Column(
+        "suspended",
+        "flag",
+        "CASE WHEN bloc_exists AND h.suspended THEN 1 ELSE 0 END",
+        "1 when the spell giving the status was suspended on at least one day of the year, else 0.",
+    ),
+]
+
+DYAD_YEAR_COLUMNS = [
+    *[Column(c.name, c.kind, f"a.{c.name}", c.description) for c in BLOC],
+    Column("year", "year", "a.year", "The calendar year."),
+    Column("country1_alpha3", "text", "a.country_alpha3", "The first country of the pair (alphabetically first)."),
+    Column("country1_cow_code", "integer", "a.country_cow_code", "Its Correlates of War code."),
+    Column("country2_alpha3", "text", "b.country_alpha3", "The second country of the pair."),
+    Column("country2_cow_code", "integer", "b.country_cow_code", "Its Correlates of War code."),
+    Column(
+        "country1_suspended", "flag", "a.suspended", "1 when the first country's membership was suspended that year."
+    ),
+    Column(
+        "country2_suspended", "flag", "b.suspended", "1 when the second country's membership was suspended that year."
+    ),
+]
+
+
+def _select(columns):
+    return ",\n  ".join(f'{column.sql} AS "{column.name}"' for column in columns)
+
+
+def _end(alias, field):
+    """The exclusive end of a period, moved past the first day when only the month or year is known."""
+    return f"({alias}.\"{field}\" + CASE WHEN {alias}.{field}_precision = 'day' THEN 0 ELSE 1 END)"
+
+
+# A spell touches the year range [first, last] by the rule in YEAR_RULE.
+SPELL_IN_YEARS = (
+    f'm.start <= make_date(%(last)s, 12, 31) AND (m."end" IS NULL OR {_end("m", "end")} > make_date(%(first)s, 1, 1))'
+)
+
+
+def _country_year_sql(order=True):
+    rank = " ".join(f"WHEN '{role}' THEN {rank}" for role, rank in ROLE_RANK.items())
+    status = " ".join(f"WHEN {rank} THEN {code}" for rank, code in RANK_STATUS.items())
+    return f"""
+WITH years AS (SELECT generate_series(%(first)s::int, %(last)s::int) AS year),
+spells AS (
+  SELECT m.country_id, m.bloc_id, CASE m.role {rank} ELSE 0 END AS rank, m.start,
+    CASE WHEN m."end" IS NULL THEN NULL ELSE {_end("m", "end")} END AS end_day,
+    m.suspension_start,
+    CASE WHEN m.suspension_end IS NULL THEN NULL ELSE {_end("m", "suspension_end")} END AS suspension_end_day
+  FROM {T["membership"]} m
+),
+held AS (
+  SELECT DISTINCT ON (s.country_id, s.bloc_id, y.year) s.country_id, s.bloc_id, y.year,
+    CASE s.rank {status} END AS status,
+    COALESCE(s.suspension_start <= make_date(y.year, 12, 31)
+      AND (s.suspension_end_day IS NULL OR s.suspension_end_day > make_date(y.year, 1, 1)), false) AS suspended
+  FROM spells s
+  JOIN years y ON s.start <= make_date(y.year, 12, 31) AND (s.end_day IS NULL OR s.end_day > make_date(y.year, 1, 1))
+  WHERE s.rank > 0
+  ORDER BY s.country_id, s.bloc_id, y.year, s.rank DESC, 5 DESC
+),
+grid AS (
+  SELECT c.id AS country_id, b.id AS bloc_id, y.year,
+    (b.founded IS NULL OR b.founded <= make_date(y.year, 12, 31))
+      AND (b.dissolved IS NULL OR {_end("b", "dissolved")} > make_date(y.year, 1, 1)) AS bloc_exists
+  FROM {T["country"]} c CROSS JOIN {T["bloc"]} b CROSS JOIN years y
+)
+SELECT
+  {_select(COUNTRY_YEAR_COLUMNS)}
+FROM grid
+JOIN {T["country"]} c ON c.id = grid.country_id
+JOIN {T["bloc"]} b ON b.id = grid.bloc_id
+JOIN years y ON y.year = grid.year
+LEFT JOIN held h ON h.country_id = grid.country_id AND h.bloc_id = grid.bloc_id AND h.year = grid.year
+{"ORDER BY b.slug, c.alpha3, y.year" if order else ""}"""
+
+
+def _dyad_year_sql():
+    return f"""
+WITH country_year AS ({_country_year_sql(order=False)})
+SELECT
+  {_select(DYAD_YEAR_COLUMNS)}
+FROM country_year a
+JOIN country_year b ON b.bloc_slug = a.bloc_slug AND b.year = a.year AND b.country_alpha3 > a.country_alpha3
+WHERE a.status = 1 AND b.status = 1
+ORDER BY a.bloc_slug, a.year, a.country_alpha3, b.country_alpha3"""
+
+
+def _memberships_sql():
+    return f"""
+SELECT
+  {_select(MEMBERSHIP_COLUMNS)}
+FROM {T["membership"]} m
+JOIN {T["country"]} c ON c.id = m.country_id
+JOIN {T["bloc"]} b ON b.id = m.bloc_id
+{SPELL_SOURCES_JOIN}
+WHERE {SPELL_IN_YEARS}
+ORDER BY b.slug, c.alpha3, m.start"""
+
+
+def _members_on_sql():
+    # The same rule as Membership.objects.active_on(day).
+    return f"""
+SELECT
+  {_select(MEMBERS_ON_COLUMNS)}
+FROM {T["membership"]} m
+JOIN {T["country"]} c ON c.id = m.country_id
+JOIN {T["bloc"]} b ON b.id = m.bloc_id
+{SPELL_SOURCES_JOIN}
+WHERE m.start <= %(day)s::date AND (m."end" IS NULL OR m."end" > %(day)s::date)
+ORDER BY b.slug, c.alpha3"""
+
+
+def _events_sql():
+    # The same years as Event.objects.in_years(first, last).
+    return f"""
+SELECT
+  {_select(EVENT_COLUMNS)}
+FROM {T["event"]} e
+{EVENT_BLOCS_JOIN}
+{EVENT_COUNTRIES_JOIN}
+{EVENT_SOURCES_JOIN}
+WHERE (EXTRACT(year FROM e.date) >= %(first)s OR EXTRACT(year FROM e.end_date) >= %(first)s)
+  AND EXTRACT(year FROM e.date) <= %(last)s
+ORDER BY e.date, e.title"""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    slug: str
+    title: str
+    unit: str
+    description: str
+    columns: list
+    build: object
+    by_date: bool = False
+
+    def sql(self, neutralise):
+        """The dataset's query; with `neutralise`, its text columns are made safe for spreadsheets."""
+        if not neutralise:
+            return self.build()
+        return neutralised_query(self.build(), [(c.name, c.name, c.kind == "text") for c in self.columns])
+
+
+DATASETS = {
+    spec.slug: spec
+    for spec in [
+        DatasetSpec(
+            "memberships",
+            "Membership spells",
+            "one row per spell",
+            "Every spell of every country in every bloc, with its role, dates, suspension, end and sources.",
+            MEMBERSHIP_COLUMNS,
+            _memberships_sql,
+        ),
+        DatasetSpec(
+            "members",
+            "Members on a date",
+            "one row per spell in force on the date",
+            "Who belonged to what on one day (?date=YYYY-MM-DD; today when left out), with whether the "
+            "membership was suspended that day.",
+            MEMBERS_ON_COLUMNS,
+            _members_on_sql,
+            by_date=True,
+        ),
+        DatasetSpec(
+            "country-year",
+            "Country-year",
+            "one row per country, bloc and year",
+            "Membership status coded as in the Correlates of War IGO data, with a suspended flag.",
+            COUNTRY_YEAR_COLUMNS,
+            _country_year_sql,
+        ),
+        DatasetSpec(
+            "dyad-year",
+            "Dyad-year",
+            "one row per pair of countries, bloc and year in which both were full members",
+            "Pairs of countries that were both full members (status 1 in the country-year data) of a bloc "
+            "in a year, in the Correlates of War dyadic style.",
+            DYAD_YEAR_COLUMNS,
+            _dyad_year_sql,
+        ),
+        DatasetSpec(
+            "events",
+            "Events",
+            "one row per event",
+            "Every event with its dates, kind, place, blocs, countries and sources.",
+            EVENT_COLUMNS,
+            _events_sql,
+        ),
+    ]
+}
+
+MAX_YEARS = 500
+
+
+class BadRequest(Exception):
+    """A query-string value that cannot be used; the message says why, for the reader."""
+
+
+def _history_tables():
+    from django.apps import apps
+
+    for label in ("blocs", "events"):
+        for model in apps.get_app_config(label).get_models():
+            if any(field.name == "history_date" for field in model._meta.fields):
+                yield model._meta.db_table
+
+
+def data_facts():
+    """When the data last changed, and the first year it covers, in one query."""
+    tables = [T["country"], T["bloc"], T["membership"], T["source"], T["event"]]
+    changed = ", ".join(
+        [f"(SELECT max(updated_at) FROM {t})" for t in tables]
+        + [f"(SELECT max(history_date) FROM {t})" for t in _history_tables()]
+    )
+    with read_connection().cursor() as cursor:
+        cursor.execute(
+            f"""SELECT GREATEST({changed}),
+                LEAST((SELECT min(founded) FROM {T["bloc"]}), (SELECT min(start) FROM {T["membership"]}))"""
+        )
+        changed_at, first_day = cursor.fetchone()
+    return changed_at, (first_day.year if first_day else None)
+
+
+def _year(request, name):
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 9999:
+        raise BadRequest(f'"{raw}" is not a year: give ?{name}= as four digits, such as 1992.')
+    return int(raw)
+
+
+def parse_scope(request, spec, first_year):
+    """The years and the date asked for, checked; raises BadRequest with a reader's explanation."""
+    today = datetime.date.today()
+    scope = {"first": _year(request, "from"), "last": _year(request, "to")}
+    scope["first"] = scope["first"] or first_year or today.year
+    scope["last"] = scope["last"] or today.year
+    if scope["first"] > scope["last"]:
+        raise BadRequest(f"?from={scope['first']} comes after ?to={scope['last']}: the first year must come first.")
+    if scope["last"] - scope["first"] >= MAX_YEARS:
+        raise BadRequest(f"Ask for at most {MAX_YEARS} years at a time.")
+    raw_day = request.GET.get("date", "").strip()
+    if spec.by_date and raw_day:
+        try:
+            scope["day"] = datetime.date.fromisoformat(raw_day)
+        except ValueError:
+            raise BadRequest(f'"{raw_day[:40]}" is not a date: give ?date= as YYYY-MM-DD, such as 2012-06-28.')
+        if len(raw_day) != 10:
+            raise BadRequest(f'"{raw_day[:40]}" is not a date: give ?date= as YYYY-MM-DD, such as 2012-06-28.')
+    else:
+        scope["day"] = today
+    return scope
+
+
+def file_name(spec, scope, changed_at, extension):
+    data_day = (changed_at or datetime.datetime.now(datetime.UTC)).date().isoformat()
+    if spec.by_date:
+        what = f"{spec.slug}-on-{scope['day'].isoformat()}"
+    else:
+        what = f"{spec.slug}-{scope['first']}-{scope['last']}"
+    return f"eurasia-{what}-data-{data_day}.{extension}"
+
+
+def _bad_request(request, message):
+    return render(request, "public/datasets/bad_request.html", {"message": message}, status=400)
+
+
+@require_safe
+@cached_until_records_change
+def index(request):
+    changed_at, first_year = data_facts()
+    context = {
+        "datasets": DATASETS.values(),
+        "changed_at": changed_at,
+        "first_year": first_year or datetime.date.today().year,
+        "this_year": datetime.date.today().year,
+        "today": datetime.date.today(),
+    }
+    return render(request, "public/datasets/index.html", context)
+
+
+@require_safe
+def codebook(request):
+    context = {"datasets": DATASETS.values(), "status_codes": STATUS_CODES, "year_rule": YEAR_RULE}
+    return render(request, "public/datasets/codebook.html", context)
+
+
+@require_safe
+def download(request, dataset, extension):
+    spec = DATASETS.get(dataset)
+    if spec is None or extension not in ("csv", "xlsx"):
+        raise Http404("No such dataset.")
+    changed_at, first_year = data_facts()
+    try:
+        scope = parse_scope(request, spec, first_year)
+    except BadRequest as e:
+        return _bad_request(request, str(e))
+    headers = [c.name for c in spec.columns]
+    if extension == "csv":
+        body = copy_csv(spec.sql(neutralise=True), scope)
+        response = StreamingHttpResponse(body, content_type=CSV_CONTENT_TYPE)
+    else:
+        rows = stream_rows(spec.sql(neutralise=False), scope)
+        body = xlsx_chunks(headers, rows, title=spec.slug)
+        response = StreamingHttpResponse(body, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, file_name(spec, scope, changed_at, extension))
+    if changed_at:
+        response["Last-Modified"] = http_date(changed_at.timestamp())
+    return response

@@ -1,0 +1,209 @@
+"""Template helpers for the history pages: partial dates with their precision, sources as links."""
+
+import calendar
+
+from django import template
+from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.safestring import mark_safe
+
+from eurasia.partial_dates import Precision
+from public.links import url_for
+
+register = template.Library()
+
+
+@register.filter
+def href(obj):
+    """`{{ bloc|href }}`: the page of a bloc, a country or an event, as get_absolute_url gives it."""
+    return url_for(obj)
+
+
+@register.filter
+def partial_date(obj, name):
+    """`{{ membership|partial_date:"start" }}`: the date as precise as the sources give it, in a <time>."""
+    value = obj.partial_date(name) if obj is not None else None
+    if value is None:
+        return ""
+    return format_html('<time datetime="{}">{}</time>', value.iso, str(value))
+
+
+@register.filter
+def when(event):
+    """An event's date, or its span of dates, each with its precision: "19–20 September 2023"."""
+    start, end = event.partial_date("date"), event.partial_date("end_date")
+    if end is None:
+        return partial_date(event, "date")
+    if start.precision == end.precision == Precision.DAY and start.date.year == end.date.year:
+        a, b = start.date, end.date
+        first = f"{a.day}" if a.month == b.month else f"{a.day} {calendar.month_name[a.month]}"
+        separator = "–" if a.month == b.month else " – "
+        return format_html(
+            '<time datetime="{}">{}</time>{}<time datetime="{}">{}</time>', start.iso, first, separator, end.iso, end
+        )
+    return format_html("{} – {}", partial_date(event, "date"), partial_date(event, "end_date"))
+
+
+@register.simple_tag
+def sources(items, full=False):
+    """Each source as a link to where it can be read, or by its key when no address is recorded.
+
+    Compact lists (in tables) show the key as a citation mark with the title on hover; `full=True`
+    writes out title, publisher and date.
+    """
+    items = list(items)
+    if not items:
+        return format_html('<span class="no-sources">{}</span>', "no source recorded")
+    css = "sources full" if full else "sources"
+    rows = ((citation(s) if full else source_link(s, s.key),) for s in items)
+    return format_html('<ul class="{}">{}</ul>', css, format_html_join("", "<li>{}</li>", rows))
+
+
+def describe(source):
+    published = source.partial_date("published")
+    return " · ".join(str(part) for part in (source.title, source.publisher, published) if part)
+
+
+def source_link(source, label):
+    # Only web addresses become links: a stray "javascript:" value stays inert text.
+    if source.url.lower().startswith(("https://", "http://")):
+        return format_html(
+            '<a href="{}" rel="noopener external" title="{}">{}</a>', source.url, describe(source), label
+        )
+    hint = describe(source)
+    hint = f"{hint} (no address recorded)" if hint else "no address recorded"
+    return format_html('<span class="source-key" title="{}">{}</span>', hint, label)
+
+
+def citation(source):
+    details = " · ".join(
+        str(part) for part in (source.publisher, source.partial_date("published"), source.kind) if part
+    )
+    return format_html(
+        '{} <span class="cite-details">{}</span> <span class="source-key">[{}]</span>',
+        source_link(source, source.title or source.key),
+        details,
+        source.key,
+    )
+
+
+@register.simple_tag
+def spell_rows(spells, by, with_earlier=False):
+    """The rows of a spells table, one per spell.
+
+    Built in Python rather than in a template loop: a large bloc has a thousand spells, and the
+    template engine would spend seconds on them.
+    """
+    rows = [spell_row(m, by, with_earlier) for m in spells]
+    if not rows:
+        return format_html('<tr><td colspan="6">{}</td></tr>', "No membership spells are recorded.")
+    return mark_safe("".join(rows))
+
+
+def spell_row(m, by, with_earlier):
+    classes = " ".join(c for c in ("has-suspension" if m.suspension_start else "", "" if m.end else "ongoing") if c)
+    if by == "bloc":
+        head = format_html('<a href="{}">{}</a>', url_for(m.bloc), m.bloc.short_name)
+    else:
+        head = format_html('<a href="{}">{}</a>', url_for(m.country), m.country.name)
+    bloc = (
+        format_html('<td data-label="Bloc"><a href="{}">{}</a></td>', url_for(m.bloc), m.bloc.short_name)
+        if with_earlier
+        else ""
+    )
+    if m.end:
+        reason = format_html('<span class="reason">{}</span>', m.get_end_reason_display()) if m.end_reason else ""
+        end = format_html("{}{}", partial_date(m, "end"), reason)
+    else:
+        end = mark_safe('<span class="continues">continues</span>')
+    if m.suspension_start:
+        until = format_html(" until {}", partial_date(m, "suspension_end")) if m.suspension_end else ""
+        suspension = format_html(
+            '{} from {}{} <span class="kind">{}</span>',
+            suspension_badge(m),
+            partial_date(m, "suspension_start"),
+            until,
+            m.get_suspension_kind_display() or "kind not recorded",
+        )
+    else:
+        suspension = mark_safe('<span class="none">—</span>')
+    notes = (
+        format_html('<details class="note"><summary>Notes</summary>{}</details>', linebreaks(m.notes, autoescape=True))
+        if m.notes
+        else ""
+    )
+    return format_html(
+        '<tr class="{}"><th scope="row">{}</th>{}'
+        '<td data-label="Role"><span class="role-chip role-{}">{}</span></td>'
+        '<td class="date" data-label="Start">{}</td>'
+        '<td class="date" data-label="End">{}</td>'
+        '<td data-label="Suspension" class="suspension-cell{}">{}</td>'
+        '<td data-label="Sources">{}{}</td></tr>',
+        classes,
+        head,
+        bloc,
+        m.role,
+        m.get_role_display(),
+        partial_date(m, "start"),
+        end,
+        "" if m.suspension_start else " empty-cell",
+        suspension,
+        sources(m.cited if hasattr(m, "cited") else m.sources.all()),
+        notes,
+    )
+
+
+@register.simple_tag
+def member_rows(members):
+    """The rows of a bloc's members on a date (the /on/ page), one per spell in force.
+
+    In Python for the reason given at spell_rows: a page of twenty large blocs lists thousands.
+    Each spell carries `is_suspended` (from active_on) and `uncertain` (set by the view).
+    """
+    return mark_safe("".join(member_row(m) for m in members))
+
+
+def member_row(m):
+    if m.is_suspended:
+        status = format_html(
+            '{} since {} <span class="kind">{}</span>',
+            suspension_badge(m),
+            partial_date(m, "suspension_start"),
+            m.get_suspension_kind_display() or "kind not recorded",
+        )
+    else:
+        status = "in good standing"
+    uncertain = (
+        format_html(
+            '<span class="uncertain" title="The date is known only to the {}">'
+            "uncertain: a date of this spell is known only as {}</span>",
+            m.uncertain.precision,
+            m.uncertain,
+        )
+        if m.uncertain
+        else ""
+    )
+    return format_html(
+        '<tr{}><th scope="row"><a href="{}">{}</a></th>'
+        '<td data-label="Role"><span class="role-chip role-{}">{}</span></td>'
+        '<td data-label="Status" class="status-cell">{} {}</td>'
+        '<td class="date" data-label="Spell">{} – {}</td>'
+        '<td data-label="Sources">{}</td></tr>',
+        mark_safe(' class="is-suspended"') if m.is_suspended else "",
+        url_for(m.country),
+        m.country.name,
+        m.role,
+        m.get_role_display(),
+        status,
+        uncertain,
+        partial_date(m, "start"),
+        partial_date(m, "end") if m.end else "today",
+        sources(m.cited),
+    )
+
+
+@register.simple_tag
+def suspension_badge(m):
+    """ "suspended" or "self-suspended", in the colours of its kind."""
+    kind = m.suspension_kind or "unknown"
+    words = "self-suspended" if m.suspension_kind == "self_declared" else "suspended"
+    return format_html('<span class="badge suspended {}">{}</span>', kind, words)

@@ -1,0 +1,33 @@
+"""The public site's addresses: blocs, countries, the map of a date, events and the /data/ downloads."""
+
+from django.urls import include, path
+
+from . import datasets, event_views, views
+
+bloc_pages = [
+    path("", views.home, name="home"),
+    path("blocs/", views.bloc_list, name="blocs"),
+    path("blocs/<slug:slug>/", views.bloc_detail, name="bloc"),
+    path("countries/", views.country_list, name="countries"),
+    path("countries/<str:code>/", views.country_detail, name="country"),
+    path("on/", views.on_date_picker, name="on-picker"),
+    path("on/<str:day>/", views.on_date, name="on"),
+]
+
+event_pages = [
+    path("", event_views.event_list, name="list"),
+    path("<int:pk>/", event_views.event_detail, name="event"),
+]
+
+data_pages = [
+    path("", datasets.index, name="index"),
+    path("codebook/", datasets.codebook, name="codebook"),
+    path("<slug:dataset>.<str:extension>", datasets.download, name="download"),
+]
+
+# The namespaces name what a reader finds there: "blocs:bloc", "events:list", "data:download".
+urlpatterns = [
+    path("data/", include((data_pages, "data"))),
+    path("events/", include((event_pages, "events"))),
+    path("", include((bloc_pages, "blocs"))),
+]

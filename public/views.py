@@ -1,0 +1,553 @@
+"""Public history pages: the overview, blocs, countries, and who belonged to what on a given day."""
+
+import datetime
+import re
+from itertools import groupby
+
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.fields import ArrayField
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Case, CharField, Count, F, Func, Max, Min, Prefetch, Q, Value, When
+from django.db.models.functions import Coalesce, Concat
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from blocs.models import Bloc, Country, Membership, Role, Succession, SuspensionKind
+from eurasia.page_cache import cached_until_records_change
+from eurasia.partial_dates import PartialDate, Precision
+from events.models import Event
+
+from . import charts, maps
+from .links import country_url as url_for_country
+from .links import event_url, url_for
+
+EVENTS_LISTED = 20  # on a bloc's or a country's page; the rest are one click away on /events/
+HOME_BLOCS = 12  # blocs with their members on the overview; the blocs page lists them all
+TIMELINE_BLOCS = 40  # rows of the blocs' own timeline; the table beside it lists them all
+BLOCS_PER_PAGE = 20  # blocs with their members on one page of a date
+CHIPS = 8  # blocs named beside each country on the countries page
+MARKERS_DRAWN = 500  # events drawn on a timeline, newest first
+RECENT_EVENTS = 8
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ALPHA3 = re.compile(r"^[A-Za-z]{3}$")
+
+
+def today():
+    return timezone.localdate()
+
+
+def last_changed(*groups):
+    """When the newest of the records shown on a page was last changed."""
+    return max((obj.updated_at for group in groups for obj in group if obj is not None), default=None)
+
+
+def parse_day(text):
+    """A whole date from a URL or the date picker; a readable reason when it is not one."""
+    text = text.strip()
+    if not ISO_DAY.match(text):
+        raise ValueError(f"“{text[:40]}” is not a date: write it as year-month-day, such as 2012-12-05.")
+    value = PartialDate.parse(text)  # raises with "February 2013 has no day 30" and the like
+    if value.precision != Precision.DAY:
+        raise ValueError(f"“{text}” is not a whole date.")
+    return value.date
+
+
+MAP_LINES = 6  # memberships named in a country's tooltip on the map
+
+
+# A spell's sources as a plain list: a page of a thousand spells would otherwise build a related
+# manager and a queryset for each one just to read what was prefetched.
+def cited():
+    return Prefetch("sources", to_attr="cited")
+
+
+def country_statuses(day, blocs):
+    """Each country's standing on `day` in the map's two layers, counted by PostgreSQL: one row per country.
+
+    `blocs` are the blocs in existence on the day; they decide whether the layers are the founding
+    article's named blocs or, in a record without them, every bloc of the layer's kinds.
+    """
+    by_slug = any(b.slug in maps.layer_slugs() for b in blocs)
+    names = {"military": [], "economic": []}
+    for bloc, _ in timeline_order(blocs):
+        layer = maps.layer_of(bloc, by_slug)
+        if layer:
+            names[layer].append(bloc.short_name)
+
+    def in_layer(layer):
+        if by_slug:
+            return Q(bloc__parent__isnull=True, bloc__slug__in=maps.MAP_LAYERS[layer])
+        return Q(bloc__parent__isnull=True, bloc__kind__in=maps.LAYER_KINDS[layer])
+
+    member = Q(role=Role.MEMBER)
+    suspended = Q(suspension_start__lte=day) & (Q(suspension_end__isnull=True) | Q(suspension_end__gt=day))
+    role_words = Case(*(When(role=value, then=Value(label)) for value, label in Role.choices), default=F("role"))
+    suspension_words = Case(
+        When(suspended & Q(suspension_kind=SuspensionKind.SELF_DECLARED), then=Value(" (self-suspended)")),
+        When(suspended & Q(suspension_kind=SuspensionKind.FORMAL), then=Value(" (suspended by the bloc)")),
+        When(suspended, then=Value(" (suspended)")),
+        default=Value(""),
+    )
+    line = Concat(
+        role_words,
+        Value(" of "),
+        Coalesce(F("bloc__abbreviations__0"), F("bloc__name")),
+        suspension_words,
+        output_field=CharField(),
+    )
+    rows = (
+        Membership.objects.active_on(day)
+        .values("country__alpha3", "country__name")
+        .annotate(
+            military=Count("pk", filter=in_layer("military") & member),
+            military_other=Count("pk", filter=in_layer("military") & ~member),
+            economic=Count("pk", filter=in_layer("economic") & member),
+            economic_other=Count("pk", filter=in_layer("economic") & ~member),
+            suspended=Count("pk", filter=(in_layer("military") | in_layer("economic")) & member & suspended),
+            spells=Count("pk"),
+            # The first few memberships by bloc name: enough for a tooltip, bounded however many there are.
+            lines=Func(
+                ArrayAgg(line, order_by="bloc__name"),
+                template=f"(%(expressions)s)[1:{MAP_LINES}]",
+                output_field=ArrayField(CharField()),
+            ),
+        )
+        .order_by()
+    )
+    statuses = {}
+    for row in rows:
+        alpha3 = row["country__alpha3"]
+        status = maps.CountryStatus(row["country__name"], url_for_country(alpha3))
+        status.military = "member" if row["military"] else ("other" if row["military_other"] else "")
+        status.economic = "member" if row["economic"] else ("other" if row["economic_other"] else "")
+        status.suspended = bool(row["suspended"])
+        status.lines = list(row["lines"])
+        if row["spells"] > len(status.lines):
+            status.lines.append(f"and {row['spells'] - len(status.lines)} more")
+        statuses[alpha3] = status
+    return statuses, names
+
+
+def timeline_order(blocs):
+    """Blocs by founding date, each force inside a bloc listed just after its parent."""
+    first = datetime.date.max
+    key = lambda b: (b.founded or first, b.name)  # noqa: E731
+    ids = {b.pk for b in blocs}
+    roots = sorted((b for b in blocs if b.parent_id not in ids), key=key)
+    children = {}
+    for b in blocs:
+        if b.parent_id in ids:
+            children.setdefault(b.parent_id, []).append(b)
+    ordered = []
+
+    def visit(bloc, depth):
+        ordered.append((bloc, depth))
+        for child in sorted(children.get(bloc.pk, []), key=key):
+            visit(child, depth + 1)
+
+    for root in roots:
+        visit(root, 0)
+    return ordered
+
+
+def with_members_on(blocs, day):
+    """Blocs annotated with `members_now`: their spells in the member role in force on `day`."""
+    return blocs.annotate(
+        members_now=Count(
+            "memberships",
+            filter=Q(memberships__role=Role.MEMBER, memberships__start__lte=day)
+            & (Q(memberships__end__isnull=True) | Q(memberships__end__gt=day)),
+        )
+    )
+
+
+def largest(blocs, most):
+    """At most `most` blocs, those with the most members today, in their timeline order."""
+    chosen = {b.pk for b in sorted(blocs, key=lambda b: (-b.members_now, b.founded or datetime.date.max))[:most]}
+    return [b for b, _ in timeline_order(blocs) if b.pk in chosen]
+
+
+def blocs_chart(blocs, successions, *, prefix, day):
+    """The blocs' own timeline, and the blocs it draws: in a large record, those with the most members today."""
+    shown = largest(blocs, TIMELINE_BLOCS)
+    rows = []
+    by_id = {}
+    for bloc, depth in timeline_order(shown):
+        founded, dissolved = bloc.partial_date("founded"), bloc.partial_date("dissolved")
+        span = f"{founded or 'founding date not recorded'} – {dissolved or 'today'}"
+        row = charts.BlocRow(
+            label=bloc.short_name,
+            href=url_for(bloc),
+            kind=bloc.kind,
+            founded=founded,
+            dissolved=dissolved,
+            members_now=bloc.members_now if not dissolved else None,
+            child=depth > 0,
+            tooltip=f"{bloc.name} ({bloc.get_kind_display()}): {span}",
+            key=bloc.pk,
+        )
+        rows.append(row)
+        by_id[bloc.pk] = row
+    links = [
+        (by_id[s.predecessor_id], by_id[s.successor_id])
+        for s in successions
+        if s.predecessor_id in by_id and s.successor_id in by_id
+    ]
+    which = f"The {len(rows)} blocs with the most members today" if len(shown) < len(blocs) else f"{len(rows)} blocs"
+    chart = charts.blocs_timeline(
+        rows,
+        links,
+        today=day,
+        prefix=prefix,
+        title="The blocs over time",
+        desc=(
+            f"{which}, each drawn from its founding to its dissolution or to today, "
+            "coloured by kind, with dashed arrows from each bloc to the blocs that continued it. "
+            "The table gives the same dates."
+        ),
+    )
+    return chart, shown
+
+
+def event_markers(events):
+    return [
+        charts.Marker(
+            day=e["date"], label=f"{PartialDate(e['date'], e['date_precision'])}: {e['title']}", href=e["url"]
+        )
+        for e in events
+    ]
+
+
+def marker_values(queryset):
+    rows = list(queryset.newest_first().values("pk", "date", "date_precision", "title", "kind")[:MARKERS_DRAWN])
+    for row in rows:
+        row["url"] = event_url(row["pk"])
+    return rows
+
+
+@cached_until_records_change
+def home(request):
+    day = today()
+    # Queries: blocs with their parent and today's member count; successions; each country's
+    # standing for the map; today's spells in the blocs shown, with their countries; recent
+    # events; their blocs; their sources.
+    blocs = list(with_members_on(Bloc.objects.select_related("parent"), day))
+    successions = list(Succession.objects.all())
+    existing = [b for b in blocs if b.exists_on(day)]
+    statuses, names = country_statuses(day, existing)
+    shown = largest(existing, HOME_BLOCS)
+    spells = list(
+        Membership.objects.active_on(day)
+        .filter(bloc__in=[b.pk for b in shown])
+        .select_related("country")
+        .order_by("country__name")
+    )
+    events = list(Event.objects.newest_first().prefetch_related("blocs", "sources")[:RECENT_EVENTS])
+
+    by_bloc = {}
+    for spell in spells:
+        by_bloc.setdefault(spell.bloc_id, []).append(spell)
+    timeline, charted = blocs_chart(blocs, successions, prefix="blocs-chart", day=day)
+    return render(
+        request,
+        "public/home.html",
+        {
+            "day": day,
+            "existing": [(bloc, by_bloc.get(bloc.pk, [])) for bloc in shown],
+            "more_blocs": len(existing) - len(shown),
+            "blocs": charted,
+            "timeline": timeline,
+            "abridged_chart": len(charted) < len(blocs),
+            "region_map": maps.region_map(statuses, names, day=day, prefix="map-today", title="The region today"),
+            "events": events,
+            "last_changed": last_changed(blocs, spells, events),
+        },
+    )
+
+
+@cached_until_records_change
+def bloc_list(request):
+    day = today()
+    # Queries: blocs with their parent and today's member count; successions.
+    blocs = list(with_members_on(Bloc.objects.select_related("parent"), day))
+    successions = list(Succession.objects.all())
+    timeline, charted = blocs_chart(blocs, successions, prefix="blocs-chart", day=day)
+    return render(
+        request,
+        "public/bloc_list.html",
+        {
+            "blocs": [b for b, _ in timeline_order(blocs)],
+            "timeline": timeline,
+            "abridged_chart": len(charted) < len(blocs),
+            "last_changed": last_changed(blocs),
+        },
+    )
+
+
+@cached_until_records_change
+def bloc_detail(request, slug):
+    day = today()
+    # Queries: the bloc and its parent; its predecessors; successors; forces inside it; its spells
+    # and its predecessors' spells, with their countries and blocs; the spells' sources; event
+    # markers; the latest events; their sources; their countries; the bloc's sources.
+    try:
+        bloc = Bloc.objects.select_related("parent").get(slug=slug)
+    except Bloc.DoesNotExist:
+        raise Http404(f"There is no bloc with the short name “{slug}”.")
+    predecessors = list(bloc.predecessors.all())
+    successors = list(bloc.successors.all())
+    children = list(bloc.children.all())
+    # A bloc's story starts in the blocs it continued (the CSTO's in the CST), so their spells are
+    # drawn too, set apart, on the same row as the country's later spells.
+    spells = list(
+        Membership.objects.filter(bloc_id__in=[bloc.pk, *(b.pk for b in predecessors)])
+        .select_related("country", "bloc")
+        .prefetch_related(cited())
+        .order_by("country__name", "start", "bloc__name")
+    )
+    own = [m for m in spells if m.bloc_id == bloc.pk]
+    markers = marker_values(Event.objects.for_bloc(bloc))
+    events = list(
+        Event.objects.for_bloc(bloc).newest_first().prefetch_related("sources", "countries")[: EVENTS_LISTED + 1]
+    )
+    bloc_sources = list(bloc.sources.all())
+
+    rows = []
+    for country, group in groupby(spells, key=lambda m: m.country):
+        rows.append(
+            charts.TimelineRow(
+                label=country.name,
+                href=url_for(country),
+                spells=[
+                    charts.Spell.of(
+                        m,
+                        f"{country.name} in {m.bloc.short_name}",
+                        earlier=m.bloc.short_name if m.bloc_id != bloc.pk else "",
+                    )
+                    for m in group
+                ],
+            )
+        )
+    for row in rows:
+        row.spells.sort(key=lambda s: (not s.earlier, s.start))  # the bloc's own spells drawn on top
+    rows.sort(key=lambda r: (min(s.start for s in r.spells), r.label))
+    founded, dissolved = bloc.partial_date("founded"), bloc.partial_date("dissolved")
+    earlier_words = ""
+    if len(own) < len(spells):
+        earlier_words = (
+            f", and {len(spells) - len(own)} in the bloc{'s' if len(predecessors) > 1 else ''} it continued "
+            f"({', '.join(b.short_name for b in predecessors)}), drawn in grey"
+        )
+    timeline = charts.membership_timeline(
+        rows,
+        title=f"Membership of the {bloc.short_name} over time",
+        desc=(
+            f"{len(own)} membership spell{'s' if len(own) != 1 else ''} in the {bloc.short_name}{earlier_words}; "
+            f"one row per country ({len(rows)}), each bar from the start of a spell to its end or to today; roles "
+            "and suspensions are told apart by colour and pattern. The table below lists the same spells."
+        ),
+        today=day,
+        prefix="bloc-timeline",
+        markers=event_markers(markers),
+        band=(founded, dissolved) if founded else None,
+        band_label=f"{bloc.short_name} founded {founded}" + (f", dissolved {dissolved}" if dissolved else ""),
+        earlier_label=f"in the {', '.join(b.short_name for b in predecessors)}, before the {bloc.short_name}",
+    )
+    current = [m for m in own if m.is_active_on(day)]
+    return render(
+        request,
+        "public/bloc_detail.html",
+        {
+            "bloc": bloc,
+            "predecessors": predecessors,
+            "successors": successors,
+            "children": children,
+            "spells": spells,
+            "with_earlier": len(own) < len(spells),
+            "current": current,
+            "current_members": [m for m in current if m.role == Role.MEMBER],
+            "suspended_now": [m for m in current if m.is_suspended_on(day)],
+            "timeline": timeline,
+            "events": events[:EVENTS_LISTED],
+            "more_events": len(events) > EVENTS_LISTED,
+            "bloc_sources": bloc_sources,
+            "day": day,
+            "last_changed": last_changed([bloc], spells, events, bloc_sources),
+        },
+    )
+
+
+@cached_until_records_change
+def country_list(request):
+    day = today()
+    # Queries: countries with the number of blocs they are in today; the first of today's spells
+    # of each, with their blocs.
+    in_force = Q(memberships__start__lte=day) & (Q(memberships__end__isnull=True) | Q(memberships__end__gt=day))
+    countries = list(
+        Country.objects.annotate(spells_now=Count("memberships", filter=in_force)).prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.active_on(day).select_related("bloc").order_by("bloc__name")[:CHIPS],
+                to_attr="current",
+            )
+        )
+    )
+    for country in countries:
+        country.more_now = country.spells_now - len(country.current)
+    return render(
+        request,
+        "public/country_list.html",
+        {
+            "countries": countries,
+            "day": day,
+            "last_changed": last_changed(countries, (m for c in countries for m in c.current)),
+        },
+    )
+
+
+@cached_until_records_change
+def country_detail(request, code):
+    day = today()
+    if not ALPHA3.match(code):
+        raise Http404(f"“{code[:40]}” is not a country code: countries are named by three letters, such as kaz.")
+    if code != code.lower():
+        return redirect("blocs:country", code.lower(), permanent=True)
+    # Queries: the country; its spells with their blocs; the spells' sources; event markers;
+    # the latest events; their sources; their blocs.
+    try:
+        country = Country.objects.get(alpha3=code.upper())
+    except Country.DoesNotExist:
+        raise Http404(f"There is no country with the code “{code}” in the records.")
+    spells = list(country.memberships.select_related("bloc").prefetch_related(cited()).order_by("start", "bloc__name"))
+    markers = marker_values(Event.objects.for_country(country))
+    events = list(
+        Event.objects.for_country(country).newest_first().prefetch_related("sources", "blocs")[: EVENTS_LISTED + 1]
+    )
+
+    rows = {}
+    for m in spells:
+        row = rows.setdefault(m.bloc_id, charts.TimelineRow(label=m.bloc.short_name, href=url_for(m.bloc)))
+        row.spells.append(charts.Spell.of(m, f"{country.name} in {m.bloc.short_name}"))
+    timeline = charts.membership_timeline(
+        list(rows.values()),
+        title=f"{country.name} in the blocs over time",
+        desc=(
+            f"{len(spells)} membership spells of {country.name} in {len(rows)} blocs, one row per bloc, each bar "
+            "from the start of a spell to its end or to today; roles and suspensions are told apart by colour and "
+            "pattern. The table below lists the same spells."
+        ),
+        today=day,
+        prefix="country-timeline",
+        markers=event_markers(markers),
+    )
+    current = [m for m in spells if m.is_active_on(day)]
+    return render(
+        request,
+        "public/country_detail.html",
+        {
+            "country": country,
+            "spells": spells,
+            "current": current,
+            "timeline": timeline,
+            "events": events[:EVENTS_LISTED],
+            "more_events": len(events) > EVENTS_LISTED,
+            "day": day,
+            "last_changed": last_changed([country], spells, events),
+        },
+    )
+
+
+def on_date_picker(request):
+    """The date picker's target: send the reader to the permalink of the day they chose."""
+    raw = request.GET.get("date", "")
+    if not raw.strip():
+        return redirect("blocs:on", today().isoformat())
+    try:
+        day = parse_day(raw)
+    except ValueError as e:
+        return render(request, "public/bad_date.html", {"message": str(e), "raw": raw[:40]}, status=400)
+    return redirect("blocs:on", day.isoformat())
+
+
+@cached_until_records_change
+def on_date(request, day):
+    try:
+        when = parse_day(day)
+    except ValueError as e:
+        raise Http404(str(e))
+    # Queries: the blocs in existence; each country's standing for the map; the first spell and
+    # the nearest earlier and later changes; the spells in force in this page's blocs, with their
+    # countries and blocs; their sources.
+    blocs = [b for b, _ in timeline_order(list(Bloc.objects.existing_on(when).select_related("parent")))]
+    statuses, names = country_statuses(when, blocs)
+    changes = ("start", "end", "suspension_start", "suspension_end")
+    nearest = Membership.objects.aggregate(
+        first=Min("start"),
+        **{f"before_{f}": Max(f, filter=Q(**{f"{f}__lt": when})) for f in changes},
+        **{f"after_{f}": Min(f, filter=Q(**{f"{f}__gt": when})) for f in changes},
+    )
+    before = max((v for k, v in nearest.items() if k.startswith("before_") and v), default=None)
+    after = min((v for k, v in nearest.items() if k.startswith("after_") and v), default=None)
+
+    paginator = Paginator(blocs, BLOCS_PER_PAGE)
+    number = request.GET.get("page", "1")
+    try:
+        page = paginator.page(number)
+    except InvalidPage:
+        raise Http404(f"There is no page “{number[:20]}” of the blocs on this date.")
+    spells = list(
+        Membership.objects.active_on(when)
+        .filter(bloc__in=[b.pk for b in page.object_list])
+        .select_related("country", "bloc")
+        .prefetch_related(cited())
+        .order_by("country__name")
+    )
+    by_bloc = {}
+    for m in spells:
+        by_bloc.setdefault(m.bloc_id, []).append(m)
+        m.uncertain = uncertain_on(m, when)
+    return render(
+        request,
+        "public/on_date.html",
+        {
+            "when": when,
+            "picker_date": when,
+            "listed": [(bloc, by_bloc.get(bloc.pk, [])) for bloc in page.object_list],
+            "page": page,
+            "paginator": paginator,
+            "spells": spells,
+            "region_map": maps.region_map(statuses, names, day=when, prefix="map"),
+            "before": before,
+            "after": after,
+            "years": same_day_in_years(when, nearest["first"]),
+            "is_today": when == today(),
+            "last_changed": last_changed(spells, page.object_list),
+        },
+    )
+
+
+def same_day_in_years(when, first):
+    """Links to the same day in other years, from the first spell to this year, at most about 40 of them."""
+    if first is None:
+        return []
+    last = max(today().year, when.year)
+    span = last - first.year + 1
+    step = next((s for s in (1, 2, 5, 10, 20, 25, 50) if span / s <= 40), 100)
+    years = list(range(first.year - first.year % step, last + 1, step))
+    days = []
+    for year in years:
+        try:
+            days.append(when.replace(year=year))
+        except ValueError:  # 29 February in a year without one
+            days.append(datetime.date(year, 2, 28))
+    return [d for d in days if d.year >= 1]
+
+
+def uncertain_on(m, day):
+    """Whether `day` falls inside a month or year that a spell's date is known only to."""
+    for name in ("start", "end", "suspension_start", "suspension_end"):
+        value = m.partial_date(name)
+        if value and value.precision != Precision.DAY and value.date <= day <= value.last_day:
+            return value
+    return None
