@@ -204,11 +204,14 @@ CACHES = {
 # same for every reader and is drawn again only when the records change or the day turns.
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_BYTES = int(os.environ.get("PAGE_CACHE_MEGABYTES", "64")) * 1024 * 1024
+# Logging in happens in the admin: a login whose ?next= points off the site lands on its index.
+LOGIN_REDIRECT_URL = "admin:index"
 LOGIN_THROTTLE = {
     "per_account": 5,
     "per_address": 20,
     "window": 15 * 60,
-    # Behind a reverse proxy every request comes from the proxy: name the header it sets instead.
+    # Behind a reverse proxy every request comes from the proxy: name the header it sets instead,
+    # or every curator shares one address and its pauses (docs/operations.md, "Failed logins").
     "address_header": os.environ.get("CLIENT_ADDRESS_HEADER", "REMOTE_ADDR"),
 }
 
