@@ -12,6 +12,7 @@ from eurasia.constraints import constraint_message
 from eurasia.curation import SEEN, CheckedSaveForm, CurationAdminMixin
 from eurasia.page_cache import kept_for_session
 from eurasia.partial_dates import PartialDateFormMixin
+from eurasia.search import bounded_search
 
 from .changelists import BlocFilter, CountryFilter, LargeListAdmin, search_words
 from .models import Bloc, Country, Membership, Role, Source
@@ -33,6 +34,9 @@ class CuratedAdmin(CurationAdminMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin
         # Kept per session until the records change (eurasia/page_cache.py): a curator going back
         # to a list, or paging back and forth, gets it without drawing its rows again.
         return kept_for_session(request, lambda: super(CuratedAdmin, self).changelist_view(request, extra_context))
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, bounded_search(request, search_term))
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         # Our relationship models only add PROTECT to the link, so the plain field is safe to
@@ -262,4 +266,5 @@ class MembershipAdmin(LargeListAdmin, CuratedAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         related = {"country": (Country, ["alpha3"], ["name"]), "bloc": (Bloc, ["slug"], ["name"])}
+        search_term = bounded_search(request, search_term)
         return search_words(queryset, search_term, related, own_fields=["notes"]), False

@@ -67,10 +67,12 @@ from .models import (
 )
 from .spreadsheets import (
     CSV_CONTENT_TYPE,
+    JSON_CONTENT_TYPE,
     MAX_CELL_CHARS,
     XLSX_CONTENT_TYPE,
     copy_csv,
     csv_lines,
+    json_chunks,
     neutralised_query,
     restore,
     stream_rows,
@@ -957,7 +959,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         return f"eurasia-{self.model._meta.verbose_name_plural.replace(' ', '-')}-{stamp}.{file_format.get_extension()}"
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
-        if not isinstance(file_format, SpreadsheetCSV | SpreadsheetXLSX):
+        if not isinstance(file_format, SpreadsheetCSV | SpreadsheetXLSX | base_formats.JSON):
             return super()._do_file_export(file_format, request, queryset, export_form=export_form)
         if not self.has_export_permission(request):
             raise PermissionDenied
@@ -965,6 +967,10 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         selected = self.get_export_resource_fields_from_form(export_form)
         if isinstance(file_format, SpreadsheetCSV):
             response = StreamingHttpResponse(resource.export_csv(queryset, selected), content_type=CSV_CONTENT_TYPE)
+        elif isinstance(file_format, base_formats.JSON):
+            headers = resource.get_export_headers(selected_fields=selected)
+            body = json_chunks(headers, resource.export_rows(queryset, selected))
+            response = StreamingHttpResponse(body, content_type=JSON_CONTENT_TYPE)
         else:
             headers = resource.get_export_headers(selected_fields=selected)
             rows = resource.export_rows(queryset, selected)
