@@ -122,6 +122,9 @@ DATABASE_ROUTERS = ["eurasia.routers.ReplicaRouter"]
 # How long after a write a browser keeps reading from the primary: longer than replicas usually lag.
 DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "10"))
 MIDDLEWARE = ["eurasia.routers.ReplicaMiddleware", *MIDDLEWARE]
+# No statement of a page may run longer than this; downloads and imports are exempt (eurasia/timeouts.py).
+STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("STATEMENT_TIMEOUT_SECONDS", "5"))
+MIDDLEWARE = ["eurasia.timeouts.StatementTimeoutMiddleware", *MIDDLEWARE]
 
 # Fields with an explicit `through` model are edited directly in the admin: our relationship
 # models only add PROTECT to the link (see blocs.admin.CuratedAdmin.formfield_for_manytomany).
