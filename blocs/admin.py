@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from eurasia.constraints import constraint_message
 from eurasia.curation import SEEN, CheckedSaveForm, CurationAdminMixin
 from eurasia.partial_dates import PartialDateFormMixin
+from eurasia.search import bounded_search
 
 from .changelists import BlocFilter, CountryFilter, LargeListAdmin, search_words
 from .models import Bloc, Country, Membership, Role, Source
@@ -28,6 +29,9 @@ class CuratedAdmin(CurationAdminMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin
     form = CuratedForm
     save_on_top = True
     export_template_name = "admin/blocs/export.html"  # django-import-export's own uses inline handlers
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, bounded_search(request, search_term))
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         # Our relationship models only add PROTECT to the link, so the plain field is safe to
@@ -262,4 +266,5 @@ class MembershipAdmin(LargeListAdmin, CuratedAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         related = {"country": (Country, ["alpha3"], ["name"]), "bloc": (Bloc, ["slug"], ["name"])}
+        search_term = bounded_search(request, search_term)
         return search_words(queryset, search_term, related, own_fields=["notes"]), False

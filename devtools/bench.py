@@ -466,10 +466,41 @@ class Bench:
             note = f"{rows:,} rows; " + ("identical output" if same else "OUTPUT DIFFERS from the hand-written query")
             self.add(Result("tables", f"{slug}.csv", rows / ours_s, rows / hand_s, "rows/s", 0.5, True, note))
 
-    SECTIONS = ["public", "admin", "exports", "xlsx", "import", "tables", "load"]
+    SECTIONS = ["public", "admin", "exports", "xlsx", "import", "tables", "load", "limits"]
+
+    def limits(self):
+        """The admin's JSON export against its CSV, and searches of a few and of thousands of words."""
+        self.heading("Admin exports (events, rows/s) vs the CSV export; admin searches vs the trivial view", "CSV")
+
+        from blocs.resources import EventResource
+
+        fields = {f"eventresource_{name}": "on" for name in EventResource().get_export_order()}
+        export = reverse("admin:events_event_export")
+        rows = Event.objects.count()
+        with transaction.atomic():
+            user = User.objects.create_superuser(f"bench-{os.getpid()}", email="", password=None)
+            client = Client()
+            client.force_login(user)
+
+            def download(fmt):
+                response = client.post(export, {"format": fmt, "resource": "0", **fields})
+                return sum(len(chunk) for chunk in response.streaming_content)
+
+            csv_s = best_of(3, lambda: download("0"))
+            json_s = best_of(3, lambda: download("2"))
+            note = f"{rows:,} events; JSON streamed from the export query, one encoder call a row"
+            self.add(Result("limits", "admin JSON export", rows / json_s, rows / csv_s, "rows/s", 0.2, True, note))
+            changelist = reverse("admin:blocs_membership_changelist")
+            for words in (1, 10, 3000):
+                path = changelist + "?q=" + "+".join(["kaz"] * words)
+                ms, trivial = paired_ms(client, path, self.options.repeat, before=forget_kept)
+                note = "cut to 10 words" if words > 10 else ""
+                self.add(Result("limits", f"membership search of {words:,} words", ms, trivial, "ms", note=note))
+            transaction.set_rollback(True)
 
     def run(self, sections):
         methods = {
+            "limits": self.limits,
             "public": self.public_pages,
             "admin": self.admin_lists,
             "exports": self.exports,

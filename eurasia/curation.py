@@ -163,7 +163,8 @@ class CurationAdminMixin:
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._check_pk(unquote(object_id))
-        if not str(version_id).isdigit():
+        # A version id is a bigint: longer digit strings cannot name one (and int() refuses 4,301 digits).
+        if not (str(version_id).isascii() and str(version_id).isdigit() and len(str(version_id)) < 19):
             raise Http404
         # Viewing an old version is for everyone who may see history; reverting is a change.
         if request.method == "POST" and not self.has_change_permission(request):

@@ -127,6 +127,9 @@ DATABASE_ROUTERS = ["eurasia.routers.ReplicaRouter"]
 # How long after a write a browser keeps reading from the primary: longer than replicas usually lag.
 DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "10"))
 MIDDLEWARE = ["eurasia.routers.ReplicaMiddleware", *MIDDLEWARE]
+# No statement of a page may run longer than this; downloads and imports are exempt (eurasia/timeouts.py).
+STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("STATEMENT_TIMEOUT_SECONDS", "5"))
+MIDDLEWARE = ["eurasia.timeouts.StatementTimeoutMiddleware", *MIDDLEWARE]
 
 # Fields with an explicit `through` model are edited directly in the admin: our relationship
 # models only add PROTECT to the link (see blocs.admin.CuratedAdmin.formfield_for_manytomany).
@@ -209,11 +212,14 @@ CACHES = {
 # same for every reader and is drawn again only when the records change or the day turns.
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_BYTES = int(os.environ.get("PAGE_CACHE_MEGABYTES", "64")) * 1024 * 1024
+# Logging in happens in the admin: a login whose ?next= points off the site lands on its index.
+LOGIN_REDIRECT_URL = "admin:index"
 LOGIN_THROTTLE = {
     "per_account": 5,
     "per_address": 20,
     "window": 15 * 60,
-    # Behind a reverse proxy every request comes from the proxy: name the header it sets instead.
+    # Behind a reverse proxy every request comes from the proxy: name the header it sets instead,
+    # or every curator shares one address and its pauses (docs/operations.md, "Failed logins").
     "address_header": os.environ.get("CLIENT_ADDRESS_HEADER", "REMOTE_ADDR"),
 }
 

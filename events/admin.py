@@ -7,6 +7,7 @@ from django.contrib.postgres.search import SearchQuery
 
 from blocs.admin import CuratedAdmin, partial_date_column
 from blocs.changelists import LargeListAdmin
+from eurasia.search import MAX_WORDS, bounded_search
 
 from .filters import EventBlocFilter, EventCountryFilter, YearFilter
 from .models import SEARCH_CONFIG, Event, search_vector
@@ -33,7 +34,7 @@ class EventAdmin(LargeListAdmin, CuratedAdmin):
     def get_search_results(self, request, queryset, search_term):
         # The full-text index answers in milliseconds; ILIKE '%…%' on three columns reads every
         # row. Each word matches as a prefix, so "Uzbek" still finds "Uzbekistan".
-        words = re.findall(r"\w+", search_term)
+        words = re.findall(r"\w+", bounded_search(request, search_term))[:MAX_WORDS]
         if not words:
             return queryset, False
         query = SearchQuery(" & ".join(f"{w}:*" for w in words), config=SEARCH_CONFIG, search_type="raw")

@@ -425,8 +425,9 @@ def _year(request, name):
     raw = request.GET.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 9999:
-        raise BadRequest(f'"{raw}" is not a year: give ?{name}= as four digits, such as 1992.')
+    # Length first: int() refuses strings of over 4,300 digits, and isdigit() passes "²", which int() refuses.
+    if len(raw) > 4 or not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 9999:
+        raise BadRequest(f'"{raw[:40]}" is not a year: give ?{name}= as four digits, such as 1992.')
     return int(raw)
 
 

@@ -513,7 +513,7 @@ class TestExport:
             url("blocs", "source", "export"), {"format": "2", "resource": "0", **fields("blocs", "source")}
         )
         assert response["Content-Type"] == "application/json"
-        assert '"title": "=SUM(A1)"' in response.content.decode()
+        assert '"title": "=SUM(A1)"' in b"".join(response.streaming_content).decode()
 
 
 class TestRoles:

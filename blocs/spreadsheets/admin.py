@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
 
 from ..models import (
     ImportFile,
@@ -18,7 +19,9 @@ from .copying import log_imported
 from .formats import EXPORT_FORMATS, IMPORT_FORMATS, DatabaseStorage, ImportProblem, SpreadsheetCSV, SpreadsheetXLSX
 from .writers import (
     CSV_CONTENT_TYPE,
+    JSON_CONTENT_TYPE,
     XLSX_CONTENT_TYPE,
+    json_chunks,
     xlsx_chunks,
 )
 
@@ -96,7 +99,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         return f"eurasia-{self.model._meta.verbose_name_plural.replace(' ', '-')}-{stamp}.{file_format.get_extension()}"
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
-        if not isinstance(file_format, SpreadsheetCSV | SpreadsheetXLSX):
+        if not isinstance(file_format, SpreadsheetCSV | SpreadsheetXLSX | base_formats.JSON):
             return super()._do_file_export(file_format, request, queryset, export_form=export_form)
         if not self.has_export_permission(request):
             raise PermissionDenied
@@ -104,6 +107,10 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         selected = self.get_export_resource_fields_from_form(export_form)
         if isinstance(file_format, SpreadsheetCSV):
             response = StreamingHttpResponse(resource.export_csv(queryset, selected), content_type=CSV_CONTENT_TYPE)
+        elif isinstance(file_format, base_formats.JSON):
+            headers = resource.get_export_headers(selected_fields=selected)
+            body = json_chunks(headers, resource.export_rows(queryset, selected))
+            response = StreamingHttpResponse(body, content_type=JSON_CONTENT_TYPE)
         else:
             headers = resource.get_export_headers(selected_fields=selected)
             rows = resource.export_rows(queryset, selected)

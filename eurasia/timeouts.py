@@ -1,0 +1,81 @@
+"""A per-request limit on how long any one SQL statement may run, and a clear answer when it is reached.
+
+No public or admin page may hold a database connection for long: a statement running past
+settings.STATEMENT_TIMEOUT_SECONDS is cancelled by PostgreSQL, and the reader gets a 503 page that
+says so. Downloads and imports (whose views are named in EXEMPT_VIEWS) run without the limit, as do
+management commands and anything else outside a request.
+"""
+
+import re
+from contextlib import ExitStack
+
+from django.conf import settings
+from django.db import OperationalError, connections
+from django.shortcuts import render
+
+# URL names of views that read or write whole tables on purpose: /data/ downloads, admin exports
+# and imports (django-import-export's names end so).
+EXEMPT_VIEWS = re.compile(r"^(download|.*_(export|import|process_import))$")
+SET_TIMEOUT = "SELECT set_config('statement_timeout', %s, false)"
+
+
+def _query_canceled(error):
+    from psycopg import errors
+
+    return isinstance(error, OperationalError) and isinstance(error.__cause__, errors.QueryCanceled)
+
+
+class StatementTimeoutMiddleware:
+    """Sets statement_timeout on each connection the request uses, at its first statement, and resets it after."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = f"{int(settings.STATEMENT_TIMEOUT_SECONDS * 1000)}ms"
+        request._statement_timeout = limit if settings.STATEMENT_TIMEOUT_SECONDS else "0"
+        applied = {}
+
+        def wrapper(execute, sql, params, many, context):
+            connection = context["connection"]
+            wanted = request._statement_timeout
+            if applied.get(connection.alias) != wanted:
+                # The driver's own cursor: the setting is no query of the page's, and not counted as one.
+                context["cursor"].cursor.execute(SET_TIMEOUT, [wanted])
+                applied[connection.alias] = wanted
+            return execute(sql, params, many, context)
+
+        with ExitStack() as stack:
+            for connection in connections.all():
+                stack.enter_context(connection.execute_wrapper(wrapper))
+            try:
+                return self.get_response(request)
+            finally:
+                for alias in applied:
+                    self._reset(connections[alias])
+
+    @staticmethod
+    def _reset(connection):
+        # A persistent connection goes back to the server's default for the next request or job.
+        if connection.connection is None:
+            return
+        try:
+            with connection.connection.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")
+        except Exception:
+            connection.close_if_unusable_or_obsolete()
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is not None and EXEMPT_VIEWS.match(match.url_name or ""):
+            request._statement_timeout = "0"
+
+    def process_exception(self, request, exception):
+        if _query_canceled(exception):
+            message = (
+                "The database took longer than we allow for one page "
+                f"({settings.STATEMENT_TIMEOUT_SECONDS:g} seconds) and the request was stopped. "
+                "Narrow the list or search, or try again in a moment."
+            )
+            return render(request, "503.html", {"message": message}, status=503)
+        return None
