@@ -60,12 +60,12 @@ def _texts(record):
     return {f.name: (str(f.verbose_name).capitalize(), _text(record, f)) for f in curated_fields(model)}
 
 
-def _edit(version):
-    when = timezone.localtime(version.history_date).strftime("%-d %B %Y")
-    if version.history_user_id:
-        return f"changed by {version.history_user} on {when}, after it was last loaded from {{file}}"
-    why = f" ({version.history_change_reason})" if version.history_change_reason else ""
-    return f"changed on {when}{why}, after it was last loaded from {{file}}"
+def _edit(latest, loaded):
+    """Who last changed a record loaded from a file, in words; the record's newest version says."""
+    when = timezone.localtime(latest.history_date).strftime("%-d %B %Y")
+    by = f" by {latest.history_user}" if latest.history_user_id else ""
+    why = f" ({latest.history_change_reason})" if latest.history_change_reason and not by else ""
+    return f"last changed{by} on {when}{why}, after its last load from {loaded.history_load}"
 
 
 class Review:
@@ -101,7 +101,7 @@ class Review:
                     continue
                 edited = ""
                 if loaded is not None and loaded[name][1] != old:
-                    edited = _edit(latest).format(file=base.history_load)
+                    edited = _edit(latest, base)
                 record.fields.append(FieldChange(label, old, new, edited))
             found.append(record)
         return found

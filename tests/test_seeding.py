@@ -1,5 +1,6 @@
 """Curators' work survives every start, seed and load: existing records change only when an operator asks, and sees how."""
 
+import importlib
 import io
 import json
 import os
@@ -156,7 +157,7 @@ def test_a_curators_edits_survive_loading_the_seed_again(seed, curator_client):
     message = str(refused.value)
     assert message.startswith("Nothing was stored: the file would change 3 existing record(s):")
     assert '"csto":' in message
-    assert f"Description: CONFLICT: the database has “{CURATED['bloc']}” (changed by curators on " in message
+    assert f"Description: CONFLICT: the database has “{CURATED['bloc']}” (last changed by curators on " in message
     assert "run again with --update" in message
     assert curated_values() == CURATED
 
@@ -202,9 +203,9 @@ def test_update_refuses_a_conflict_naming_both_values_and_stores_nothing(seed, t
     message = str(refused.value)
     # The file changes the bloc's description and carries the seed's text for the spell and the event.
     assert message.startswith("Nothing was stored: 3 field(s) of existing records were changed since")
-    assert f"    Description: CONFLICT: the database has “{CURATED['bloc']}” (changed by curators on " in message
+    assert f"    Description: CONFLICT: the database has “{CURATED['bloc']}” (last changed by curators on " in message
     assert "the file has “The file's own new description.”" in message
-    assert f"    Notes: CONFLICT: the database has “{CURATED['spell']}” (changed by curators on " in message
+    assert f"    Notes: CONFLICT: the database has “{CURATED['spell']}” (last changed by curators on " in message
     assert "--update --accept-file-values" in message
     assert Bloc.objects.get(slug="cis").notes != "A change nobody made here."
     assert curated_values() == CURATED
@@ -264,3 +265,14 @@ def test_the_synthetic_world_refuses_a_curated_database_and_says_what_would_be_l
     assert "edits by curators" in message and "seed.json" in message
     assert curated_values() == CURATED
     assert Membership.objects.count() == 58
+
+
+def test_versions_loaded_before_files_were_named_count_as_loads():
+    # Installations seeded before versions named their file: the reason load_records wrote names it.
+    from django.apps import apps
+
+    name_the_loads = importlib.import_module("blocs.migrations.0006_history_load").name_the_loads
+    bloc = Bloc.objects.create(slug="csto", name="CSTO", kind="military_alliance")
+    Bloc.history.update(history_change_reason="loaded from fixtures/seed.json", history_load="")
+    name_the_loads(apps, None)
+    assert bloc.history.get().history_load == "fixtures/seed.json"
