@@ -8,4 +8,6 @@ COPY . .
 RUN EURASIA_ENV=production SECRET_KEY=only-for-collectstatic DATABASE_URL=postgres://unused@localhost/unused \
     python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py load_records fixtures/seed.json && gunicorn eurasia.wsgi --bind 0.0.0.0:8000 --workers 2"]
+# On every start: migrate, seed an empty database (a database with records is left as it is), serve.
+# exec: gunicorn, not the shell, receives the stop signal. PORT is for running this line outside the image.
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py seed && exec gunicorn eurasia.wsgi --bind 0.0.0.0:${PORT:-8000} --workers 2"]

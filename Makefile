@@ -14,9 +14,10 @@ $(STAMP):
 
 install: $(STAMP)
 
+# The seed goes into an empty database only; a database with records is left exactly as it is.
 seed: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_records fixtures/seed.json
+	$(PY) manage.py seed
 
 run: seed
 	$(PY) manage.py ensure_local_admin

@@ -667,6 +667,26 @@ def curated_record_count():
     return sum(model.objects.count() for model in (Source, Country, Bloc, Membership, Event))
 
 
+def what_flush_deletes():
+    """The records a flush would delete, and the work in their history that no synthetic world did, in words."""
+    models = (Source, Country, Bloc, Membership, Event)
+    held = [f"{model.objects.count():,} {model._meta.verbose_name_plural}" for model in models]
+    versions, people, files = 0, set(), set()
+    for model in models:
+        # A world's own versions carry its reason; every other version is someone's work (or a load's).
+        work = model.history.exclude(history_change_reason__startswith="synthetic world")
+        versions += work.count()
+        people.update(work.exclude(history_user=None).values_list("history_user__username", flat=True).distinct())
+        files.update(work.exclude(history_load="").values_list("history_load", flat=True).distinct())
+    text = ", ".join(held)
+    if versions:
+        who = [f"edits by {', '.join(sorted(people))}"] if people else []
+        who += [f"loads of {', '.join(sorted(files))}"] if files else []
+        text += f", and {versions:,} versions in their history that no synthetic world wrote"
+        text += f" ({'; '.join(who)})" if who else ""
+    return text
+
+
 def flush():
     """Delete every curated record and its history, and restart the ids."""
     with connection.cursor() as cursor:

@@ -6,11 +6,29 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
 from simple_history.utils import get_m2m_reverse_field_name
 
 from eurasia.partial_dates import PartialDate
 
 EMPTY = "—"
+
+
+class LoadedVersion(models.Model):
+    """What every version carries besides the record: the dataset file it was loaded from, if any."""
+
+    # A load over existing records compares each with its last loaded version, to tell a curator's
+    # edit (a conflict) from a value the file itself put there (docs/operations.md).
+    history_load = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The dataset file this version was loaded from; empty for edits, imports and scripts.",
+    )
+
+    class Meta:
+        abstract = True
 
 
 class History(HistoricalRecords):
@@ -20,19 +38,35 @@ class History(HistoricalRecords):
     rows; writers that set `skip_history_when_saving` call `record_change()` when they are done.
     """
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("bases", (LoadedVersion,))
+        super().__init__(*args, **kwargs)
+
     def finalize(self, sender, **kwargs):
         super().finalize(sender, **kwargs)
         if sender is self.cls:
             sender._history_records = self
 
 
-def record_change(obj, created, reason=""):
+def record_change(obj, created, reason="", loaded_from=""):
     """Write one history row for `obj` as it now stands, fields and links included."""
     if hasattr(obj, "skip_history_when_saving"):
         del obj.skip_history_when_saving
     if reason:
         obj._change_reason = reason
-    type(obj)._history_records.create_historical_record(obj, "+" if created else "~")
+    obj._history_load = loaded_from
+    try:
+        type(obj)._history_records.create_historical_record(obj, "+" if created else "~")
+    finally:
+        del obj._history_load
+
+
+def _mark_loaded_version(sender, instance, history_instance, **kwargs):
+    if hasattr(history_instance, "history_load"):
+        history_instance.history_load = getattr(instance, "_history_load", "")[:255]
+
+
+pre_create_historical_record.connect(_mark_loaded_version, dispatch_uid="eurasia.history.loaded_version")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from eurasia.constraints import constraint_message
 from eurasia.history import record_change
 from eurasia.partial_dates import PartialDate, Precision
 
+from .reloading import KEEP, REFUSE, UPDATE, Review
+
 FORMAT = "eurasia-records/1"
 
 
@@ -19,6 +21,18 @@ class LoadError(Exception):
     def __init__(self, problems):
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+class ExistingRecordsDiffer(LoadError):
+    """The file would change records that already exist, and the load was not asked to; nothing was stored."""
+
+    def __init__(self, changes):
+        self.changes = changes
+        super().__init__([line for change in changes for line in change.lines()])
+
+
+class Conflicts(ExistingRecordsDiffer):
+    """Applying the file would undo changes made since the records were last loaded; nothing was stored."""
 
 
 def _partial(value, where, field, problems, required=False):
@@ -40,19 +54,36 @@ def _iso(obj, name):
 
 
 class Loader:
-    """Upsert a dataset by natural keys, all or nothing, saving only what changed."""
+    """Load a dataset by natural keys, all or nothing: new records are added; what happens to existing
+    records the file describes differently is `existing` (exchange/reloading.py), REFUSE unless asked."""
 
-    def __init__(self, data, reason="loaded from a dataset file", user=None):
+    def __init__(
+        self,
+        data,
+        reason="loaded from a dataset file",
+        user=None,
+        loaded_from="",
+        existing=REFUSE,
+        accept_file_values=False,
+        show=None,
+    ):
         self.data = data
         self.reason = reason
         self.user = user  # recorded in the history as who made the changes
+        self.loaded_from = loaded_from  # the file, recorded on every version the load writes
+        self.existing = existing
+        self.accept_file_values = accept_file_values
+        self.show = show  # called with the changes to existing records before they are committed
+        self.review = Review()
+        self.kept = set()  # existing records left as they are (KEEP)
+        self.added = set()  # records this load created
         self.problems = []
         self.counts = {}
 
     def count(self, kind, outcome):
         if outcome == "invalid":
             return
-        self.counts.setdefault(kind, {"created": 0, "changed": 0, "unchanged": 0})[outcome] += 1
+        self.counts.setdefault(kind, {"created": 0, "changed": 0, "unchanged": 0, "kept": 0})[outcome] += 1
 
     def run(self):
         if not isinstance(self.data, dict) or self.data.get("format") != FORMAT:
@@ -66,9 +97,23 @@ class Loader:
                 self.load_events()
                 if self.problems:
                     raise LoadError(self.problems)
+                self.check_changes()
         except (IntegrityError, DataError) as e:
             raise LoadError([*self.problems, constraint_message(e)]) from None
         return self.counts
+
+    def check_changes(self):
+        """Let through only the changes to existing records the load was asked for; the caller's
+        transaction rolls everything back otherwise."""
+        if not self.review.noted:
+            return
+        changes = self.review.changes()
+        if self.existing != UPDATE:
+            raise ExistingRecordsDiffer(changes)
+        if any(change.conflicts for change in changes) and not self.accept_file_values:
+            raise Conflicts(changes)
+        if self.show:
+            self.show(changes)
 
     def rows(self, kind):
         rows = self.data.get(kind, [])
@@ -86,11 +131,24 @@ class Loader:
     def save(self, obj, values, where, m2m=None):
         """Apply `values` to `obj`, validate, save if anything differs; say what happened."""
         created = obj.pk is None
-        changed = created
-        for field, value in values.items():
-            if getattr(obj, field) != value:
-                setattr(obj, field, value)
-                changed = True
+        existed = not created and obj not in self.added  # before this load
+        if existed and obj in self.kept:
+            return "kept"
+        differing = {field: value for field, value in values.items() if getattr(obj, field) != value}
+        relinks = {}
+        if not created:
+            for name, targets in (m2m or {}).items():
+                if {t.pk for t in targets} != set(getattr(obj, name).values_list("pk", flat=True)):
+                    relinks[name] = targets
+            if differing or relinks:
+                if existed and self.existing == KEEP:
+                    self.kept.add(obj)
+                    return "kept"
+                if existed:
+                    self.review.note(obj, where)
+        changed = created or bool(differing)
+        for field, value in differing.items():
+            setattr(obj, field, value)
         if changed:
             try:
                 # CHECK constraints are already covered by clean(); PostgreSQL still enforces them,
@@ -106,16 +164,17 @@ class Loader:
             obj.skip_history_when_saving = True
             try:
                 obj.save()
+                if created:
+                    self.added.add(obj)
             except (IntegrityError, DataError) as e:
                 # The transaction is spoilt: stop here; run() rolls everything back.
                 raise LoadError([*self.problems, f"{where}: {constraint_message(e)}"]) from None
-        relinked = False
-        for name, targets in (m2m or {}).items():
-            manager = getattr(obj, name)
-            if {t.pk for t in targets} != set(manager.values_list("pk", flat=True)):
-                obj.skip_history_when_saving = True
-                manager.set(targets)
-                relinked = True
+        if created:  # a new record's links are all new
+            relinks = {name: targets for name, targets in (m2m or {}).items() if targets}
+        relinked = bool(relinks)
+        for name, targets in relinks.items():
+            obj.skip_history_when_saving = True
+            getattr(obj, name).set(targets)
         if relinked and not changed:
             # Links alone changed: still a new "last changed", for readers and for curators' open forms.
             obj.skip_history_when_saving = True
@@ -124,7 +183,7 @@ class Loader:
             if self.user is not None:
                 obj._history_user = self.user
             # One history row per record and load, with its links as they now stand.
-            record_change(obj, created, self.reason)
+            record_change(obj, created, self.reason, loaded_from=self.loaded_from)
         return "created" if created else "changed" if changed or relinked else "unchanged"
 
     def lookup(self, table, keys, where, what):
@@ -221,7 +280,9 @@ class Loader:
                 "sources": self.lookup(self.sources, row.get("sources", []), where, "sources"),
             }
             relinked = self.save(bloc, {"parent": table[parent] if parent else None}, where, links)
-            self.count("blocs", outcome if outcome == "created" or relinked == "unchanged" else "changed")
+            if outcome not in ("created", "kept") and relinked != "unchanged":
+                outcome = relinked if relinked in ("kept", "invalid") else "changed"
+            self.count("blocs", outcome)
         return table
 
     def load_memberships(self):
@@ -302,9 +363,11 @@ class Loader:
             table[(date, title)] = event
 
 
-def load(data, reason="loaded from a dataset file", user=None):
-    """Load a parsed dataset; returns counts per kind, or raises LoadError having stored nothing."""
-    return Loader(data, reason, user).run()
+def load(data, reason="loaded from a dataset file", user=None, **options):
+    """Load a parsed dataset; returns counts per kind, or raises LoadError having stored nothing.
+
+    `options` are Loader's: loaded_from, existing, accept_file_values, show."""
+    return Loader(data, reason, user, **options).run()
 
 
 def dump():

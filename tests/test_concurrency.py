@@ -140,7 +140,7 @@ def test_a_load_while_the_form_is_open_is_named_in_the_refusal(boris, tmp_path):
     path = tmp_path / "rename.json"
     dataset = {"format": "eurasia-records/1", "countries": [{"alpha3": "KGZ", "alpha2": "KG", "name": "Kyrgyzstan"}]}
     path.write_text(json.dumps(dataset))
-    call_command("load_records", str(path), stdout=open("/dev/null", "w"))
+    call_command("load_records", str(path), update=True, stdout=open("/dev/null", "w"))
 
     boris_form["notes"] = "Renamed in 1993."
     shown = errors(boris.post(change_url(country), boris_form))

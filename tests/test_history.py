@@ -133,7 +133,7 @@ def test_load_records_signs_its_versions_with_reason_and_user(tmp_path, curator)
     dataset["blocs"][0]["sources"] = []
     path.write_text(json.dumps(dataset))
     updated_at = bloc.updated_at
-    call_command("load_records", str(path), reason="sources withdrawn", stdout=open("/dev/null", "w"))
+    call_command("load_records", str(path), reason="sources withdrawn", update=True, stdout=open("/dev/null", "w"))
     bloc.refresh_from_db()
     assert bloc.updated_at > updated_at
     newest = bloc.history.first()

@@ -455,7 +455,15 @@ class BulkImport:
         user = self.user.pk if self.user is not None else None
         reason = self.reason[: history.get_field("history_change_reason").max_length]
         ids = reserve(history.db_table, history.pk.column, len(todo))
-        special = {"history_id", "history_date", "history_change_reason", "history_type", "history_user"}
+        # history_load stays at its database default: an import is not a dataset file's load.
+        special = {
+            "history_id",
+            "history_date",
+            "history_change_reason",
+            "history_type",
+            "history_user",
+            "history_load",
+        }
         mirrored = [f for f in history.concrete_fields if f.name not in special]
         columns = [f.column for f in mirrored] + ["history_id", "history_date", "history_change_reason", "history_type"]
         columns.append(history.get_field("history_user").column)

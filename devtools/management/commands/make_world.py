@@ -24,7 +24,8 @@ class Command(BaseCommand):
 
     def handle(self, scale, seed, flush, **options):
         size = synthetic.SCALES[scale]
-        if flush:
+        if flush and synthetic.curated_record_count():
+            self.stdout.write(f"Deleting {synthetic.what_flush_deletes()}.")
             synthetic.flush()
         began = time.monotonic()
         self.stdout.write(
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         except synthetic.NotEmpty:
             raise CommandError(
                 "The database already holds curated records; a synthetic world is loaded only into an empty one. "
+                f"--flush would delete {synthetic.what_flush_deletes()}. "
                 "Use --flush to delete them first, or point DATABASE_URL at another database."
             ) from None
         rows = sum(counts.values())
