@@ -10,7 +10,6 @@ with COPY, history included), except blocs, which name each other and are saved 
 django-import-export's own loop. Exports are one SQL query over the admin list (see export_query).
 """
 
-import datetime
 import logging
 import uuid
 from collections import defaultdict
@@ -18,15 +17,18 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import DataError, IntegrityError, connection
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.http import HttpResponseRedirect, StreamingHttpResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
 from import_export import widgets
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
+from import_export.forms import ImportForm
 from import_export.resources import ModelResource
 from import_export.results import Error
 from import_export.tmp_storages import BaseStorage
@@ -71,7 +73,7 @@ from .spreadsheets import (
     stream_rows,
     xlsx_chunks,
 )
-from .uploads import ImportProblem, decode_csv, read_csv, read_xlsx
+from .uploads import TOO_LARGE, ImportProblem, decode_csv, read_csv, read_xlsx
 
 logger = logging.getLogger(__name__)
 
@@ -123,31 +125,51 @@ EXPORT_FORMATS = [SpreadsheetCSV, SpreadsheetXLSX, base_formats.JSON]
 
 
 class DatabaseStorage(BaseStorage):
-    """Keeps an uploaded file in the database between the preview and the confirmation.
+    """Holds an uploaded file while it is previewed; the admin keeps it as an ImportFile once the preview passes.
 
-    Every server sees the same database, so the confirmation may reach any of them.
+    django-import-export writes the upload before it reads it; here nothing reaches the database
+    until the file has been read within its limits and checked, and then with its curator, its
+    list and its format (SpreadsheetAdminMixin.keep_pending).
     """
 
-    MAX_AGE = datetime.timedelta(days=1)
-
     def save(self, data):
-        ImportFile.objects.filter(created_at__lt=timezone.now() - self.MAX_AGE).delete()
         self.name = self.name or uuid.uuid4().hex
         if isinstance(data, str):
             data = data.encode(self.encoding or "utf-8")
-        ImportFile.objects.update_or_create(name=self.name, defaults={"data": bytes(data)})
+        self.data = data
 
     def read(self):
-        data = ImportFile.objects.filter(name=self.name).values_list("data", flat=True).first()
-        if data is None:
-            raise ImportProblem("The uploaded file is no longer here (already imported, or too old): upload it again.")
-        return bytes(data)
+        return self.data
 
     def remove(self):
-        ImportFile.objects.filter(name=self.name).delete()
+        self.data = None
+
+
+class UploadForm(ImportForm):
+    """The import form, which names a file refused while it streamed in rather than calling it missing."""
+
+    def __init__(self, formats, resources, refused=None, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        self.refused = refused
+        if refused:
+            self.fields["import_file"].required = False
+
+    def clean_import_file(self):
+        if self.refused:
+            raise ValidationError(f"{TOO_LARGE} It was refused as it arrived; nothing was kept.")
+        return self.cleaned_data.get("import_file")
 
 
 # --- Resources -------------------------------------------------------------------------------------
+
+
+def _quoted(names, shown=10, length=40):
+    """“a”, “b” and “c”: at most `shown` names, each cut to `length` characters, and how many more."""
+    names = list(names)
+    cut = [f"“{n[:length]}…”" if len(n) > length else f"“{n}”" for n in names[:shown]]
+    if len(names) > shown:
+        return f"{', '.join(cut)} and {len(names) - shown:,} more"
+    return cut[0] if len(cut) == 1 else f"{', '.join(cut[:-1])} and {cut[-1]}"
 
 
 def _normalise_header(text):
@@ -241,17 +263,27 @@ class CuratedResource(ModelResource):
         for name, field in self.fields.items():
             known[_normalise_header(field.column_name)] = field.column_name
             known.setdefault(_normalise_header(name), field.column_name)
-        headers, seen = [], set()
+        headers, seen, unknown, twice = [], set(), {}, {}
         for header in dataset.headers:
             column = known.get(_normalise_header(header))
             if column is None:
-                problems.append(
-                    f"The column “{header}” is not one of the {self.what} columns: {', '.join(self.columns())}."
-                )
+                unknown.setdefault(str(header), None)
             elif column in seen:
-                problems.append(f"The column “{column}” appears twice in the header row.")
+                twice.setdefault(column, None)
             seen.add(column)
             headers.append(column or header)
+        # Each column named once, however many there are: a header of thousands must not repeat them all.
+        if len(unknown) == 1:
+            problems.append(
+                f"The column {_quoted(unknown)} is not one of the {self.what} columns: {', '.join(self.columns())}."
+            )
+        elif unknown:
+            problems.append(
+                f"The columns {_quoted(unknown)} are not {self.what} columns; the {self.what} columns are: "
+                f"{', '.join(self.columns())}."
+            )
+        if twice:
+            problems.append(f"The header row names {_quoted(twice)} twice; each column may appear once.")
         required = [self.fields[name].column_name for name in self.get_export_order() if self.fields[name].required]
         missing = [column for column in required if column not in seen]
         if missing:
@@ -798,6 +830,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
 
     import_template_name = "admin/blocs/import.html"
     tmp_storage_class = DatabaseStorage
+    import_form_class = UploadForm
     import_formats = IMPORT_FORMATS
     export_formats = EXPORT_FORMATS
 
@@ -811,26 +844,112 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             logger.warning("Unreadable import file", exc_info=e)
             super().add_data_read_fail_error_to_form(form, e)
 
+    def get_urls(self):
+        info = self.get_model_info()
+        cancel = path(
+            "import/cancel/",
+            self.admin_site.admin_view(self.cancel_import),
+            name=f"{info[0]}_{info[1]}_cancel_import",
+        )
+        return [cancel, *super().get_urls()]
+
+    def get_import_form_kwargs(self, request):
+        kwargs = super().get_import_form_kwargs(request)
+        refused = getattr(request, "refused_uploads", None) or {}
+        if request.method == "POST" and "import_file" in refused:
+            kwargs["refused"] = refused["import_file"]
+        return kwargs
+
+    def write_to_tmp_storage(self, import_file, input_format):
+        # The upload handler has already capped its size; joined once, not chunk by chunk.
+        storage = self.get_tmp_storage_class()(**self.get_tmp_storage_class_kwargs())
+        storage.save(b"".join(import_file.chunks()))
+        return storage
+
     def import_action(self, request, **kwargs):
+        if request.method == "POST":
+            ImportFile.objects.expired().delete()
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
-        if request.method == "POST" and not context.get("confirm_form"):
-            # A file that cannot be imported is not kept for a confirmation that will not come.
-            name = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
-            if name:
-                ImportFile.objects.filter(name=name).delete()
+        if request.method == "POST" and context.get("confirm_form"):
+            self.keep_pending(request, context["confirm_form"])
         return response
+
+    def model_label(self):
+        return self.model._meta.label_lower
+
+    def keep_pending(self, request, confirm_form):
+        """Keep a previewed file for its confirmation: it belongs to the curator who previewed it."""
+        upload = request.FILES["import_file"]
+        initial = confirm_form.initial
+        file_format = self.get_import_formats()[int(initial["format"])]().get_extension()
+        ImportFile.objects.create(
+            name=initial["import_file_name"],
+            user=request.user,
+            model=self.model_label(),
+            file_format=file_format,
+            original_name=str(initial.get("original_file_name") or upload.name)[:255],
+            data=b"".join(upload.chunks()),
+        )
 
     def import_url(self):
         info = self.get_model_info()
         return reverse(f"admin:{info[0]}_{info[1]}_import", current_app=self.admin_site.name)
 
+    def refuse(self, request, text):
+        messages.error(request, f"Nothing was imported: {text}")
+        return HttpResponseRedirect(self.import_url())
+
+    def confirm_form_problem(self, form, request):
+        """What is wrong with a confirmation form, which only a tampered or stale page can make wrong."""
+        if not form.is_valid():
+            return "the confirmation form is incomplete. Upload the file again."
+        formats, resources = self.get_import_formats(), self.get_import_resource_classes(request)
+        for field, choices in (("format", formats), ("resource", resources)):
+            value = str(form.cleaned_data.get(field) or "0")
+            if not value.isdigit() or len(value) > 3 or int(value) >= len(choices):
+                return f"the confirmation form names no known {field} (“{value[:20]}”). Upload the file again."
+        return None
+
+    @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
+        """Import a previewed file once: it is claimed (locked and deleted) in the import's own transaction."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = self.create_confirm_form(request)
+        problem = self.confirm_form_problem(form, request)
+        if problem:
+            return self.refuse(request, problem)
+        formats = {f().get_extension(): f for f in self.get_import_formats()}
         try:
-            return super().process_import(request, **kwargs)
-        except ImportProblem as e:
-            messages.error(request, f"Nothing was imported: {e}")
-            return HttpResponseRedirect(self.import_url())
+            with transaction.atomic():
+                pending = ImportFile.objects.claim(
+                    form.cleaned_data["import_file_name"], request.user, self.model_label()
+                )
+                dataset = formats[pending.file_format]().create_dataset(bytes(pending.data))
+                result = self.process_dataset(dataset, form, request, file_name=pending.original_name, **kwargs)
+                return self.process_result(result, request)
+        except (ImportFile.Unavailable, ImportProblem) as e:
+            return self.refuse(request, str(e))
+
+    @method_decorator(require_POST)
+    def cancel_import(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        name = request.POST.get("import_file_name", "")[:64]
+        pending = ImportFile.objects.filter(name=name).select_related("user").first()
+        if pending is not None and pending.user_id != request.user.pk:
+            messages.error(
+                request,
+                f"This preview belongs to {pending.user.get_username()}: only the curator who uploaded a file "
+                "can confirm or cancel its import.",
+            )
+        elif pending is not None:
+            pending.delete()
+            messages.info(request, "The import was cancelled and the uploaded file deleted; nothing was imported.")
+        else:
+            messages.info(request, "There was no preview to cancel: it was already imported, cancelled or expired.")
+        return HttpResponseRedirect(self.import_url())
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():

@@ -18,6 +18,7 @@ import zlib
 from xml.parsers import expat
 
 import tablib
+from django.conf import settings
 from openpyxl.styles.numbers import builtin_format_code, is_date_format, is_timedelta_format
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel, from_ISO8601
@@ -34,7 +35,7 @@ MB = 1024 * 1024
 # A spreadsheet import is previewed within one web request (about 150 rows a second): larger
 # datasets go through `manage.py load_records`. Readers stop at the limit instead of reading on.
 MAX_IMPORT_ROWS = 200_000
-MAX_IMPORT_BYTES = 32 * MB
+MAX_IMPORT_BYTES = settings.FILE_UPLOAD_MAX_BYTES  # also enforced while the upload streams in
 # The widest table has 15 columns; rows are kept as wide as the header, so the width bounds memory.
 MAX_COLUMNS = 50
 # An XLSX holds no more text than a CSV within the size limit could.
