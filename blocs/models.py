@@ -594,8 +594,6 @@ class ImportFileQuerySet(models.QuerySet):
         if pending.model != model:
             raise ImportFile.Unavailable("This file was previewed for another list: confirm it there.")
         pending.delete()
-        if pending.created_at < timezone.now() - ImportFile.MAX_AGE:
-            raise ImportFile.Unavailable("This preview is more than a day old and has expired: upload the file again.")
         return pending
 
 
@@ -631,3 +629,6 @@ class ImportFile(models.Model):
 
     def __str__(self):
         return self.name
+
+    def has_expired(self):
+        return self.created_at < timezone.now() - self.MAX_AGE

@@ -926,6 +926,8 @@ class SpreadsheetAdminMixin(ImportExportMixin):
                 pending = ImportFile.objects.claim(
                     form.cleaned_data["import_file_name"], request.user, self.model_label()
                 )
+                if pending.has_expired():  # refused, and gone with the transaction
+                    return self.refuse(request, "this preview is more than a day old and has expired: upload it again.")
                 dataset = formats[pending.file_format]().create_dataset(bytes(pending.data))
                 result = self.process_dataset(dataset, form, request, file_name=pending.original_name, **kwargs)
                 return self.process_result(result, request)
