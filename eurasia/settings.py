@@ -197,6 +197,15 @@ if not LOCAL and not INSECURE_HTTP:
 # Admin forms with many inline rows (a bloc's memberships) exceed Django's default of 1,000.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
+# Uploads (spreadsheet imports) are capped while they stream in, before anything is kept
+# (docs/operations.md lists every limit). Form fields other than files stay under Django's 2.5 MB.
+FILE_UPLOAD_MAX_BYTES = 32 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "eurasia.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # django-import-export: who may import and export is decided by model permissions.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"

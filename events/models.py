@@ -194,6 +194,13 @@ class Event(HasPartialDates, TimeStamped):
             ),
             precision_constraint("date", "event"),
             precision_constraint("end_date", "event"),
+            # The natural key, as imports and the exchange format name an event: a file imported twice,
+            # or twice at once, cannot store its events twice.
+            models.UniqueConstraint(
+                fields=["date", "title"],
+                name="event_date_title_unique",
+                violation_error_message="An event with this title is already recorded on this date.",
+            ),
         ]
 
     def __str__(self):

@@ -5,10 +5,13 @@ import logging
 from django.contrib import messages
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect, StreamingHttpResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 
@@ -16,7 +19,15 @@ from ..models import (
     ImportFile,
 )
 from .copying import log_imported
-from .formats import EXPORT_FORMATS, IMPORT_FORMATS, DatabaseStorage, ImportProblem, SpreadsheetCSV, SpreadsheetXLSX
+from .formats import (
+    EXPORT_FORMATS,
+    IMPORT_FORMATS,
+    DatabaseStorage,
+    ImportProblem,
+    SpreadsheetCSV,
+    SpreadsheetXLSX,
+    UploadForm,
+)
 from .writers import (
     CSV_CONTENT_TYPE,
     JSON_CONTENT_TYPE,
@@ -38,6 +49,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     # Each model's admin names its resource in `resource_classes`.
     import_template_name = "admin/blocs/import.html"
     tmp_storage_class = DatabaseStorage
+    import_form_class = UploadForm
     import_formats = IMPORT_FORMATS
     export_formats = EXPORT_FORMATS
 
@@ -48,26 +60,114 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             logger.warning("Unreadable import file", exc_info=e)
             super().add_data_read_fail_error_to_form(form, e)
 
+    def get_urls(self):
+        info = self.get_model_info()
+        cancel = path(
+            "import/cancel/",
+            self.admin_site.admin_view(self.cancel_import),
+            name=f"{info[0]}_{info[1]}_cancel_import",
+        )
+        return [cancel, *super().get_urls()]
+
+    def get_import_form_kwargs(self, request):
+        kwargs = super().get_import_form_kwargs(request)
+        refused = getattr(request, "refused_uploads", None) or {}
+        if request.method == "POST" and "import_file" in refused:
+            kwargs["refused"] = refused["import_file"]
+        return kwargs
+
+    def write_to_tmp_storage(self, import_file, input_format):
+        # The upload handler has already capped its size; joined once, not chunk by chunk.
+        storage = self.get_tmp_storage_class()(**self.get_tmp_storage_class_kwargs())
+        storage.save(b"".join(import_file.chunks()))
+        return storage
+
     def import_action(self, request, **kwargs):
+        if request.method == "POST":
+            ImportFile.objects.expired().delete()
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
-        if request.method == "POST" and not context.get("confirm_form"):
-            # A file that cannot be imported is not kept for a confirmation that will not come.
-            name = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
-            if name:
-                ImportFile.objects.filter(name=name).delete()
+        if request.method == "POST" and context.get("confirm_form"):
+            self.keep_pending(request, context["confirm_form"])
         return response
+
+    def model_label(self):
+        return self.model._meta.label_lower
+
+    def keep_pending(self, request, confirm_form):
+        """Keep a previewed file for its confirmation: it belongs to the curator who previewed it."""
+        upload = request.FILES["import_file"]
+        initial = confirm_form.initial
+        file_format = self.get_import_formats()[int(initial["format"])]().get_extension()
+        ImportFile.objects.create(
+            name=initial["import_file_name"],
+            user=request.user,
+            model=self.model_label(),
+            file_format=file_format,
+            original_name=str(initial.get("original_file_name") or upload.name)[:255],
+            data=b"".join(upload.chunks()),
+        )
 
     def import_url(self):
         info = self.get_model_info()
         return reverse(f"admin:{info[0]}_{info[1]}_import", current_app=self.admin_site.name)
 
+    def refuse(self, request, text):
+        messages.error(request, f"Nothing was imported: {text}")
+        return HttpResponseRedirect(self.import_url())
+
+    def confirm_form_problem(self, form, request):
+        """What is wrong with a confirmation form, which only a tampered or stale page can make wrong."""
+        if not form.is_valid():
+            return "the confirmation form is incomplete. Upload the file again."
+        formats, resources = self.get_import_formats(), self.get_import_resource_classes(request)
+        for field, choices in (("format", formats), ("resource", resources)):
+            value = str(form.cleaned_data.get(field) or "0")
+            if not value.isdigit() or len(value) > 3 or int(value) >= len(choices):
+                return f"the confirmation form names no known {field} (“{value[:20]}”). Upload the file again."
+        return None
+
+    @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
+        """Import a previewed file once: it is claimed (locked and deleted) in the import's own transaction."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = self.create_confirm_form(request)
+        problem = self.confirm_form_problem(form, request)
+        if problem:
+            return self.refuse(request, problem)
+        formats = {f().get_extension(): f for f in self.get_import_formats()}
         try:
-            return super().process_import(request, **kwargs)
-        except ImportProblem as e:
-            messages.error(request, f"Nothing was imported: {e}")
-            return HttpResponseRedirect(self.import_url())
+            with transaction.atomic():
+                pending = ImportFile.objects.claim(
+                    form.cleaned_data["import_file_name"], request.user, self.model_label()
+                )
+                if pending.has_expired():  # refused, and gone with the transaction
+                    return self.refuse(request, "this preview is more than a day old and has expired: upload it again.")
+                dataset = formats[pending.file_format]().create_dataset(bytes(pending.data))
+                result = self.process_dataset(dataset, form, request, file_name=pending.original_name, **kwargs)
+                return self.process_result(result, request)
+        except (ImportFile.Unavailable, ImportProblem) as e:
+            return self.refuse(request, str(e))
+
+    @method_decorator(require_POST)
+    def cancel_import(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        name = request.POST.get("import_file_name", "")[:64]
+        pending = ImportFile.objects.filter(name=name).select_related("user").first()
+        if pending is not None and pending.user_id != request.user.pk:
+            messages.error(
+                request,
+                f"This preview belongs to {pending.user.get_username()}: only the curator who uploaded a file "
+                "can confirm or cancel its import.",
+            )
+        elif pending is not None:
+            pending.delete()
+            messages.info(request, "The import was cancelled and the uploaded file deleted; nothing was imported.")
+        else:
+            messages.info(request, "There was no preview to cancel: it was already imported, cancelled or expired.")
+        return HttpResponseRedirect(self.import_url())
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():

@@ -42,6 +42,15 @@ from .writers import (
 logger = logging.getLogger(__name__)
 
 
+def _quoted(names, shown=10, length=40):
+    """“a”, “b” and “c”: at most `shown` names, each cut to `length` characters, and how many more."""
+    names = list(names)
+    cut = [f"“{n[:length]}…”" if len(n) > length else f"“{n}”" for n in names[:shown]]
+    if len(names) > shown:
+        return f"{', '.join(cut)} and {len(names) - shown:,} more"
+    return cut[0] if len(cut) == 1 else f"{', '.join(cut[:-1])} and {cut[-1]}"
+
+
 def _normalise_header(text):
     return "".join(ch for ch in str(text).casefold() if ch.isalnum())
 
@@ -133,17 +142,27 @@ class CuratedResource(ModelResource):
         for name, field in self.fields.items():
             known[_normalise_header(field.column_name)] = field.column_name
             known.setdefault(_normalise_header(name), field.column_name)
-        headers, seen = [], set()
+        headers, seen, unknown, twice = [], set(), {}, {}
         for header in dataset.headers:
             column = known.get(_normalise_header(header))
             if column is None:
-                problems.append(
-                    f"The column “{header}” is not one of the {self.what} columns: {', '.join(self.columns())}."
-                )
+                unknown.setdefault(str(header), None)
             elif column in seen:
-                problems.append(f"The column “{column}” appears twice in the header row.")
+                twice.setdefault(column, None)
             seen.add(column)
             headers.append(column or header)
+        # Each column named once, however many there are: a header of thousands must not repeat them all.
+        if len(unknown) == 1:
+            problems.append(
+                f"The column {_quoted(unknown)} is not one of the {self.what} columns: {', '.join(self.columns())}."
+            )
+        elif unknown:
+            problems.append(
+                f"The columns {_quoted(unknown)} are not {self.what} columns; the {self.what} columns are: "
+                f"{', '.join(self.columns())}."
+            )
+        if twice:
+            problems.append(f"The header row names {_quoted(twice)} twice; each column may appear once.")
         required = [self.fields[name].column_name for name in self.get_export_order() if self.fields[name].required]
         missing = [column for column in required if column not in seen]
         if missing:
