@@ -15,6 +15,7 @@ from django.utils.http import content_disposition_header, http_date
 from django.views.decorators.http import require_safe
 
 from blocs.models import Bloc, Country, Membership, MembershipSource, Role, Source
+from blocs.periods import column_sql
 from blocs.spreadsheets.writers import (
     CSV_CONTENT_TYPE,
     XLSX_CONTENT_TYPE,
@@ -70,15 +71,15 @@ class Column:
     description: str
 
 
-def _partial(alias, field, label):
+def _partial(model, alias, field, label):
     """A partial date as two columns: its first day and its precision (empty when there is no date)."""
-    column = f'{alias}."{field}"'
+    column, precision = column_sql(model, alias, field), column_sql(model, alias, f"{field}_precision")
     return [
         Column(field, "date", column, f"{label}: the first day of the period the sources give."),
         Column(
             f"{field}_precision",
             "text",
-            f"CASE WHEN {column} IS NULL THEN NULL ELSE {alias}.{field}_precision END",
+            f"CASE WHEN {column} IS NULL THEN NULL ELSE {precision} END",
             f"How much of the {label.lower()} is known: day, month or year.",
         ),
     ]
@@ -120,16 +121,16 @@ MEMBERSHIP_COLUMNS = [
     *COUNTRY,
     *BLOC,
     Column("role", "text", "m.role", "The country's standing in the bloc: " + ", ".join(Role.values) + "."),
-    *_partial("m", "start", "Start"),
-    *_partial("m", "suspension_start", "Suspension start"),
-    *_partial("m", "suspension_end", "Suspension end"),
+    *_partial(Membership, "m", "start", "Start"),
+    *_partial(Membership, "m", "suspension_start", "Suspension start"),
+    *_partial(Membership, "m", "suspension_end", "Suspension end"),
     Column(
         "suspension_kind",
         "text",
         "NULLIF(m.suspension_kind, '')",
         "formal (decided by the bloc) or self_declared (by the country); empty without a suspension.",
     ),
-    *_partial("m", "end", "End"),
+    *_partial(Membership, "m", "end", "End"),
     Column(
         "end_reason",
         "text",
@@ -140,8 +141,8 @@ MEMBERSHIP_COLUMNS = [
 ]
 
 EVENT_COLUMNS = [
-    *_partial("e", "date", "Date"),
-    *_partial("e", "end_date", "End date"),
+    *_partial(Event, "e", "date", "Date"),
+    *_partial(Event, "e", "end_date", "End date"),
     Column("title", "text", "e.title", "What happened, in one line."),
     Column("kind", "text", "e.kind", "summit, treaty_signed, accession, suspension, withdrawal, announcement, ..."),
     Column("location", "text", "NULLIF(e.location, '')", "Where it happened, when known."),
@@ -166,21 +167,24 @@ EVENT_COLUMNS = [
     Column("description", "text", "NULLIF(e.description, '')", "A few sentences on what happened."),
 ]
 
+# The day of the members-on-a-date snapshot, and the first and last day of a year of the yearly datasets.
+DAY = "%(day)s::date"
+YEAR_FIRST, YEAR_LAST = "make_date(y.year, 1, 1)", "make_date(y.year, 12, 31)"
+
 MEMBERS_ON_COLUMNS = [
-    Column("as_of", "date", "%(day)s::date", "The date of the snapshot (the ?date= asked for)."),
+    Column("as_of", "date", DAY, "The date of the snapshot (the ?date= asked for)."),
     *COUNTRY,
     *BLOC,
     Column("role", "text", "m.role", "The country's standing in the bloc on that date."),
-    *_partial("m", "start", "Start"),
+    *_partial(Membership, "m", "start", "Start"),
     Column(
         "suspended",
         "flag",
-        "CASE WHEN m.suspension_start <= %(day)s::date AND (m.suspension_end IS NULL OR m.suspension_end > %(day)s::date) "
-        "THEN 1 ELSE 0 END",
+        f"CASE WHEN {Membership.suspended_sql('m', DAY)} THEN 1 ELSE 0 END",
         "1 when the membership was suspended on that date, else 0.",
     ),
-    *_partial("m", "suspension_start", "Suspension start"),
-    *_partial("m", "end", "End"),
+    *_partial(Membership, "m", "suspension_start", "Suspension start"),
+    *_partial(Membership, "m", "end", "End"),
     Column("source_keys", "text", SPELL_SOURCES, "Keys of the sources for the spell, separated by semicolons."),
 ]
 
@@ -224,15 +228,8 @@ def _select(columns):
     return ",\n  ".join(f'{column.sql} AS "{column.name}"' for column in columns)
 
 
-def _end(alias, field):
-    """The exclusive end of a period, moved past the first day when only the month or year is known."""
-    return f"({alias}.\"{field}\" + CASE WHEN {alias}.{field}_precision = 'day' THEN 0 ELSE 1 END)"
-
-
 # A spell touches the year range [first, last] by the rule in YEAR_RULE.
-SPELL_IN_YEARS = (
-    f'm.start <= make_date(%(last)s, 12, 31) AND (m."end" IS NULL OR {_end("m", "end")} > make_date(%(first)s, 1, 1))'
-)
+SPELL_IN_YEARS = Membership.in_force_sql("m", "make_date(%(first)s, 1, 1)", "make_date(%(last)s, 12, 31)", widen=True)
 
 
 def _country_year_sql(order=True):
@@ -241,26 +238,20 @@ def _country_year_sql(order=True):
     return f"""
 WITH years AS (SELECT generate_series(%(first)s::int, %(last)s::int) AS year),
 spells AS (
-  SELECT m.country_id, m.bloc_id, CASE m.role {rank} ELSE 0 END AS rank, m.start,
-    CASE WHEN m."end" IS NULL THEN NULL ELSE {_end("m", "end")} END AS end_day,
-    m.suspension_start,
-    CASE WHEN m.suspension_end IS NULL THEN NULL ELSE {_end("m", "suspension_end")} END AS suspension_end_day
-  FROM {T["membership"]} m
+  SELECT m.*, CASE m.role {rank} ELSE 0 END AS rank FROM {T["membership"]} m
 ),
 held AS (
   SELECT DISTINCT ON (s.country_id, s.bloc_id, y.year) s.country_id, s.bloc_id, y.year,
     CASE s.rank {status} END AS status,
-    COALESCE(s.suspension_start <= make_date(y.year, 12, 31)
-      AND (s.suspension_end_day IS NULL OR s.suspension_end_day > make_date(y.year, 1, 1)), false) AS suspended
+    COALESCE({Membership.suspended_sql("s", YEAR_FIRST, YEAR_LAST, widen=True)}, false) AS suspended
   FROM spells s
-  JOIN years y ON s.start <= make_date(y.year, 12, 31) AND (s.end_day IS NULL OR s.end_day > make_date(y.year, 1, 1))
+  JOIN years y ON {Membership.in_force_sql("s", YEAR_FIRST, YEAR_LAST, widen=True)}
   WHERE s.rank > 0
   ORDER BY s.country_id, s.bloc_id, y.year, s.rank DESC, 5 DESC
 ),
 grid AS (
   SELECT c.id AS country_id, b.id AS bloc_id, y.year,
-    (b.founded IS NULL OR b.founded <= make_date(y.year, 12, 31))
-      AND (b.dissolved IS NULL OR {_end("b", "dissolved")} > make_date(y.year, 1, 1)) AS bloc_exists
+    {Bloc.exists_sql("b", YEAR_FIRST, YEAR_LAST, widen=True)} AS bloc_exists
   FROM {T["country"]} c CROSS JOIN {T["bloc"]} b CROSS JOIN years y
 )
 SELECT
@@ -297,7 +288,6 @@ ORDER BY b.slug, c.alpha3, m.start"""
 
 
 def _members_on_sql():
-    # The same rule as Membership.objects.active_on(day).
     return f"""
 SELECT
   {_select(MEMBERS_ON_COLUMNS)}
@@ -305,12 +295,11 @@ FROM {T["membership"]} m
 JOIN {T["country"]} c ON c.id = m.country_id
 JOIN {T["bloc"]} b ON b.id = m.bloc_id
 {SPELL_SOURCES_JOIN}
-WHERE m.start <= %(day)s::date AND (m."end" IS NULL OR m."end" > %(day)s::date)
+WHERE {Membership.in_force_sql("m", DAY)}
 ORDER BY b.slug, c.alpha3"""
 
 
 def _events_sql():
-    # The same years as Event.objects.in_years(first, last).
     return f"""
 SELECT
   {_select(EVENT_COLUMNS)}
@@ -318,8 +307,7 @@ FROM {T["event"]} e
 {EVENT_BLOCS_JOIN}
 {EVENT_COUNTRIES_JOIN}
 {EVENT_SOURCES_JOIN}
-WHERE (EXTRACT(year FROM e.date) >= %(first)s OR EXTRACT(year FROM e.end_date) >= %(first)s)
-  AND EXTRACT(year FROM e.date) <= %(last)s
+WHERE {Event.in_years_sql("e", "%(first)s", "%(last)s")}
 ORDER BY e.date, e.title"""
 
 
