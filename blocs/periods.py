@@ -20,9 +20,9 @@ def covers(start, end, day, *, open_start=False):
     An empty end has not come yet. An empty start has not begun, unless `open_start`: a bloc
     whose founding date is not recorded is taken to exist.
     """
-    if start is None:
-        return open_start
-    return start <= day and (end is None or day < end)
+    if start is None and not open_start:
+        return False
+    return (start is None or start <= day) and (end is None or day < end)
 
 
 def covers_q(start, end, day, *, open_start=False):
