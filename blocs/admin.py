@@ -102,7 +102,7 @@ class MembershipInlineFormSet(forms.BaseInlineFormSet):
             for other in spells:
                 if getattr(other, other_side) != getattr(spell, other_side):
                     continue
-                if (other.end is None or spell.start < other.end) and (spell.end is None or other.start < spell.end):
+                if spell.shares_days_with(other):
                     form.add_error(
                         "start",
                         f"This spell overlaps another spell on this page ({other.partial_date('start')} onwards).",

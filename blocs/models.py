@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from blocs.periods import BOUNDS, column_sql, covers, covers_q, covers_sql, end_sql, overlap, overlap_q
 from eurasia.history import History
 from eurasia.partial_dates import (
     HasPartialDates,
@@ -150,9 +151,7 @@ class BlocQuerySet(models.QuerySet):
 
     def existing_on(self, day):
         """Blocs founded on or before `day` and not yet dissolved."""
-        return self.filter(Q(founded__isnull=True) | Q(founded__lte=day)).filter(
-            Q(dissolved__isnull=True) | Q(dissolved__gt=day)
-        )
+        return self.filter(Bloc.exists_q(day))
 
 
 class BlocSource(models.Model):
@@ -272,8 +271,19 @@ class Bloc(HasPartialDates, TimeStamped):
         return self.abbreviations[0] if self.abbreviations else self.name
 
     def exists_on(self, day):
-        """Whether the bloc had been founded and not yet dissolved on `day` (as Bloc.objects.existing_on)."""
-        return (self.founded is None or self.founded <= day) and (self.dissolved is None or self.dissolved > day)
+        """Whether the bloc had been founded and not yet dissolved on `day`; no founding date counts as founded."""
+        return covers(self.founded, self.dissolved, day, open_start=True)
+
+    @staticmethod
+    def exists_q(day, via=""):
+        """`exists_on` as a Q, through the relation path `via` ("bloc__") when given."""
+        return covers_q(f"{via}founded", f"{via}dissolved", day, open_start=True)
+
+    @classmethod
+    def exists_sql(cls, alias, first, last=None, *, widen=False):
+        """`exists_on` as SQL over the table alias `alias`, for any day from `first` to `last` (see end_sql)."""
+        founded, dissolved = column_sql(cls, alias, "founded"), end_sql(cls, alias, "dissolved", widen=widen)
+        return covers_sql(founded, dissolved, first, last, open_start=True)
 
     def natural_key(self):
         return (self.slug,)
@@ -325,19 +335,12 @@ class DateRange(models.Func):
 class MembershipQuerySet(models.QuerySet):
     def active_on(self, day):
         """Spells in force on `day`, each annotated with `is_suspended` on that day."""
-        return (
-            self.filter(start__lte=day)
-            .filter(Q(end__isnull=True) | Q(end__gt=day))
-            .annotate(
-                # A Case, not a bare Q: with no suspension the comparison is NULL, and readers need False.
-                is_suspended=models.Case(
-                    models.When(
-                        Q(suspension_start__lte=day) & (Q(suspension_end__isnull=True) | Q(suspension_end__gt=day)),
-                        then=True,
-                    ),
-                    default=False,
-                    output_field=models.BooleanField(),
-                )
+        return self.filter(Membership.in_force_q(day)).annotate(
+            # A Case, not a bare Q: with no suspension the comparison is NULL, and readers need False.
+            is_suspended=models.Case(
+                models.When(Membership.suspended_q(day), then=True),
+                default=False,
+                output_field=models.BooleanField(),
             )
         )
 
@@ -354,9 +357,7 @@ class MembershipQuerySet(models.QuerySet):
     def overlapping(self, membership):
         """Other spells of the same country in the same bloc that share at least one day."""
         qs = self.filter(country_id=membership.country_id, bloc_id=membership.bloc_id).exclude(pk=membership.pk)
-        if membership.end is not None:
-            qs = qs.filter(start__lt=membership.end)
-        return qs.filter(Q(end__isnull=True) | Q(end__gt=membership.start))
+        return qs.filter(overlap_q("start", "end", membership.start, membership.end))
 
 
 class MembershipSource(models.Model):
@@ -482,7 +483,7 @@ class Membership(HasPartialDates, TimeStamped):
                     ("country", RangeOperators.EQUAL),
                     ("bloc", RangeOperators.EQUAL),
                     (
-                        DateRange("start", "end", models.Value("[)")),
+                        DateRange("start", "end", models.Value(BOUNDS)),
                         RangeOperators.OVERLAPS,
                     ),
                 ],
@@ -550,15 +551,35 @@ class Membership(HasPartialDates, TimeStamped):
             exclude |= {"start", "end"}
         super().validate_constraints(exclude=exclude)
 
-    def is_suspended_on(self, day):
-        return bool(
-            self.suspension_start
-            and self.suspension_start <= day
-            and (self.suspension_end is None or day < self.suspension_end)
-        )
-
+    # "In force on a day" and "suspended on a day", in Python, the ORM and SQL; the rule is in blocs.periods.
     def is_active_on(self, day):
-        return self.start <= day and (self.end is None or day < self.end)
+        return covers(self.start, self.end, day)
+
+    def is_suspended_on(self, day):
+        return covers(self.suspension_start, self.suspension_end, day)
+
+    def shares_days_with(self, other):
+        """Whether the two spells' dates overlap, whatever their countries and blocs."""
+        return overlap(self.start, self.end, other.start, other.end)
+
+    @staticmethod
+    def in_force_q(day, via=""):
+        """Spells in force on `day`, through the relation path `via` ("memberships__") when given."""
+        return covers_q(f"{via}start", f"{via}end", day)
+
+    @staticmethod
+    def suspended_q(day, via=""):
+        return covers_q(f"{via}suspension_start", f"{via}suspension_end", day)
+
+    @classmethod
+    def in_force_sql(cls, alias, first, last=None, *, widen=False):
+        """`in_force_q` as SQL over the table alias `alias`, for any day from `first` to `last` (see end_sql)."""
+        return covers_sql(column_sql(cls, alias, "start"), end_sql(cls, alias, "end", widen=widen), first, last)
+
+    @classmethod
+    def suspended_sql(cls, alias, first, last=None, *, widen=False):
+        start, end = column_sql(cls, alias, "suspension_start"), end_sql(cls, alias, "suspension_end", widen=widen)
+        return covers_sql(start, end, first, last)
 
 
 class ImportFileQuerySet(models.QuerySet):

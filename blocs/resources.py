@@ -18,6 +18,7 @@ from .models import (
     Source,
     SuspensionKind,
 )
+from .periods import column_sql, overlap_sql
 from .spreadsheets.columns import (
     ChoiceWidget,
     Column,
@@ -214,20 +215,24 @@ class MembershipResource(CuratedResource):
                 for name in ("pk", "country_id", "bloc_id", "start", "end")
             ],
         ]
-        table = Membership._meta.db_table
+        table = connection.ops.quote_name(Membership._meta.db_table)
+        m = {
+            name: column_sql(Membership, "m", name)
+            for name in ("id", "country", "bloc", "start", "start_precision", "end", "end_precision")
+        }
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""WITH incoming AS (
                   SELECT * FROM unnest(%s::int[], %s::bigint[], %s::bigint[], %s::bigint[], %s::date[], %s::date[])
                     AS i (n, id, country_id, bloc_id, start, stop))
-                SELECT i.n, NULL, m.start, m.start_precision, m."end", m.end_precision
-                FROM incoming i JOIN {table} m ON m.country_id = i.country_id AND m.bloc_id = i.bloc_id
-                  AND daterange(m.start, m."end", '[)') && daterange(i.start, i.stop, '[)')
-                WHERE m.id NOT IN (SELECT id FROM incoming WHERE id IS NOT NULL)
+                SELECT i.n, NULL, {m["start"]}, {m["start_precision"]}, {m["end"]}, {m["end_precision"]}
+                FROM incoming i JOIN {table} m ON {m["country"]} = i.country_id AND {m["bloc"]} = i.bloc_id
+                  AND {overlap_sql((m["start"], m["end"]), ("i.start", "i.stop"))}
+                WHERE {m["id"]} NOT IN (SELECT id FROM incoming WHERE id IS NOT NULL)
                 UNION ALL
                 SELECT a.n, b.n, NULL, NULL, NULL, NULL
                 FROM incoming a JOIN incoming b ON b.n < a.n AND a.country_id = b.country_id
-                  AND a.bloc_id = b.bloc_id AND daterange(a.start, a.stop, '[)') && daterange(b.start, b.stop, '[)')""",
+                  AND a.bloc_id = b.bloc_id AND {overlap_sql(("a.start", "a.stop"), ("b.start", "b.stop"))}""",
                 params,
             )
             for n, other, start, start_p, end, end_p in cursor.fetchall():

@@ -273,11 +273,11 @@ class Bench:
         events = estimated_rows(Event, "default") or Event.objects.count()
         deep = max(1, min(2_000, events // 100 // 2))
         lists = [
-            ("events, first page", "/admin/events/event/", "events_event"),
-            (f"events, page {deep:,}", f"/admin/events/event/?p={deep}", "events_event"),
+            ("events, first page", "/admin/events/event/", Event),
+            (f"events, page {deep:,}", f"/admin/events/event/?p={deep}", Event),
             ("events of the largest bloc", f"/admin/events/event/?bloc={bloc.slug}", None),
             ("events of one year", "/admin/events/event/?year=2000", None),
-            ("memberships, first page", "/admin/blocs/membership/", "blocs_membership"),
+            ("memberships, first page", "/admin/blocs/membership/", Membership),
             ("memberships of the largest bloc", f"/admin/blocs/membership/?bloc={bloc.slug}", None),
         ]
         with transaction.atomic():
@@ -288,24 +288,24 @@ class Bench:
             ms, trivial = paired_ms(client, SIGNED_IN, self.options.repeat)
             note = "a view that only reads the signed-in user: the floor under every admin page"
             self.add(Result("admin", "signed-in trivial view (2 queries)", ms, trivial, "ms", note=note))
-            for label, path, table in lists:
+            for label, path, model in lists:
                 ms, trivial = paired_ms(client, path, self.options.repeat)
                 n = len(queries_of(client, path))
                 self.add(Result("admin", f"{label}, kept ({n} queries)", ms, trivial, "ms", limit=5))
                 drawn, trivial = paired_ms(client, path, self.options.repeat, before=forget_kept)
                 forget_kept()
                 sql = queries_of(client, path)
-                note = f"{len(sql)} queries, {self.count_kind(sql, table)}"
+                note = f"{len(sql)} queries, {self.count_kind(sql, model)}"
                 self.add(Result("admin", f"{label}, drawn", drawn, trivial, "ms", note=note))
             transaction.set_rollback(True)
 
     @staticmethod
-    def count_kind(sql, table):
-        """Whether the page counted a whole table, and whether it should have (small tables are counted)."""
-        whole = table and any(q.startswith(f'SELECT COUNT(*) AS "__count" FROM "{table}"') for q in sql)
+    def count_kind(sql, model):
+        """Whether the page counted `model`'s whole table, and whether it should have (small tables are counted)."""
+        table = model and connection.ops.quote_name(model._meta.db_table)
+        whole = table and any(q.startswith(f'SELECT COUNT(*) AS "__count" FROM {table}') for q in sql)
         if not whole:
             return "no count of the whole table"
-        model = {"events_event": Event, "blocs_membership": Membership}[table]
         if (estimated_rows(model, "default") or 0) < EstimatedCountPaginator.exact_below:
             return "whole table counted (it is small)"
         return "COUNT(*) OF THE WHOLE TABLE"

@@ -16,13 +16,25 @@ import time
 from array import array
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from simple_history.utils import get_m2m_field_name, get_m2m_reverse_field_name
 
-from blocs.models import Bloc, BlocKind, Country, EndReason, Membership, Role, Source, SuspensionKind
+from blocs.models import (
+    Bloc,
+    BlocKind,
+    BlocSource,
+    Country,
+    EndReason,
+    Membership,
+    MembershipSource,
+    Role,
+    Source,
+    Succession,
+    SuspensionKind,
+)
 from eurasia.partial_dates import Precision
-from events.models import Event, EventKind
+from events.models import Event, EventBloc, EventCountry, EventKind, EventSource
 
 
 @dataclass(frozen=True)
@@ -598,65 +610,52 @@ class LinkPairs:
 
 # Loading -----------------------------------------------------------------------------------------
 
-CURATED_TABLES = [
-    "blocs_source",
-    "blocs_country",
-    "blocs_bloc",
-    "blocs_succession",
-    "blocs_blocsource",
-    "blocs_membership",
-    "blocs_membershipsource",
-    "events_event",
-    "events_eventbloc",
-    "events_eventcountry",
-    "events_eventsource",
-    "events_event_memberships",
-]
-HISTORY_TABLES = [
-    "blocs_historicalsource",
-    "blocs_historicalcountry",
-    "blocs_historicalbloc",
-    "blocs_historicalblocsource",
-    "blocs_historicalmembership",
-    "blocs_historicalmembershipsource",
-    "events_historicalevent",
-    "events_historicaleventbloc",
-    "events_historicaleventcountry",
-    "events_historicaleventsource",
-]
+
+def _table(model):
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _columns(model, *names):
+    """`model`'s columns for the fields `names`, quoted, in the order the world's rows give them."""
+    return ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in names)
+
+
+# The records that keep a history of their own, in loading order, and every table the world fills.
+RECORDS = [Source, Country, Bloc, Membership, Event]
+LINKS = [Succession, BlocSource, MembershipSource, EventBloc, EventCountry, EventSource, Event.memberships.through]
+
+
+def _link_histories():
+    """(historical link model, link model, owner column, other column, owner's historical model) for
+    every link a record's history keeps, read from the records' History as simple_history reads it,
+    so that a link added to a History is written here too."""
+    for model in RECORDS:
+        records = model._history_records
+        for field in sorted(records.get_m2m_fields_from_model(model), key=lambda f: f.name):
+            through = field.remote_field.through
+            owner = through._meta.get_field(get_m2m_field_name(field)).column
+            other = through._meta.get_field(get_m2m_reverse_field_name(field)).column
+            yield records.m2m_models[field], through, owner, other, model.history.model
+
+
+LINK_HISTORY_OF = list(_link_histories())
+HISTORY_MODELS = [model.history.model for model in RECORDS] + [history for history, *_ in LINK_HISTORY_OF]
+CURATED_TABLES = [model._meta.db_table for model in RECORDS + LINKS]
+HISTORY_TABLES = [model._meta.db_table for model in HISTORY_MODELS]
+
+# The columns each record's rows give, in order.
 COLUMNS = {
-    "blocs_source": "id, created_at, updated_at, key, title, publisher, kind, url, published, published_precision, notes",
-    "blocs_country": "id, created_at, updated_at, name, alpha2, alpha3, cow_code, other_names, notes",
-    "blocs_bloc": "id, created_at, updated_at, slug, name, abbreviations, kind, founded, founded_precision,"
-    " dissolved, dissolved_precision, description, notes, parent_id",
-    "blocs_membership": "id, created_at, updated_at, role, start, start_precision, suspension_start,"
-    ' suspension_start_precision, suspension_end, suspension_end_precision, suspension_kind, "end", end_precision,'
-    " end_reason, notes, bloc_id, country_id",
-    "events_event": "id, created_at, updated_at, date, date_precision, end_date, end_date_precision, title, kind,"
-    " description, location, notes",
+    Source: ("id", "created_at", "updated_at", "key", "title", "publisher", "kind", "url", "published")
+    + ("published_precision", "notes"),
+    Country: ("id", "created_at", "updated_at", "name", "alpha2", "alpha3", "cow_code", "other_names", "notes"),
+    Bloc: ("id", "created_at", "updated_at", "slug", "name", "abbreviations", "kind", "founded", "founded_precision")
+    + ("dissolved", "dissolved_precision", "description", "notes", "parent"),
+    Membership: ("id", "created_at", "updated_at", "role", "start", "start_precision", "suspension_start")
+    + ("suspension_start_precision", "suspension_end", "suspension_end_precision", "suspension_kind", "end")
+    + ("end_precision", "end_reason", "notes", "bloc", "country"),
+    Event: ("id", "created_at", "updated_at", "date", "date_precision", "end_date", "end_date_precision", "title")
+    + ("kind", "description", "location", "notes"),
 }
-# (historical table, its columns copied from the record, the record's table)
-HISTORY_OF = [
-    ("blocs_historicalsource", "blocs_source"),
-    ("blocs_historicalcountry", "blocs_country"),
-    ("blocs_historicalbloc", "blocs_bloc"),
-    ("blocs_historicalmembership", "blocs_membership"),
-    ("events_historicalevent", "events_event"),
-]
-# (historical link table, link table, owner column, other column, owner's historical table)
-LINK_HISTORY_OF = [
-    ("blocs_historicalblocsource", "blocs_blocsource", "bloc_id", "source_id", "blocs_historicalbloc"),
-    (
-        "blocs_historicalmembershipsource",
-        "blocs_membershipsource",
-        "membership_id",
-        "source_id",
-        "blocs_historicalmembership",
-    ),
-    ("events_historicaleventbloc", "events_eventbloc", "event_id", "bloc_id", "events_historicalevent"),
-    ("events_historicaleventcountry", "events_eventcountry", "event_id", "country_id", "events_historicalevent"),
-    ("events_historicaleventsource", "events_eventsource", "event_id", "source_id", "events_historicalevent"),
-]
 
 
 class NotEmpty(Exception):
@@ -692,7 +691,8 @@ def flush():
     with connection.cursor() as cursor:
         # PostgreSQL refuses to truncate a table with foreign-key checks still pending in this transaction.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(f"TRUNCATE {', '.join(CURATED_TABLES + HISTORY_TABLES)} RESTART IDENTITY CASCADE")
+        tables = ", ".join(_table(model) for model in RECORDS + LINKS + HISTORY_MODELS)
+        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
@@ -729,21 +729,20 @@ def _plain_indexes(cursor, tables):
     return cursor.fetchall()
 
 
-def _copy_rows(cursor, table, rows, columns=None):
-    columns = columns or COLUMNS[table]
+def _copy_rows(cursor, model, rows, names=None):
     n = 0
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {_table(model)} ({_columns(model, *(names or COLUMNS[model]))}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
             n += 1
     return n
 
 
-def _copy_pairs(cursor, table, columns, pairs):
+def _copy_pairs(cursor, model, names, pairs):
     """Link rows numbered 1, 2, … in order, so that the same seed gives the same ids."""
     # Integer pairs are written as ready-made COPY text in large chunks: nothing in them needs escaping.
     left, right = pairs.left, pairs.right
-    with cursor.copy(f"COPY {table} (id, {columns}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {_table(model)} ({_columns(model, 'id', *names)}) FROM STDIN") as copy:
         for i in range(0, len(left), 100_000):
             chunk = zip(left[i : i + 100_000], right[i : i + 100_000], strict=True)
             copy.write("".join(f"{n}\t{a}\t{b}\n" for n, (a, b) in enumerate(chunk, start=i + 1)))
@@ -754,15 +753,6 @@ def _link_pairs(owners_sources):
     pairs = LinkPairs()
     pairs.left, pairs.right = owners_sources
     return pairs
-
-
-def _history_columns(cursor, table):
-    cursor.execute(
-        "SELECT column_name FROM information_schema.columns"
-        " WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
-        [table],
-    )
-    return [name for (name,) in cursor.fetchall()]
 
 
 def load(scale, seed, reason=None, report=None):
@@ -794,64 +784,53 @@ def load(scale, seed, reason=None, report=None):
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
 
-        counts["blocs_source"] = _copy_rows(cursor, "blocs_source", world.source_rows())
-        counts["blocs_country"] = _copy_rows(cursor, "blocs_country", world.country_rows())
-        counts["blocs_bloc"] = _copy_rows(cursor, "blocs_bloc", world.bloc_rows())
-        counts["blocs_succession"] = _copy_rows(
-            cursor, "blocs_succession", world.succession_rows(), "id, predecessor_id, successor_id"
-        )
-        counts["blocs_blocsource"] = _copy_pairs(
-            cursor, "blocs_blocsource", "bloc_id, source_id", _link_pairs(world.source_links(scale.blocs, 1, 3))
+        counts[Source] = _copy_rows(cursor, Source, world.source_rows())
+        counts[Country] = _copy_rows(cursor, Country, world.country_rows())
+        counts[Bloc] = _copy_rows(cursor, Bloc, world.bloc_rows())
+        counts[Succession] = _copy_rows(cursor, Succession, world.succession_rows(), ("id", "predecessor", "successor"))
+        counts[BlocSource] = _copy_pairs(
+            cursor, BlocSource, ("bloc", "source"), _link_pairs(world.source_links(scale.blocs, 1, 3))
         )
         step(f"{scale.sources:,} sources, {scale.countries:,} countries, {scale.blocs:,} blocs")
 
-        counts["blocs_membership"] = _copy_rows(cursor, "blocs_membership", world.membership_rows())
-        counts["blocs_membershipsource"] = _copy_pairs(
-            cursor,
-            "blocs_membershipsource",
-            "membership_id, source_id",
-            _link_pairs(world.source_links(scale.memberships, 0, 2)),
+        counts[Membership] = _copy_rows(cursor, Membership, world.membership_rows())
+        counts[MembershipSource] = _copy_pairs(
+            cursor, MembershipSource, ("membership", "source"), _link_pairs(world.source_links(scale.memberships, 0, 2))
         )
-        step(f"{counts['blocs_membership']:,} membership spells")
+        step(f"{counts[Membership]:,} membership spells")
 
         links = {name: LinkPairs() for name in ("blocs", "countries", "sources", "memberships")}
-        counts["events_event"] = _copy_rows(cursor, "events_event", world.event_rows(links))
-        for table, column, name in [
-            ("events_eventbloc", "bloc_id", "blocs"),
-            ("events_eventcountry", "country_id", "countries"),
-            ("events_eventsource", "source_id", "sources"),
-            ("events_event_memberships", "membership_id", "memberships"),
+        counts[Event] = _copy_rows(cursor, Event, world.event_rows(links))
+        for model, target, name in [
+            (EventBloc, "bloc", "blocs"),
+            (EventCountry, "country", "countries"),
+            (EventSource, "source", "sources"),
+            (Event.memberships.through, "membership", "memberships"),
         ]:
-            counts[table] = _copy_pairs(cursor, table, f"event_id, {column}", links[name])
+            counts[model] = _copy_pairs(cursor, model, ("event", target), links[name])
         del links
-        step(f"{counts['events_event']:,} events and their links")
+        step(f"{counts[Event]:,} events and their links")
 
-        for history, table in HISTORY_OF:
-            columns = [c for c in _history_columns(cursor, history) if not c.startswith("history_")]
-            quoted = ", ".join(f'"{c}"' for c in columns)
+        for model in RECORDS:
+            history = model.history.model
+            columns = [f.column for f in history._meta.fields if not f.name.startswith("history_")]
+            quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
             cursor.execute(
-                f"""INSERT INTO {history} ({quoted}, history_date, history_change_reason, history_type)
-                    SELECT {quoted}, created_at, %s, '+' FROM {table} ORDER BY id""",
+                f"""INSERT INTO {_table(history)} ({quoted}, history_date, history_change_reason, history_type)
+                    SELECT {quoted}, created_at, %s, '+' FROM {_table(model)} ORDER BY id""",
                 [reason[:100]],
             )
             counts[history] = cursor.rowcount
-        for history, table, owner, other, owner_history in LINK_HISTORY_OF:
+        for history, link, owner, other, owner_history in LINK_HISTORY_OF:
             cursor.execute(
-                f"""INSERT INTO {history} (id, {owner}, {other}, history_id)
+                f"""INSERT INTO {_table(history)} (id, {owner}, {other}, history_id)
                     SELECT l.id, l.{owner}, l.{other}, h.history_id
-                      FROM {table} l JOIN {owner_history} h ON h.id = l.{owner} ORDER BY l.id"""
+                      FROM {_table(link)} l JOIN {_table(owner_history)} h ON h.id = l.{owner} ORDER BY l.id"""
             )
             counts[history] = cursor.rowcount
         step("one history row per record")
 
-        models = [Source, Country, Bloc, Membership, Event]
-        models += [m.history.model for m in models]
-        models += [apps.get_model("blocs", n) for n in ("Succession", "BlocSource", "MembershipSource")]
-        models += [apps.get_model("events", n) for n in ("EventBloc", "EventCountry", "EventSource")]
-        models += [Event.memberships.through]
-        models += [apps.get_model("blocs", f"Historical{n}") for n in ("BlocSource", "MembershipSource")]
-        models += [apps.get_model("events", f"HistoricalEvent{n}") for n in ("Bloc", "Country", "Source")]
-        for statement in connection.ops.sequence_reset_sql(no_style(), models):
+        for statement in connection.ops.sequence_reset_sql(no_style(), RECORDS + LINKS + HISTORY_MODELS):
             cursor.execute(statement)
         for table, name, definition in reversed(constraints):
             cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
@@ -873,5 +852,5 @@ def analyse():
     """
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
-        for table in CURATED_TABLES + HISTORY_TABLES:
-            cursor.execute(f"{command} {table}")
+        for model in RECORDS + LINKS + HISTORY_MODELS:
+            cursor.execute(f"{command} {_table(model)}")

@@ -3,12 +3,13 @@
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import ExpressionWrapper, F, Q
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from blocs.models import Bloc, Country, Membership, Source, TimeStamped
+from blocs.periods import column_sql
 from eurasia.history import History
 from eurasia.partial_dates import (
     HasPartialDates,
@@ -53,10 +54,13 @@ class EventQuerySet(models.QuerySet):
         picked from the link table first and only they are sorted, whatever the order asked for.
         """
         meta = link._meta
-        sql = f'SELECT "event_id" FROM "{meta.db_table}" WHERE "{meta.get_field(name).column}" = %s OFFSET 0'
+        quote = connection.ops.quote_name
+        event, other = quote(meta.get_field("event").column), quote(meta.get_field(name).column)
+        sql = f"SELECT {event} FROM {quote(meta.db_table)} WHERE {other} = %s OFFSET 0"
         return self.filter(pk__in=RawSQL(sql, [record.pk]))
 
     def in_years(self, first=None, last=None):
+        """Events that began in the years `first` to `last`, or began before and ended in them (Event.in_years_sql)."""
         qs = self
         if first is not None:
             qs = qs.filter(Q(date__year__gte=first) | Q(end_date__year__gte=first))
@@ -222,3 +226,12 @@ class Event(HasPartialDates, TimeStamped):
         """The date as a reader reads it: "12 June 2012" or "2–5 October 2009"."""
         start, end = self.partial_date("date"), self.partial_date("end_date")
         return f"{start} – {end}" if end else str(start)
+
+    @classmethod
+    def in_years_sql(cls, alias, first, last):
+        """`Event.objects.in_years(first, last)` as SQL over the table alias `alias`, for /data/."""
+        date, end_date = column_sql(cls, alias, "date"), column_sql(cls, alias, "end_date")
+        return (
+            f"(EXTRACT(year FROM {date}) >= {first} OR EXTRACT(year FROM {end_date}) >= {first})"
+            f" AND EXTRACT(year FROM {date}) <= {last}"
+        )

@@ -8,13 +8,16 @@ Both stay flat in memory however many rows there are.
 
 import datetime
 from dataclasses import dataclass
+from functools import partial
 
+from django.db import connection
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header, http_date
 from django.views.decorators.http import require_safe
 
 from blocs.models import Bloc, Country, Membership, MembershipSource, Role, Source
+from blocs.periods import column_sql
 from blocs.spreadsheets.writers import (
     CSV_CONTENT_TYPE,
     XLSX_CONTENT_TYPE,
@@ -38,6 +41,10 @@ T = {
     "event_country": Event.countries.through._meta.db_table,
     "event_source": Event.sources.through._meta.db_table,
 }
+
+# Columns under the aliases the queries give the tables, named by the models.
+country_col, bloc_col = partial(column_sql, Country, "c"), partial(column_sql, Bloc, "b")
+spell_col, event_col = partial(column_sql, Membership, "m"), partial(column_sql, Event, "e")
 
 # Correlates of War IGO codes, and the order of strength used when a year holds several roles.
 STATUS_CODES = [
@@ -70,81 +77,90 @@ class Column:
     description: str
 
 
-def _partial(alias, field, label):
+def _partial(model, alias, field, label):
     """A partial date as two columns: its first day and its precision (empty when there is no date)."""
-    column = f'{alias}."{field}"'
+    column, precision = column_sql(model, alias, field), column_sql(model, alias, f"{field}_precision")
     return [
         Column(field, "date", column, f"{label}: the first day of the period the sources give."),
         Column(
             f"{field}_precision",
             "text",
-            f"CASE WHEN {column} IS NULL THEN NULL ELSE {alias}.{field}_precision END",
+            f"CASE WHEN {column} IS NULL THEN NULL ELSE {precision} END",
             f"How much of the {label.lower()} is known: day, month or year.",
         ),
     ]
 
 
 COUNTRY = [
-    Column("country_alpha3", "text", "c.alpha3", "ISO 3166-1 alpha-3 code of the country (RUS)."),
-    Column("country_alpha2", "text", "c.alpha2", "ISO 3166-1 alpha-2 code (RU)."),
-    Column("country_cow_code", "integer", "c.cow_code", "Correlates of War country code (365); empty when none."),
-    Column("country_name", "text", "c.name", "Short English name of the country."),
+    Column("country_alpha3", "text", country_col("alpha3"), "ISO 3166-1 alpha-3 code of the country (RUS)."),
+    Column("country_alpha2", "text", country_col("alpha2"), "ISO 3166-1 alpha-2 code (RU)."),
+    Column(
+        "country_cow_code", "integer", country_col("cow_code"), "Correlates of War country code (365); empty when none."
+    ),
+    Column("country_name", "text", country_col("name"), "Short English name of the country."),
 ]
 BLOC = [
-    Column("bloc_slug", "text", "b.slug", "The bloc's stable short name, as in the site's URLs (csto)."),
-    Column("bloc_name", "text", "b.name", "Full English name of the bloc."),
+    Column("bloc_slug", "text", bloc_col("slug"), "The bloc's stable short name, as in the site's URLs (csto)."),
+    Column("bloc_name", "text", bloc_col("name"), "Full English name of the bloc."),
 ]
 
 
-def _keys(alias, owner, link_table, link_column, target_table, target_column):
+def _keys(alias, owner_alias, link, owner, target, key):
     """Keys of linked records in one text column: (the column's SQL, the join that provides it).
 
-    The keys are aggregated once for all rows and joined, not looked up row by row: a whole
-    download then costs one pass over the link table instead of one subquery per row.
+    `link` ties the record under `owner_alias` (its field `owner`) to records (its field `target`)
+    named by their field `key`. The keys are aggregated once for all rows and joined, not looked
+    up row by row: a whole download then costs one pass over the link table instead of one
+    subquery per row.
     """
-    table, owner_column = owner.split(".")
+    quote = connection.ops.quote_name
+    owners, targets = link._meta.get_field(owner).related_model, link._meta.get_field(target).related_model
+    owner_id, key_column = column_sql(link, "l", owner), column_sql(targets, "t", key)
     join = (
-        f"LEFT JOIN (SELECT l.{owner_column} AS owner_id, string_agg(t.{target_column}, ';' ORDER BY t.{target_column}) "
-        f"AS keys FROM {link_table} l JOIN {target_table} t ON t.id = l.{link_column}_id GROUP BY l.{owner_column}) "
-        f"{alias} ON {alias}.owner_id = {table}.id"
+        f"LEFT JOIN (SELECT {owner_id} AS owner_id, string_agg({key_column}, ';' ORDER BY {key_column}) "
+        f"AS keys FROM {quote(link._meta.db_table)} l JOIN {quote(targets._meta.db_table)} t "
+        f"ON {column_sql(targets, 't', targets._meta.pk.name)} = {column_sql(link, 'l', target)} GROUP BY {owner_id}) "
+        f"{alias} ON {alias}.owner_id = {column_sql(owners, owner_alias, owners._meta.pk.name)}"
     )
     return f"{alias}.keys", join
 
 
-SPELL_SOURCES, SPELL_SOURCES_JOIN = _keys("ms", "m.membership_id", T["membership_source"], "source", T["source"], "key")
-EVENT_BLOCS, EVENT_BLOCS_JOIN = _keys("eb", "e.event_id", T["event_bloc"], "bloc", T["bloc"], "slug")
-EVENT_COUNTRIES, EVENT_COUNTRIES_JOIN = _keys("ec", "e.event_id", T["event_country"], "country", T["country"], "alpha3")
-EVENT_SOURCES, EVENT_SOURCES_JOIN = _keys("es", "e.event_id", T["event_source"], "source", T["source"], "key")
+SPELL_SOURCES, SPELL_SOURCES_JOIN = _keys("ms", "m", MembershipSource, "membership", "source", "key")
+EVENT_BLOCS, EVENT_BLOCS_JOIN = _keys("eb", "e", Event.blocs.through, "event", "bloc", "slug")
+EVENT_COUNTRIES, EVENT_COUNTRIES_JOIN = _keys("ec", "e", Event.countries.through, "event", "country", "alpha3")
+EVENT_SOURCES, EVENT_SOURCES_JOIN = _keys("es", "e", Event.sources.through, "event", "source", "key")
 
 MEMBERSHIP_COLUMNS = [
     *COUNTRY,
     *BLOC,
-    Column("role", "text", "m.role", "The country's standing in the bloc: " + ", ".join(Role.values) + "."),
-    *_partial("m", "start", "Start"),
-    *_partial("m", "suspension_start", "Suspension start"),
-    *_partial("m", "suspension_end", "Suspension end"),
+    Column("role", "text", spell_col("role"), "The country's standing in the bloc: " + ", ".join(Role.values) + "."),
+    *_partial(Membership, "m", "start", "Start"),
+    *_partial(Membership, "m", "suspension_start", "Suspension start"),
+    *_partial(Membership, "m", "suspension_end", "Suspension end"),
     Column(
         "suspension_kind",
         "text",
-        "NULLIF(m.suspension_kind, '')",
+        f"NULLIF({spell_col('suspension_kind')}, '')",
         "formal (decided by the bloc) or self_declared (by the country); empty without a suspension.",
     ),
-    *_partial("m", "end", "End"),
+    *_partial(Membership, "m", "end", "End"),
     Column(
         "end_reason",
         "text",
-        "NULLIF(m.end_reason, '')",
+        f"NULLIF({spell_col('end_reason')}, '')",
         "Why the spell ended: withdrawal, non_renewal, expulsion, dissolved, succeeded or other.",
     ),
     Column("source_keys", "text", SPELL_SOURCES, "Keys of the sources for the spell, separated by semicolons."),
 ]
 
 EVENT_COLUMNS = [
-    *_partial("e", "date", "Date"),
-    *_partial("e", "end_date", "End date"),
-    Column("title", "text", "e.title", "What happened, in one line."),
-    Column("kind", "text", "e.kind", "summit, treaty_signed, accession, suspension, withdrawal, announcement, ..."),
-    Column("location", "text", "NULLIF(e.location, '')", "Where it happened, when known."),
+    *_partial(Event, "e", "date", "Date"),
+    *_partial(Event, "e", "end_date", "End date"),
+    Column("title", "text", event_col("title"), "What happened, in one line."),
+    Column(
+        "kind", "text", event_col("kind"), "summit, treaty_signed, accession, suspension, withdrawal, announcement, ..."
+    ),
+    Column("location", "text", f"NULLIF({event_col('location')}, '')", "Where it happened, when known."),
     Column(
         "bloc_slugs",
         "text",
@@ -163,31 +179,34 @@ EVENT_COLUMNS = [
         EVENT_SOURCES,
         "Keys of the sources that report it, separated by semicolons.",
     ),
-    Column("description", "text", "NULLIF(e.description, '')", "A few sentences on what happened."),
+    Column("description", "text", f"NULLIF({event_col('description')}, '')", "A few sentences on what happened."),
 ]
 
+# The day of the members-on-a-date snapshot, and the first and last day of a year of the yearly datasets.
+DAY = "%(day)s::date"
+YEAR_FIRST, YEAR_LAST = "make_date(y.year, 1, 1)", "make_date(y.year, 12, 31)"
+
 MEMBERS_ON_COLUMNS = [
-    Column("as_of", "date", "%(day)s::date", "The date of the snapshot (the ?date= asked for)."),
+    Column("as_of", "date", DAY, "The date of the snapshot (the ?date= asked for)."),
     *COUNTRY,
     *BLOC,
-    Column("role", "text", "m.role", "The country's standing in the bloc on that date."),
-    *_partial("m", "start", "Start"),
+    Column("role", "text", spell_col("role"), "The country's standing in the bloc on that date."),
+    *_partial(Membership, "m", "start", "Start"),
     Column(
         "suspended",
         "flag",
-        "CASE WHEN m.suspension_start <= %(day)s::date AND (m.suspension_end IS NULL OR m.suspension_end > %(day)s::date) "
-        "THEN 1 ELSE 0 END",
+        f"CASE WHEN {Membership.suspended_sql('m', DAY)} THEN 1 ELSE 0 END",
         "1 when the membership was suspended on that date, else 0.",
     ),
-    *_partial("m", "suspension_start", "Suspension start"),
-    *_partial("m", "end", "End"),
+    *_partial(Membership, "m", "suspension_start", "Suspension start"),
+    *_partial(Membership, "m", "end", "End"),
     Column("source_keys", "text", SPELL_SOURCES, "Keys of the sources for the spell, separated by semicolons."),
 ]
 
 COUNTRY_YEAR_COLUMNS = [
-    Column("country_alpha3", "text", "c.alpha3", "ISO 3166-1 alpha-3 code of the country."),
-    Column("country_cow_code", "integer", "c.cow_code", "Correlates of War country code; empty when none."),
-    Column("country_name", "text", "c.name", "Short English name of the country."),
+    Column("country_alpha3", "text", country_col("alpha3"), "ISO 3166-1 alpha-3 code of the country."),
+    Column("country_cow_code", "integer", country_col("cow_code"), "Correlates of War country code; empty when none."),
+    Column("country_name", "text", country_col("name"), "Short English name of the country."),
     *BLOC,
     Column("year", "year", "y.year", "The calendar year."),
     Column(
@@ -224,53 +243,41 @@ def _select(columns):
     return ",\n  ".join(f'{column.sql} AS "{column.name}"' for column in columns)
 
 
-def _end(alias, field):
-    """The exclusive end of a period, moved past the first day when only the month or year is known."""
-    return f"({alias}.\"{field}\" + CASE WHEN {alias}.{field}_precision = 'day' THEN 0 ELSE 1 END)"
-
-
 # A spell touches the year range [first, last] by the rule in YEAR_RULE.
-SPELL_IN_YEARS = (
-    f'm.start <= make_date(%(last)s, 12, 31) AND (m."end" IS NULL OR {_end("m", "end")} > make_date(%(first)s, 1, 1))'
-)
+SPELL_IN_YEARS = Membership.in_force_sql("m", "make_date(%(first)s, 1, 1)", "make_date(%(last)s, 12, 31)", widen=True)
 
 
 def _country_year_sql(order=True):
     rank = " ".join(f"WHEN '{role}' THEN {rank}" for role, rank in ROLE_RANK.items())
     status = " ".join(f"WHEN {rank} THEN {code}" for rank, code in RANK_STATUS.items())
+    spell_in_s = f"{column_sql(Membership, 's', 'country')}, {column_sql(Membership, 's', 'bloc')}"
     return f"""
 WITH years AS (SELECT generate_series(%(first)s::int, %(last)s::int) AS year),
 spells AS (
-  SELECT m.country_id, m.bloc_id, CASE m.role {rank} ELSE 0 END AS rank, m.start,
-    CASE WHEN m."end" IS NULL THEN NULL ELSE {_end("m", "end")} END AS end_day,
-    m.suspension_start,
-    CASE WHEN m.suspension_end IS NULL THEN NULL ELSE {_end("m", "suspension_end")} END AS suspension_end_day
-  FROM {T["membership"]} m
+  SELECT m.*, CASE {spell_col("role")} {rank} ELSE 0 END AS rank FROM {T["membership"]} m
 ),
 held AS (
-  SELECT DISTINCT ON (s.country_id, s.bloc_id, y.year) s.country_id, s.bloc_id, y.year,
+  SELECT DISTINCT ON ({spell_in_s}, y.year) {spell_in_s}, y.year,
     CASE s.rank {status} END AS status,
-    COALESCE(s.suspension_start <= make_date(y.year, 12, 31)
-      AND (s.suspension_end_day IS NULL OR s.suspension_end_day > make_date(y.year, 1, 1)), false) AS suspended
+    COALESCE({Membership.suspended_sql("s", YEAR_FIRST, YEAR_LAST, widen=True)}, false) AS suspended
   FROM spells s
-  JOIN years y ON s.start <= make_date(y.year, 12, 31) AND (s.end_day IS NULL OR s.end_day > make_date(y.year, 1, 1))
+  JOIN years y ON {Membership.in_force_sql("s", YEAR_FIRST, YEAR_LAST, widen=True)}
   WHERE s.rank > 0
-  ORDER BY s.country_id, s.bloc_id, y.year, s.rank DESC, 5 DESC
+  ORDER BY {spell_in_s}, y.year, s.rank DESC, 5 DESC
 ),
 grid AS (
-  SELECT c.id AS country_id, b.id AS bloc_id, y.year,
-    (b.founded IS NULL OR b.founded <= make_date(y.year, 12, 31))
-      AND (b.dissolved IS NULL OR {_end("b", "dissolved")} > make_date(y.year, 1, 1)) AS bloc_exists
+  SELECT {country_col("id")} AS country_id, {bloc_col("id")} AS bloc_id, y.year,
+    {Bloc.exists_sql("b", YEAR_FIRST, YEAR_LAST, widen=True)} AS bloc_exists
   FROM {T["country"]} c CROSS JOIN {T["bloc"]} b CROSS JOIN years y
 )
 SELECT
   {_select(COUNTRY_YEAR_COLUMNS)}
 FROM grid
-JOIN {T["country"]} c ON c.id = grid.country_id
-JOIN {T["bloc"]} b ON b.id = grid.bloc_id
+JOIN {T["country"]} c ON {country_col("id")} = grid.country_id
+JOIN {T["bloc"]} b ON {bloc_col("id")} = grid.bloc_id
 JOIN years y ON y.year = grid.year
 LEFT JOIN held h ON h.country_id = grid.country_id AND h.bloc_id = grid.bloc_id AND h.year = grid.year
-{"ORDER BY b.slug, c.alpha3, y.year" if order else ""}"""
+{f"ORDER BY {bloc_col('slug')}, {country_col('alpha3')}, y.year" if order else ""}"""
 
 
 def _dyad_year_sql():
@@ -289,28 +296,26 @@ def _memberships_sql():
 SELECT
   {_select(MEMBERSHIP_COLUMNS)}
 FROM {T["membership"]} m
-JOIN {T["country"]} c ON c.id = m.country_id
-JOIN {T["bloc"]} b ON b.id = m.bloc_id
+JOIN {T["country"]} c ON {country_col("id")} = {spell_col("country")}
+JOIN {T["bloc"]} b ON {bloc_col("id")} = {spell_col("bloc")}
 {SPELL_SOURCES_JOIN}
 WHERE {SPELL_IN_YEARS}
-ORDER BY b.slug, c.alpha3, m.start"""
+ORDER BY {bloc_col("slug")}, {country_col("alpha3")}, {spell_col("start")}"""
 
 
 def _members_on_sql():
-    # The same rule as Membership.objects.active_on(day).
     return f"""
 SELECT
   {_select(MEMBERS_ON_COLUMNS)}
 FROM {T["membership"]} m
-JOIN {T["country"]} c ON c.id = m.country_id
-JOIN {T["bloc"]} b ON b.id = m.bloc_id
+JOIN {T["country"]} c ON {country_col("id")} = {spell_col("country")}
+JOIN {T["bloc"]} b ON {bloc_col("id")} = {spell_col("bloc")}
 {SPELL_SOURCES_JOIN}
-WHERE m.start <= %(day)s::date AND (m."end" IS NULL OR m."end" > %(day)s::date)
-ORDER BY b.slug, c.alpha3"""
+WHERE {Membership.in_force_sql("m", DAY)}
+ORDER BY {bloc_col("slug")}, {country_col("alpha3")}"""
 
 
 def _events_sql():
-    # The same years as Event.objects.in_years(first, last).
     return f"""
 SELECT
   {_select(EVENT_COLUMNS)}
@@ -318,9 +323,8 @@ FROM {T["event"]} e
 {EVENT_BLOCS_JOIN}
 {EVENT_COUNTRIES_JOIN}
 {EVENT_SOURCES_JOIN}
-WHERE (EXTRACT(year FROM e.date) >= %(first)s OR EXTRACT(year FROM e.end_date) >= %(first)s)
-  AND EXTRACT(year FROM e.date) <= %(last)s
-ORDER BY e.date, e.title"""
+WHERE {Event.in_years_sql("e", "%(first)s", "%(last)s")}
+ORDER BY {event_col("date")}, {event_col("title")}"""
 
 
 @dataclass(frozen=True)
@@ -415,7 +419,8 @@ def data_facts():
     with read_connection().cursor() as cursor:
         cursor.execute(
             f"""SELECT GREATEST({changed}),
-                LEAST((SELECT min(founded) FROM {T["bloc"]}), (SELECT min(start) FROM {T["membership"]}))"""
+                LEAST((SELECT min({bloc_col("founded")}) FROM {T["bloc"]} b),
+                      (SELECT min({spell_col("start")}) FROM {T["membership"]} m))"""
         )
         changed_at, first_day = cursor.fetchone()
     return changed_at, (first_day.year if first_day else None)

@@ -81,7 +81,7 @@ def country_statuses(day, blocs):
         return Q(bloc__parent__isnull=True, bloc__kind__in=maps.LAYER_KINDS[layer])
 
     member = Q(role=Role.MEMBER)
-    suspended = Q(suspension_start__lte=day) & (Q(suspension_end__isnull=True) | Q(suspension_end__gt=day))
+    suspended = Membership.suspended_q(day)
     role_words = Case(*(When(role=value, then=Value(label)) for value, label in Role.choices), default=F("role"))
     suspension_words = Case(
         When(suspended & Q(suspension_kind=SuspensionKind.SELF_DECLARED), then=Value(" (self-suspended)")),
@@ -156,8 +156,7 @@ def with_members_on(blocs, day):
     return blocs.annotate(
         members_now=Count(
             "memberships",
-            filter=Q(memberships__role=Role.MEMBER, memberships__start__lte=day)
-            & (Q(memberships__end__isnull=True) | Q(memberships__end__gt=day)),
+            filter=Q(memberships__role=Role.MEMBER) & Membership.in_force_q(day, via="memberships__"),
         )
     )
 
@@ -383,7 +382,7 @@ def country_list(request):
     day = today()
     # Queries: countries with the number of blocs they are in today; the first of today's spells
     # of each, with their blocs.
-    in_force = Q(memberships__start__lte=day) & (Q(memberships__end__isnull=True) | Q(memberships__end__gt=day))
+    in_force = Membership.in_force_q(day, via="memberships__")
     countries = list(
         Country.objects.annotate(spells_now=Count("memberships", filter=in_force)).prefetch_related(
             Prefetch(

@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
@@ -60,6 +61,20 @@ def test_every_record_has_one_history_row():
     assert set(event.history.first().blocs.values_list("bloc_id", flat=True)) == set(
         event.blocs.values_list("id", flat=True)
     )
+
+
+def test_history_rows_keep_every_link_of_the_record():
+    # A bloc's history shows the blocs it continued, and an event's the spells it concerns, as
+    # the admin's history page and the history comparison read them.
+    bloc = Bloc.objects.filter(pk__in=Succession.objects.values("successor")).first()
+    assert set(bloc.history.first().predecessors.values_list("predecessor_id", flat=True)) == set(
+        bloc.predecessors.values_list("id", flat=True)
+    )
+    event = Event.objects.filter(memberships__isnull=False).first()
+    assert set(event.history.first().memberships.values_list("membership_id", flat=True)) == set(
+        event.memberships.values_list("id", flat=True)
+    )
+    assert apps.get_model("blocs", "HistoricalSuccession").objects.count() == Succession.objects.count()
 
 
 def test_same_seed_gives_the_same_world():
