@@ -89,3 +89,21 @@ def test_json_export_streams_in_the_same_queries_for_any_number_of_rows(analyst_
         "2012-12-19",
         "day",
     )
+
+
+def test_a_spell_search_is_answered_from_indexes(admin_client):
+    """Each word becomes country and bloc ids plus the notes' trigram index: no spell is read to find it."""
+    kaz = make_country(name="Kazakhstan", alpha3="KAZ", alpha2="KZ")
+    csto = make_bloc(slug="csto", name="Collective Security Treaty Organization")
+    for n in range(15):
+        make_membership(country=kaz, bloc=make_bloc(), notes=f"spell {n}")
+        make_membership(bloc=csto, notes=f"renewed {n}")
+    response, sql = queries(admin_client, reverse("admin:blocs_membership_changelist") + "?q=kazakh+spell")
+    assert "15 memberships" in response.content.decode()
+    page = next(q for q in sql if 'COUNT(*) AS "__count" FROM "blocs_membership"' in q)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a table this small would be read whole anyway
+        cursor.execute("EXPLAIN " + page)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "membership_notes_trgm" in plan, plan
+    assert "SubPlan" not in plan, plan
