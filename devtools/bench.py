@@ -472,7 +472,7 @@ class Bench:
         """The admin's JSON export against its CSV, and searches of a few and of thousands of words."""
         self.heading("Admin exports (events, rows/s) vs the CSV export; admin searches vs the trivial view", "CSV")
 
-        from blocs.resources import EventResource
+        from events.resources import EventResource
 
         fields = {f"eventresource_{name}": "on" for name in EventResource().get_export_order()}
         export = reverse("admin:events_event_export")
