@@ -103,3 +103,15 @@ def phone_reader(browser, site, db):
     yield r
     r.close()
     assert r.problems == []
+
+
+def sign_in_as_superuser(page, base):
+    """A superuser made for the test, signed in through the admin's own login form."""
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("root", "root@example.org", "pw-for-tests-only")
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", "pw-for-tests-only")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 
+from tests.browser.conftest import sign_in_as_superuser
 from tests.conftest import make_event, make_membership, make_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,12 +22,7 @@ def page(browser, live_server):
         lambda m: page.violations.append(f"{page.url}: {m.text}") if "Content Security Policy" in m.text else None,
     )
     page.base = live_server.url
-    User.objects.create_superuser("root", "root@example.org", "pw-for-tests-only")
-    page.goto(f"{page.base}/admin/login/")
-    page.fill("#id_username", "root")
-    page.fill("#id_password", "pw-for-tests-only")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{page.base}/admin/")
+    sign_in_as_superuser(page, page.base)
     return page
 
 

@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 
 from blocs.models import ImportFile
 from events.models import Event
+from tests.browser.conftest import sign_in_as_superuser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,12 +17,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 def page(browser, live_server):
     page = browser.new_page()
     page.base = live_server.url
-    User.objects.create_superuser("root", "root@example.org", "pw-for-tests-only")
-    page.goto(f"{page.base}/admin/login/")
-    page.fill("#id_username", "root")
-    page.fill("#id_password", "pw-for-tests-only")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{page.base}/admin/")
+    sign_in_as_superuser(page, page.base)
     yield page
     page.close()
 
