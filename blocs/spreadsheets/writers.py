@@ -95,7 +95,7 @@ def csv_lines(headers, rows):
 # pandas and R all read them as dates.
 #
 # Why by hand: XlsxWriter (constant_memory) and openpyxl (write-only) were measured against this
-# writer with `make bench` (docs/performance.md, "XLSX"). Both meet the speed and memory target,
+# writer with `make bench` (docs/performance.md, "Downloads"). Both meet the speed and memory target,
 # but neither can hand out a byte before the workbook is closed, so a download would wait for its
 # last row (and a proxy's timeout) before it starts; neither brings a carriage return back to the
 # readers analysts use (openpyxl, pandas); and XlsxWriter's constant_memory mode writes text that
