@@ -95,6 +95,13 @@ def csv_lines(headers, rows):
 # touches the disk. Text goes in as inline strings (no shared-string table to hold in memory),
 # numbers as numbers and dates as Excel serial days with a date format, so spreadsheets, openpyxl,
 # pandas and R all read them as dates.
+#
+# Why by hand: XlsxWriter (constant_memory) and openpyxl (write-only) were measured against this
+# writer with `make bench` (docs/performance.md, "Downloads"). Both meet the speed and memory target,
+# but neither can hand out a byte before the workbook is closed, so a download would wait for its
+# last row (and a proxy's timeout) before it starts; neither brings a carriage return back to the
+# readers analysts use (openpyxl, pandas); and XlsxWriter's constant_memory mode writes text that
+# looks like "<r>…</r>" into the sheet as XML, unescaped.
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
