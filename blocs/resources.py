@@ -1,7 +1,7 @@
 """The blocs app's records in spreadsheets: sources, countries, blocs and spells, by natural key.
 
 The shared machinery (checking whole files, bulk writes with history, exports as one SQL query)
-is blocs.spreadsheets.resources.CuratedResource; events have theirs in events/resources.py.
+is blocs.spreadsheets.curated.CuratedResource; events have theirs in events/resources.py.
 """
 
 from django.db import connection
@@ -30,7 +30,7 @@ from .spreadsheets.columns import (
     partial_date_columns,
 )
 from .spreadsheets.copying import array_literal
-from .spreadsheets.resources import CuratedResource
+from .spreadsheets.curated import CuratedResource
 
 
 class SourceResource(CuratedResource):

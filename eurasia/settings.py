@@ -201,7 +201,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # (docs/operations.md lists every limit). Form fields other than files stay under Django's 2.5 MB.
 FILE_UPLOAD_MAX_BYTES = 32 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
-    "eurasia.uploads.LimitedUploadHandler",
+    "eurasia.upload_handlers.LimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

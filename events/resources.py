@@ -2,7 +2,7 @@
 
 from blocs.models import Bloc, Country, Source
 from blocs.spreadsheets.columns import ChoiceWidget, Column, KeysWidget, SpellsWidget, TextWidget, partial_date_columns
-from blocs.spreadsheets.resources import CuratedResource
+from blocs.spreadsheets.curated import CuratedResource
 
 from .models import Event, EventKind
 

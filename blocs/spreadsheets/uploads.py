@@ -1,7 +1,7 @@
 """Uploaded spreadsheets read within fixed bounds: sizes, rows, columns and text, whatever the file declares.
 
 A curator's upload is untrusted input to a server that other people are using. Every limit here is
-checked before the work it bounds: the upload's size while it streams in (eurasia.uploads), an XLSX
+checked before the work it bounds: the upload's size while it streams in (eurasia.upload_handlers), an XLSX
 workbook's unpacked part sizes and compression ratios from its zip directory before a part is
 opened, and rows, cells and text as they are read. The workbook's XML is read as a stream with
 expat (nothing of a sheet is held but the row being read), never trusting its declared dimension,
