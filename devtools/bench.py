@@ -181,7 +181,7 @@ def paired_ms(client, path, repeat, budget=60, before=None):
 
 def forget_kept():
     """As after a change to the records: no page kept, nor what pages keep beside them."""
-    page_cache.store.clear()
+    page_cache.store().clear()
     cache.clear()
 
 
