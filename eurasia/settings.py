@@ -116,6 +116,8 @@ def replica_databases(urls):
             raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS: replica {n} must be a postgres:// URL.")
         # The test suite has no replicas of its own: a replica alias reads the test database.
         replica["TEST"] = {"MIRROR": "default"}
+        # A replica that is down is found out in a second, and its readers go to the primary.
+        replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
         replicas[f"replica{n}"] = replica
     return replicas
 
@@ -126,6 +128,8 @@ DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
 DATABASE_ROUTERS = ["eurasia.routers.ReplicaRouter"]
 # How long after a write a browser keeps reading from the primary: longer than replicas usually lag.
 DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "10"))
+# How long a process leaves out a replica it could not reach before trying it again.
+DATABASE_REPLICA_RETRY_SECONDS = float(os.environ.get("DATABASE_REPLICA_RETRY_SECONDS", "5"))
 MIDDLEWARE = ["eurasia.routers.ReplicaMiddleware", *MIDDLEWARE]
 # No statement of a page may run longer than this; downloads and imports are exempt (eurasia/timeouts.py).
 STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("STATEMENT_TIMEOUT_SECONDS", "5"))
