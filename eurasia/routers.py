@@ -24,6 +24,7 @@ from django.core.signals import request_finished
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.dispatch import receiver
 from django.urls import NoReverseMatch, reverse
+from psycopg.errors import QueryCanceled
 
 PRIMARY = "default"
 PIN_COOKIE = "eurasia_primary"
@@ -129,6 +130,8 @@ class ReplicaMiddleware:
         alias = _reads_from.get()
         if alias is None or _wrote.get() or not isinstance(exception, (OperationalError, InterfaceError)):
             return None
+        if isinstance(exception.__cause__, QueryCanceled):
+            return None  # a statement too slow (eurasia/timeouts.py), not a replica lost
         mark_down(alias, exception)
         use_primary()
         match = request.resolver_match
