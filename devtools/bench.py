@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import urllib.error
@@ -93,6 +94,8 @@ class Options:
     # Years of the downloads measured: None for every year (the whole table).
     export_years: int | None = None
     table_rows: int = 2_000_000
+    # How long readers are timed under each kind of background writing, for the page cache's hit rate.
+    hit_seconds: float = 10
 
 
 QUICK = Options(
@@ -105,6 +108,7 @@ QUICK = Options(
     import_passes=1,
     export_years=3,
     table_rows=5_000,
+    hit_seconds=1.5,
 )
 
 
@@ -190,8 +194,85 @@ def paired_ms(client, path, repeat, budget=60, before=None):
 
 def forget_kept():
     """As after a change to the records: no page kept, nor what pages keep beside them."""
-    page_cache.store.clear()
+    page_cache.store().clear()
     cache.clear()
+
+
+def kept_share(paths, seconds):
+    """The share of requests, in %, served kept (in the one query that reads the records' state)."""
+    client = Client()
+    kept = total = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for path in paths:
+            connection.queries_log.clear()  # a full log would make the count below wrong
+            with CaptureQueriesContext(connection) as queries:
+                fetch(client, path)
+            total += 1
+            kept += len(queries.captured_queries) == 1
+    return 100 * kept / total
+
+
+def curator_saving(stop):
+    """A curator's save every 3 seconds: a record written (with the same value) and their session saved."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    country = Country.objects.order_by("pk").first()
+    session = SessionStore()
+    try:
+        while not stop.wait(3):
+            with transaction.atomic():
+                Country.objects.filter(pk=country.pk).update(name=country.name)
+            session["saved"] = time.time()
+            session.save()
+    finally:
+        session.delete()
+        connection.close()
+
+
+def other_database_busy(stop):
+    """Another database on the same PostgreSQL server, committing a transaction every few milliseconds."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params["dbname"] = "postgres"
+    with psycopg.connect(**params, autocommit=True) as other:
+        while not stop.wait(0.005):
+            other.execute("SELECT pg_current_xact_id()")
+
+
+def redis_server(folder):
+    """A Redis of the bench's own on a free port (its URL), or None when this machine has none."""
+    import contextlib
+    import shutil
+
+    @contextlib.contextmanager
+    def running():
+        binary = shutil.which("redis-server")
+        if binary is None:
+            yield None
+            return
+        port = free_port()
+        args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", folder]
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise BenchError("redis-server did not start") from None
+                    time.sleep(0.05)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+    return running()
 
 
 def queries_of(client, path):
@@ -267,6 +348,54 @@ class Bench:
             n = len(queries_of(client, path))
             note = "drawn on the first request after a change to the records, then kept"
             self.add(Result("public", f"{label}, drawn ({n} queries)", drawn, trivial, "ms", note=note))
+
+    def page_stores(self):
+        """A kept page served from each store a deployment may choose (eurasia/page_cache.py)."""
+        self.heading("A kept page from each page store vs the trivial view", "trivial view")
+        path = reverse("blocs:bloc", args=[largest_bloc().slug])
+        with tempfile.TemporaryDirectory() as folder, redis_server(folder) as redis_url:
+            stores = {
+                "memory": {"BACKEND": "eurasia.page_cache.MemoryPages"},
+                "Redis": redis_url
+                and {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url},
+            }
+            for name, store in stores.items():
+                if not store:
+                    self.add(Result("store", f"kept page from {name}", None, None, "ms", note="no redis-server here"))
+                    continue
+                with override_settings(CACHES={**settings.CACHES, "pages": store}):
+                    client = Client()
+                    ms, trivial = paired_ms(client, path, self.options.repeat)
+                    size = fetch(client, path)
+                    note = f"{size / 1024:,.0f} KiB page, {path}"
+                    self.add(Result("store", f"kept page from {name}", ms, trivial, "ms", limit=3, note=note))
+
+    def hit_rates(self):
+        """How often readers get a kept page while a curator saves every few seconds, and while
+        another database on the same server commits all the time; against the same readers alone."""
+        self.heading("Public pages served kept, in % of requests, vs the same readers alone", "readers alone")
+        bloc, country = largest_bloc(), busiest_country()
+        paths = [
+            reverse("blocs:bloc", args=[bloc.slug]),
+            reverse("blocs:country", args=[country.alpha3.lower()]),
+            reverse("events:list"),
+            self.as_of_page(),
+        ]
+        seconds = self.options.hit_seconds
+        alone = kept_share(paths, seconds)
+        for label, writer in (
+            ("a curator saving every 3 seconds", curator_saving),
+            ("another database committing all the time", other_database_busy),
+        ):
+            stop = threading.Event()
+            thread = threading.Thread(target=writer, args=(stop,))
+            thread.start()
+            try:
+                share = kept_share(paths, seconds)
+            finally:
+                stop.set()
+                thread.join()
+            self.add(Result("hits", f"with {label}", share, alone, "%", higher_is_better=True))
 
     def deep_events_page(self):
         first = reverse("events:list")
@@ -503,7 +632,7 @@ class Bench:
             note = f"{rows:,} rows; " + ("identical output" if same else "OUTPUT DIFFERS from the hand-written query")
             self.add(Result("tables", f"{slug}.csv", rows / ours_s, rows / hand_s, "rows/s", 0.5, True, note))
 
-    SECTIONS = ["public", "admin", "exports", "xlsx", "import", "tables", "load", "limits"]
+    SECTIONS = ["public", "store", "hits", "admin", "exports", "xlsx", "import", "tables", "load", "limits"]
 
     def limits(self):
         """The admin's JSON export against its CSV, and searches of a few and of thousands of words."""
@@ -539,6 +668,8 @@ class Bench:
         methods = {
             "limits": self.limits,
             "public": self.public_pages,
+            "store": self.page_stores,
+            "hits": self.hit_rates,
             "admin": self.admin_lists,
             "exports": self.exports,
             "xlsx": self.xlsx,

@@ -1,85 +1,145 @@
 """Public pages kept, rendered, until the records change: the same page for every reader, drawn once.
 
 A page is stored under a key made of its address, today's date (pages say what holds today) and
-the state of the records, read with one small query per request:
+the state of the records, read with one small query per request (blocs migration 0009):
 
-- the records' change counter, which a trigger on every record table moves on each write
-  (blocs migration 0005), so a write inside the reader's own transaction gives a new key;
-- the reader's transaction snapshot (`pg_current_snapshot()`), which changes whenever any other
-  transaction commits, so a page drawn while a curator's save was still uncommitted is never
-  served after it commits. Any commit moves it, so a curator's unrelated write (a session, say)
-  also starts the pages afresh: correct, if sometimes more often than needed.
+- how many transactions that changed the records this reader can see. Each such transaction
+  leaves one row in `records_writes` (a trigger on every record table), and whatever two readers
+  see, one sees everything the other does: the same number means the same records. A write still
+  uncommitted is not counted, so a page drawn while a curator's save was in flight is keyed on
+  the state before it, and the commit gives a new key. Commits elsewhere (another database on
+  the server, a session saved, a failed login counted) do not move it.
+- inside a transaction that has itself written: its id and the records' change counter, which
+  moves on each of its writes, so it sees its own changes at once and nobody else ever shares
+  a page drawn from what it may yet roll back.
 
 Each statement of the page then reads a snapshot at least as new as the key's, so a stored page
 is never older than its key. The state is read from the database the page itself reads (a
 replica, when there are replicas), so a replica's lag is the page's lag too.
 
 Only complete, successful GET and HEAD answers are stored; errors, redirects and downloads pass
-through. Each worker keeps its own pages in memory, the least recently served dropped first once
-they pass settings.PAGE_CACHE_BYTES. They are kept as the bytes sent, not pickled as a shared
-cache would need: a large page would otherwise cost more to unpickle than the rest of the request.
+through. Pages go to the cache alias "pages" (settings.CACHES): each process's own memory by
+default (`MemoryPages` below, bounded in bytes), or Redis shared by every worker of every app
+server when PAGE_CACHE_URL names one, so that each page is drawn once per change for the whole
+fleet. A page is stored as one bytes value, its headers and then its body; pages larger than a
+quarter of settings.PAGE_CACHE_BYTES are never stored.
 """
 
 import hashlib
+import json
+import logging
 import threading
 from collections import OrderedDict
 from functools import wraps
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.http import HttpResponse
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from eurasia.routers import read_connection
 
 KEPT_HEADERS = ("Content-Type", "Content-Language", "Content-Disposition", "Last-Modified")
+STORE = "pages"
+log = logging.getLogger(__name__)
 
 
-class PageStore:
-    """Pages by key, bounded by their total size in bytes; the least recently served go first."""
+class MemoryPages(BaseCache):
+    """A cache backend in this process's memory for bytes values, bounded by their total size.
 
-    def __init__(self):
-        self.pages = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()  # runserver and threaded workers share one store
+    Django's LocMemCache bounds the number of entries, not their size, and pickles every value;
+    pages differ in size a thousandfold and are bytes already. The least recently served go first
+    once the total passes OPTIONS["MAX_BYTES"]. Timeouts are ignored: a page's key already says
+    when it stops being right.
+    """
 
-    def get(self, key):
-        with self.lock:
-            page = self.pages.get(key)
-            if page is not None:
-                self.pages.move_to_end(key)
-            return page
+    def __init__(self, location, params):
+        super().__init__(params)
+        self.max_bytes = int(params.get("OPTIONS", {}).get("MAX_BYTES", 64 * 1024 * 1024))
+        self._pages = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()  # runserver and threaded workers share one store
 
-    def set(self, key, content, headers):
-        limit = settings.PAGE_CACHE_BYTES
-        if len(content) > limit // 4:
-            return  # one page must not push out most of the others
-        with self.lock:
-            old = self.pages.pop(key, None)
-            if old is not None:
-                self.size -= len(old[0])
-            self.pages[key] = (content, headers)
-            self.size += len(content)
-            while self.size > limit:
-                _, (dropped, _) = self.pages.popitem(last=False)
-                self.size -= len(dropped)
+    def get(self, key, default=None, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        with self._lock:
+            value = self._pages.get(key)
+            if value is None:
+                return default
+            self._pages.move_to_end(key)
+            return value
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        if not isinstance(value, bytes):
+            raise TypeError("MemoryPages keeps bytes only")
+        key = self.make_and_validate_key(key, version=version)
+        with self._lock:
+            self._delete(key)
+            self._pages[key] = value
+            self._size += len(value)
+            while self._size > self.max_bytes:
+                _, dropped = self._pages.popitem(last=False)
+                self._size -= len(dropped)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        if self.has_key(key, version=version):
+            return False
+        self.set(key, value, timeout, version)
+        return True
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self.has_key(key, version=version)
+
+    def has_key(self, key, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        with self._lock:
+            return key in self._pages
+
+    def delete(self, key, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        with self._lock:
+            return self._delete(key)
+
+    def _delete(self, key):
+        old = self._pages.pop(key, None)
+        if old is None:
+            return False
+        self._size -= len(old)
+        return True
 
     def clear(self):
-        with self.lock:
-            self.pages.clear()
-            self.size = 0
+        with self._lock:
+            self._pages.clear()
+            self._size = 0
 
 
-store = PageStore()
+def store():
+    return caches[STORE]
+
+
+def pack(content, headers):
+    """One bytes value: the kept headers as a line of JSON, then the body."""
+    return json.dumps(headers).encode() + b"\n" + content
+
+
+def unpack(value):
+    head, _, content = value.partition(b"\n")
+    return content, json.loads(head)
 
 
 def records_state():
-    """The records' change counter and this transaction's snapshot, as one string."""
+    """What the records look like to this reader, as one string (see the module's docstring)."""
     connection = read_connection()
     using = connection.alias
     with connection.cursor() as cursor:
-        cursor.execute("SELECT last_value, is_called, pg_current_snapshot()::text FROM records_changes")
-        counter, called, snapshot = cursor.fetchone()
-    return f"{using}|{counter if called else 0}|{snapshot}"
+        cursor.execute(
+            "SELECT (SELECT coalesce(sum(writes), 0) FROM records_writes), "
+            "pg_current_xact_id_if_assigned()::text, (SELECT last_value FROM records_changes)"
+        )
+        writes, own, counter = cursor.fetchone()
+    return f"{using}|{writes}" + (f"|{own}|{counter}" if own else "")
 
 
 def page_key(request, *parts):
@@ -94,16 +154,24 @@ def serve_kept(key, draw, keep=lambda: True, cookies=()):
 
     A page that sets a cookie is not kept, except for the `cookies` named, which the key covers.
     """
-    kept = store.get(key)
+    try:
+        kept = store().get(key)
+    except RedisError as error:  # a shared store that is down costs the drawing, never the page
+        log.warning("page store unavailable: %s", error)
+        kept = None
     if kept is not None:
-        content, headers = kept
+        content, headers = unpack(kept)
         return HttpResponse(content, headers=headers)
     response = draw()
     if hasattr(response, "render") and not response.is_rendered:
         response.render()  # a TemplateResponse, as the admin's
     if response.status_code == 200 and not response.streaming and set(response.cookies) <= set(cookies) and keep():
-        headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-        store.set(key, response.content, headers)
+        if len(response.content) <= settings.PAGE_CACHE_BYTES // 4:  # one page must not push out most others
+            headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+            try:
+                store().set(key, pack(response.content, headers))
+            except RedisError as error:
+                log.warning("page store unavailable: %s", error)
     return response
 
 

@@ -116,6 +116,8 @@ def replica_databases(urls):
             raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS: replica {n} must be a postgres:// URL.")
         # The test suite has no replicas of its own: a replica alias reads the test database.
         replica["TEST"] = {"MIRROR": "default"}
+        # A replica that is down is found out in a second, and its readers go to the primary.
+        replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
         replicas[f"replica{n}"] = replica
     return replicas
 
@@ -126,6 +128,8 @@ DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
 DATABASE_ROUTERS = ["eurasia.routers.ReplicaRouter"]
 # How long after a write a browser keeps reading from the primary: longer than replicas usually lag.
 DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "10"))
+# How long a process leaves out a replica it could not reach before trying it again.
+DATABASE_REPLICA_RETRY_SECONDS = float(os.environ.get("DATABASE_REPLICA_RETRY_SECONDS", "5"))
 MIDDLEWARE = ["eurasia.routers.ReplicaMiddleware", *MIDDLEWARE]
 # No statement of a page may run longer than this; downloads and imports are exempt (eurasia/timeouts.py).
 STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("STATEMENT_TIMEOUT_SECONDS", "5"))
@@ -217,10 +221,27 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "logins": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "eurasia_login_failures"},
 }
-# Rendered public pages are kept in each worker's memory (eurasia/page_cache.py): a page is the
-# same for every reader and is drawn again only when the records change or the day turns.
+# Rendered public pages are kept until the records change or the day turns (eurasia/page_cache.py):
+# in each worker's memory by default, or in Redis shared by every app server when PAGE_CACHE_URL
+# names one (redis://host:6379/0; give that Redis a maxmemory and the allkeys-lru policy).
 PAGE_CACHE = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_BYTES = int(os.environ.get("PAGE_CACHE_MEGABYTES", "64")) * 1024 * 1024
+PAGE_CACHE_URL = os.environ.get("PAGE_CACHE_URL", "").strip()
+if PAGE_CACHE_URL and not PAGE_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("PAGE_CACHE_URL must be a redis:// URL (or unset, to keep pages in memory).")
+CACHES["pages"] = (
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": PAGE_CACHE_URL,
+        "KEY_PREFIX": "eurasia",
+        # A page's key says when it stops being right; the timeout only lets unused pages go.
+        "TIMEOUT": 24 * 60 * 60,
+        # A Redis that stops answering costs a request a second at most: the page is then drawn.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+    if PAGE_CACHE_URL
+    else {"BACKEND": "eurasia.page_cache.MemoryPages", "OPTIONS": {"MAX_BYTES": PAGE_CACHE_BYTES}}
+)
 # Logging in happens in the admin: a login whose ?next= points off the site lands on its index.
 LOGIN_REDIRECT_URL = "admin:index"
 LOGIN_THROTTLE = {

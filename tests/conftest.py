@@ -98,7 +98,7 @@ def fast_password_hashing(settings):
 def fresh_page_cache():
     # Each test draws its pages afresh, so that pinned query counts count the drawing, and
     # computes afresh what pages keep beside them (the events' counts per year).
-    page_cache.store.clear()
+    page_cache.store().clear()
     cache.clear()
 
 

@@ -133,3 +133,36 @@ def local_env(**extra):
     env.update(EURASIA_ENV="local")
     env.update(extra)
     return env
+
+
+@contextlib.contextmanager
+def redis_server(tmp_dir):
+    """A Redis of the test's own on a free port, bounded as docs/scaling.md asks; yields its URL.
+
+    Skips the test, saying why, when this machine has no redis-server.
+    """
+    import shutil
+
+    import pytest
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server on this machine: install Redis (apt-get install redis-server) to run this test")
+    port = free_port()
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    args += ["--dir", str(tmp_dir), "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

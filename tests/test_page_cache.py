@@ -6,9 +6,33 @@ from django.apps import apps
 from django.db import connection
 
 from blocs.models import Country
+from eurasia import page_cache
 from tests.conftest import make_bloc, make_country, make_membership
+from tests.servers import redis_server
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(params=["memory", "redis"])
+def page_store(request, settings):
+    """Each store a deployment may choose: this process's memory, or a Redis shared by every server."""
+    if request.param == "redis":
+        settings.CACHES = {
+            **settings.CACHES,
+            "pages": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": request.getfixturevalue("redis_url"),
+            },
+        }
+    page_cache.store().clear()
+    yield request.param
+    page_cache.store().clear()
 
 
 @pytest.fixture
@@ -18,7 +42,7 @@ def armenia():
     return country
 
 
-def test_a_page_seen_again_is_served_in_one_query(client, armenia, django_assert_num_queries):
+def test_a_page_seen_again_is_served_in_one_query(client, armenia, page_store, django_assert_num_queries):
     first = client.get("/countries/arm/")
     with django_assert_num_queries(1):  # the records' state
         again = client.get("/countries/arm/")
@@ -89,7 +113,7 @@ def test_every_record_table_moves_the_change_counter():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_page_drawn_while_a_save_was_uncommitted_is_not_served_after_the_commit(client):
+def test_a_page_drawn_while_a_save_was_uncommitted_is_not_served_after_the_commit(client, page_store):
     """The race a counter alone would lose: a writer's counter moves before its data is visible."""
     country = make_country(alpha3="ARM", alpha2="AM", name="Armenia")
     params = connection.get_connection_params()
@@ -102,6 +126,52 @@ def test_a_page_drawn_while_a_save_was_uncommitted_is_not_served_after_the_commi
         assert "Armenia" in client.get("/countries/arm/").content.decode()
         writer.commit()
     assert Country.objects.get(pk=country.pk).name == "Hayastan"
+    assert "Hayastan" in client.get("/countries/arm/").content.decode()
+
+
+def test_a_page_larger_than_a_quarter_of_the_store_is_drawn_each_time(
+    client, armenia, page_store, settings, django_assert_num_queries
+):
+    settings.PAGE_CACHE_BYTES = 1024
+    client.get("/countries/arm/")
+    with django_assert_num_queries(6):  # the state, and the page's own five: nothing was kept
+        assert client.get("/countries/arm/").status_code == 200
+
+
+def test_the_memory_store_drops_the_least_recently_served_first():
+    store = page_cache.MemoryPages("", {"OPTIONS": {"MAX_BYTES": 10}})
+    store.set("a", b"1234")
+    store.set("b", b"1234")
+    assert store.get("a") == b"1234"  # now the most recently served
+    store.set("c", b"1234")
+    assert (store.get("a"), store.get("b"), store.get("c")) == (b"1234", None, b"1234")
+
+
+def test_a_commit_in_another_database_leaves_the_kept_page(client, armenia, django_assert_num_queries):
+    """Only this database's record changes move the key: not another database's commits, nor a session saved."""
+    client.get("/countries/arm/")
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params["dbname"] = "postgres"
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("CREATE TEMP TABLE busy (n int)")
+        for n in range(3):
+            other.execute("INSERT INTO busy VALUES (%s)", [n])
+    with django_assert_num_queries(1):  # the records' state only
+        assert client.get("/countries/arm/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_is_kept_across_commits_that_change_no_record(client, django_assert_num_queries):
+    make_country(alpha3="ARM", alpha2="AM", name="Armenia")
+    client.get("/countries/arm/")
+    from django.contrib.sessions.backends.db import SessionStore
+
+    SessionStore().save()  # a commit on this database, outside the records
+    with django_assert_num_queries(1):
+        client.get("/countries/arm/")
+    Country.objects.filter(alpha3="ARM").update(name="Hayastan")
     assert "Hayastan" in client.get("/countries/arm/").content.decode()
 
 

@@ -64,7 +64,7 @@ class TestEventList:
         words = text_of(page(client, "/events/?q=csto"))
         assert "2 events match, best matches first." in words
         monkeypatch.setattr("public.event_views.RANKED_MATCHES", 1)
-        page_cache.store.clear()  # the same records and address: the page kept would be served
+        page_cache.store().clear()  # the same records and address: the page kept would be served
         html = page(client, "/events/?q=csto")
         assert "2 events match, newest first (too many to rank" in text_of(html)
         assert titles(html) == ["CSTO formally suspends Uzbekistan", "Ethnic violence in Osh"]

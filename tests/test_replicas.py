@@ -16,6 +16,7 @@ from django.urls import include, path
 
 from blocs.models import Country, Source
 from eurasia import routers
+from eurasia.health import healthz
 from eurasia.settings import replica_databases
 
 from .conftest import make_country, make_membership
@@ -48,6 +49,7 @@ urlpatterns = [
     path("add-source/", add_source),
     path("read-write-read/", read_write_read),
     path("stream/", stream_countries),
+    path("healthz", healthz),
     path("admin/", admin.site.urls),
     path("", include("public.urls")),
 ]
@@ -218,3 +220,26 @@ def test_the_staff_groups_are_still_there_afterwards():
     from django.contrib.auth.models import Group
 
     assert set(Group.objects.values_list("name", flat=True)) >= {"Curators", "Analysts"}
+
+
+def test_a_replica_that_cannot_be_reached_sends_reads_to_the_primary(client):
+    """Nothing listens where the replica should be: the page is read from the primary, with no error."""
+    from tests.servers import free_port
+
+    replica = connections[REPLICA]
+    saved = copy.deepcopy(replica.settings_dict)
+    replica.close()
+    replica.settings_dict.update(HOST="127.0.0.1", PORT=free_port(), OPTIONS={"connect_timeout": 1})
+    try:
+        make_country(alpha3="KAZ", alpha2="KZ", name="Kazakhstan")
+        with CaptureQueriesContext(connections["default"]) as primary:
+            response = client.get("/countries/")
+        assert response.content == b"KAZ"
+        assert len(primary.captured_queries) == 1
+        health = client.get("/healthz").json()
+        assert health == {"status": "ok", "database": "ok", "replicas": {REPLICA: "unreachable"}}
+    finally:
+        routers._down_until.clear()
+        replica.close()
+        replica.settings_dict.clear()
+        replica.settings_dict.update(saved)
