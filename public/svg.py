@@ -23,6 +23,7 @@ ROLE_STYLE = {
     Role.ASSOCIATE: {"colour": "#3d8b5a", "pattern": "diagonal", "label": "associate"},
     Role.CANDIDATE: {"colour": "#c98a1b", "pattern": "stripes", "label": "candidate / acceding"},
     Role.PARTICIPANT: {"colour": "#7b5ea7", "pattern": "grid", "label": "participant (non-member)"},
+    Role.DIALOGUE_PARTNER: {"colour": "#8a8f3a", "pattern": "dots", "label": "dialogue partner"},
 }
 SUSPENSION_STYLE = {
     SuspensionKind.FORMAL: {"colour": "#b3261e", "label": "suspended by the bloc (formal)", "short": "suspended"},
@@ -30,6 +31,11 @@ SUSPENSION_STYLE = {
         "colour": "#d46a00",
         "label": "suspended by the country itself (self-declared)",
         "short": "self-suspended",
+    },
+    SuspensionKind.DE_FACTO: {
+        "colour": "#8c6d1f",
+        "label": "inactive in fact, without any decision",
+        "short": "inactive",
     },
     "": {"colour": "#6b6b6b", "label": "suspended (kind not recorded)", "short": "suspended"},
 }

@@ -86,6 +86,7 @@ def country_statuses(day, blocs):
     suspension_words = Case(
         When(suspended & Q(suspension_kind=SuspensionKind.SELF_DECLARED), then=Value(" (self-suspended)")),
         When(suspended & Q(suspension_kind=SuspensionKind.FORMAL), then=Value(" (suspended by the bloc)")),
+        When(suspended & Q(suspension_kind=SuspensionKind.DE_FACTO), then=Value(" (inactive in fact)")),
         When(suspended, then=Value(" (suspended)")),
         default=Value(""),
     )
