@@ -148,6 +148,26 @@ class Defs:
             self.items[name] = pattern(f"{self.prefix}-{name}", shape, style["colour"], background="#fff")
         return self.ref(name)
 
+    def split_fill(self, colours):
+        """Diagonal stripes of each colour in turn: a country in several of the map's layers."""
+        name = "split-" + "-".join(c.lstrip("#") for c in colours)
+        if name not in self.items:
+            stripe = 5
+            bars = "".join(
+                el("rect", x=str(i * stripe), y="0", width=str(stripe), height="10", fill=colour)
+                for i, colour in enumerate(colours)
+            )
+            self.items[name] = el(
+                "pattern",
+                bars,
+                id=f"{self.prefix}-{name}",
+                width=str(stripe * len(colours)),
+                height="10",
+                patternUnits="userSpaceOnUse",
+                patternTransform="rotate(45)",
+            )
+        return self.ref(name)
+
     def hatch_overlay(self):
         if "overlay" not in self.items:
             lines = el("path", d="M-1,1 l2,-2 M0,8 l8,-8 M7,9 l2,-2", stroke="#fff", stroke_width="2.2")
