@@ -24,6 +24,8 @@ from .links import event_url, url_for
 
 EVENTS_LISTED = 20  # on a bloc's or a country's page; the rest are one click away on /events/
 HOME_BLOCS = 12  # blocs with their members on the overview; the blocs page lists them all
+# The overview shows the record's own period: the blocs from the end of the USSR.
+OVERVIEW_FROM = datetime.date(1991, 1, 1)
 TIMELINE_BLOCS = 40  # rows of the blocs' own timeline; the table beside it lists them all
 BLOCS_PER_PAGE = 20  # blocs with their members on one page of a date
 CHIPS = 8  # blocs named beside each country on the countries page
@@ -184,7 +186,10 @@ def blocs_chart(blocs, successions, *, prefix, day):
     shown = largest(blocs, TIMELINE_BLOCS)
     rows = []
     by_id = {}
-    for bloc, depth in timeline_order(shown):
+    families = list(maps.FAMILIES)
+    # Grouped by family (military, economic, political), each group in founding order.
+    ordered = sorted(timeline_order(shown), key=lambda pair: families.index(maps.family_of(pair[0])))
+    for bloc, depth in ordered:
         founded, dissolved = bloc.partial_date("founded"), bloc.partial_date("dissolved")
         span = f"{founded or 'founding date not recorded'} – {dissolved or 'today'}"
         row = charts.BlocRow(
@@ -211,9 +216,11 @@ def blocs_chart(blocs, successions, *, prefix, day):
         links,
         today=day,
         prefix=prefix,
+        since=OVERVIEW_FROM,
         title="The blocs over time",
         desc=(
-            f"{which}, each drawn from its founding to its dissolution or to today, "
+            f"{which}, grouped by family (military alliances, economic unions, political organisations), "
+            "each drawn from its founding (or from 1991) to its dissolution or to today, "
             "coloured by kind, with dashed arrows from each bloc to the blocs that continued it. "
             "The table gives the same dates."
         ),

@@ -198,3 +198,15 @@ def test_choosing_what_the_map_colours_adds_no_query(client, seed, django_assert
     # recent events; their blocs; their sources.
     with django_assert_num_queries(8):
         assert client.get("/" + query).status_code == 200
+
+
+def test_the_overview_shows_every_bloc_from_1991_grouped_by_family(client, seed):
+    for url in ("/", "/blocs/"):
+        timeline = svg_of(page(client, url), "blocs-timeline")
+        labels = re.findall(r'<a href="/blocs/([a-z0-9-]+)/"', timeline)
+        for slug in ("nato", "sco", "guam", "union-state", "shanghai-five", "cis"):
+            assert slug in labels, slug
+        # Military alliances first, then economic unions, then political organisations.
+        assert labels.index("nato") < labels.index("eurasec") < labels.index("cis") < labels.index("sco")
+        assert ">1992<" in timeline or ">1995<" in timeline
+        assert ">1949<" not in timeline and ">1950<" not in timeline
