@@ -210,3 +210,26 @@ def test_the_overview_shows_every_bloc_from_1991_grouped_by_family(client, seed)
         assert labels.index("nato") < labels.index("eurasec") < labels.index("cis") < labels.index("sco")
         assert ">1992<" in timeline or ">1995<" in timeline
         assert ">1949<" not in timeline and ">1950<" not in timeline
+
+
+def test_the_codebook_lists_the_blocs_with_their_cow_igo_columns(client):
+    html = page(client, "/data/codebook/")
+    rows = {text_of(r) for r in re.findall(r"<tr>.*?</tr>", html, re.S)}
+    assert "military alliance nato North Atlantic Treaty Organization (1949) nato" in rows
+    assert "political organisation sco Shanghai Cooperation Organisation (2001) sco" in rows
+    assert "economic union eurasec Eurasian Economic Community (2000-2015) eaec" in rows
+    assert "political organisation guam GUAM (1997) none" in rows
+
+
+def test_country_year_carries_the_new_blocs(client, seed):
+    response = client.get("/data/country-year.csv?from=2024&to=2024")
+    body = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
+    lines = body.splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+    status = {(r["country_alpha3"], r["bloc_slug"]): r["status"] for r in rows}
+    assert status[("SWE", "nato")] == "1"
+    assert status[("BLR", "sco")] == "1"
+    assert status[("TKM", "cis")] == "2"  # associate
+    assert status[("MNG", "sco")] == "3"  # observer
+    assert status[("AZE", "sco")] == "0"  # a dialogue partner is coded 0
