@@ -304,6 +304,7 @@ class Role(models.TextChoices):
     ASSOCIATE = "associate", "associate"
     CANDIDATE = "candidate", "candidate / acceding"
     PARTICIPANT = "participant", "participant (non-member)"
+    DIALOGUE_PARTNER = "dialogue_partner", "dialogue partner"
 
 
 class EndReason(models.TextChoices):
@@ -318,6 +319,7 @@ class EndReason(models.TextChoices):
 class SuspensionKind(models.TextChoices):
     FORMAL = "formal", "formal decision of the bloc"
     SELF_DECLARED = "self_declared", "self-declared by the country"
+    DE_FACTO = "de_facto", "in fact, without any decision"
 
 
 OVERLAP_MESSAGE = "This country already has a spell in this bloc that overlaps these dates."
@@ -410,7 +412,10 @@ class Membership(HasPartialDates, TimeStamped):
         max_length=20,
         choices=SuspensionKind.choices,
         blank=True,
-        help_text="Whether the bloc decided the suspension or the country declared it (Armenia's 2024 freeze).",
+        help_text=(
+            "Whether the bloc decided the suspension, the country declared it (Armenia's 2024 freeze), "
+            "or it holds in fact without any decision (Afghanistan in the SCO since 2021)."
+        ),
     )
     end, end_precision = partial_date_fields(
         "end",

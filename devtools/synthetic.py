@@ -113,7 +113,8 @@ ROLE_WEIGHTS = [
         (Role.OBSERVER, 13),
         (Role.CANDIDATE, 8),
         (Role.ASSOCIATE, 7),
-        (Role.PARTICIPANT, 7),
+        (Role.PARTICIPANT, 5),
+        (Role.DIALOGUE_PARTNER, 2),
     ]
 ]
 GENERIC_KINDS = [
@@ -506,7 +507,9 @@ class World:
         if self.rng.random() < 0.55:
             left = (stop - suspension_start).days
             suspension_end = suspension_start + datetime.timedelta(days=self._between(1, left))
-        kind = self._pick([SuspensionKind.FORMAL.value, SuspensionKind.SELF_DECLARED.value])
+        kind = self._pick(
+            [SuspensionKind.FORMAL.value, SuspensionKind.SELF_DECLARED.value, SuspensionKind.DE_FACTO.value]
+        )
         return (suspension_start, DAY, suspension_end, DAY, kind)
 
     # Events --------------------------------------------------------------------------------------

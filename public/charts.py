@@ -365,10 +365,15 @@ class BlocRow:
     key: int = 0
 
 
-def blocs_timeline(rows, successions, *, today, prefix, title, desc):
-    """One bar per bloc, from founding to dissolution, with arrows from each bloc to its successors."""
+def blocs_timeline(rows, successions, *, today, prefix, title, desc, since=None):
+    """One bar per bloc, from founding to dissolution, with arrows from each bloc to its successors.
+
+    With `since`, the chart starts then: an older bloc (NATO, 1949) runs in from the left edge.
+    """
     defs = Defs(prefix)
     dates = [r.founded.date for r in rows if r.founded] + [r.dissolved.last_day for r in rows if r.dissolved]
+    if since:
+        dates = [max(d, since) for d in dates]
     first, last = domain(dates, today)
     scale = TimeScale(first, last, LABEL_WIDTH, WIDTH - RIGHT_PAD)
 

@@ -51,11 +51,35 @@ STATUS_CODES = [
     (1, "full member", "The country held the role member in the bloc."),
     (2, "associate member", "The country held the role associate, and not member."),
     (3, "observer", "The country held the role observer, and neither member nor associate."),
-    (0, "no membership", "None of those roles (a candidate or a non-member participant is coded 0)."),
+    (
+        0,
+        "no membership",
+        "None of those roles (a candidate, a dialogue partner or a non-member participant is coded 0).",
+    ),
     (-1, "bloc not in existence", "The bloc had not been founded yet, or had been dissolved."),
 ]
 ROLE_RANK = {Role.MEMBER: 3, Role.ASSOCIATE: 2, Role.OBSERVER: 1}
 RANK_STATUS = {3: 1, 2: 2, 1: 3}
+
+# The seed's blocs, by family, and the column of the Correlates of War IGO data (v3, state-year)
+# that codes the same organisation, where there is one; docs/codebook.md has the same table.
+SEED_BLOCS = [
+    ("military alliance", "cst", "Collective Security Treaty (1992)", ""),
+    ("military alliance", "csto", "Collective Security Treaty Organization (2002)", "csto"),
+    ("military alliance", "csto-crrf", "Collective Rapid Reaction Force of the CSTO (2009)", ""),
+    ("military alliance", "nato", "North Atlantic Treaty Organization (1949)", "nato"),
+    ("economic union", "eurasec", "Eurasian Economic Community (2000-2015)", "eaec"),
+    ("economic union", "cu-bkr", "Customs Union of Belarus, Kazakhstan and Russia (2010-2015)", ""),
+    ("economic union", "ses", "Single Economic Space (2012-2015)", ""),
+    ("economic union", "eaeu", "Eurasian Economic Union (2015)", ""),
+    ("political organisation", "cis", "Commonwealth of Independent States (1991)", "cis"),
+    ("political organisation", "shanghai-five", "Shanghai Five (1996-2001)", ""),
+    ("political organisation", "sco", "Shanghai Cooperation Organisation (2001)", "sco"),
+    ("political organisation", "guam", "GUAM (1997)", ""),
+    ("political organisation", "by-ru-community", "Community of Russia and Belarus (1996-1997)", ""),
+    ("political organisation", "by-ru-union", "Union of Belarus and Russia (1997-2000)", ""),
+    ("political organisation", "union-state", "Union State of Russia and Belarus (1999)", ""),
+]
 
 YEAR_RULE = (
     "A country is coded for a year with the strongest role it held on at least one day of that year "
@@ -141,7 +165,8 @@ MEMBERSHIP_COLUMNS = [
         "suspension_kind",
         "text",
         f"NULLIF({spell_col('suspension_kind')}, '')",
-        "formal (decided by the bloc) or self_declared (by the country); empty without a suspension.",
+        "formal (decided by the bloc), self_declared (by the country) or de_facto (inactive in fact, without any "
+        "decision); empty without a suspension.",
     ),
     *_partial(Membership, "m", "end", "End"),
     Column(
@@ -488,7 +513,12 @@ def index(request):
 
 @require_safe
 def codebook(request):
-    context = {"datasets": DATASETS.values(), "status_codes": STATUS_CODES, "year_rule": YEAR_RULE}
+    context = {
+        "datasets": DATASETS.values(),
+        "status_codes": STATUS_CODES,
+        "year_rule": YEAR_RULE,
+        "seed_blocs": SEED_BLOCS,
+    }
     return render(request, "public/datasets/codebook.html", context)
 
 

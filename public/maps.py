@@ -8,6 +8,7 @@ customs union.
 
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -31,9 +32,25 @@ LAYER_KINDS = {
     "military": {BlocKind.MILITARY_ALLIANCE},
     "economic": {BlocKind.CUSTOMS_UNION, BlocKind.ECONOMIC_UNION},
 }
+# A reader may colour other blocs instead (?family=, ?show=): every family, the blocs of one family, or
+# chosen blocs. Families group the kinds of bloc.
+FAMILIES = {
+    "military": ("military alliances", {BlocKind.MILITARY_ALLIANCE}),
+    "economic": ("economic unions", {BlocKind.CUSTOMS_UNION, BlocKind.ECONOMIC_UNION}),
+    "political": ("political organisations", {BlocKind.POLITICAL, BlocKind.OTHER}),
+}
+FAMILY_MEMBER_WORDS = {
+    "military": "Member of a military alliance",
+    "economic": "Member of an economic or customs union",
+    "political": "Member of a political organisation",
+}
+PALETTE = ["#c0503f", "#2f72a8", "#3d8b5a", "#c98a1b", "#7b5ea7", "#1f8a8a"]
+MOST_SHOWN = len(PALETTE)
+SLUG_WORD = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 MAP_COLOURS = {
     "military": "#c0503f",
     "economic": "#2f72a8",
+    "political": "#3d8b5a",
     "both": "#6a4c9c",
     "other_role": "#e6c77a",
     "none": "#ece8df",
@@ -60,24 +77,117 @@ def region_shapes():
     return json.loads(MAP_FILE.read_text())
 
 
+def family_of(bloc):
+    return next(family for family, (_, kinds) in FAMILIES.items() if bloc.kind in kinds)
+
+
+class BadChoice(ValueError):
+    """A ?family= or ?show= the map cannot draw; the message says why, for the reader."""
+
+
+@dataclass
+class Layer:
+    """One colour on the map: a family of blocs, or one bloc."""
+
+    key: str  # the class of the countries it colours: a family or a bloc's slug
+    label: str  # the key's words
+    short: str  # how the list of countries outside the map names it
+    colour: str
+    bloc_ids: list = field(default_factory=list)
+
+
+@dataclass
+class MapChoice:
+    """What a reader chose to colour: the founding article's two layers, every family, one family's blocs, or blocs."""
+
+    family: str = ""  # "all", a family, or "" (the article's map, or chosen blocs)
+    slugs: tuple = ()
+
+    @classmethod
+    def from_query(cls, query):
+        family = query.get("family", "").strip()
+        slugs = [s.strip().lower() for raw in query.getlist("show") for s in raw.split(",") if s.strip()]
+        if family and slugs:
+            raise BadChoice("Choose either a family (?family=) or blocs (?show=), not both.")
+        if family and family != "all" and family not in FAMILIES:
+            raise BadChoice(f"“{family[:40]}” is not a family of blocs: choose all, " + ", ".join(FAMILIES) + ".")
+        slugs = list(dict.fromkeys(slugs))
+        if len(slugs) > MOST_SHOWN:
+            raise BadChoice(f"The map can colour at most {MOST_SHOWN} blocs at once.")
+        for slug in slugs:
+            if not SLUG_WORD.match(slug):
+                raise BadChoice(f"“{slug[:40]}” is not a bloc's short name: use names such as csto,nato.")
+        return cls(family=family, slugs=tuple(slugs))
+
+    @property
+    def is_article(self):
+        return not self.family and not self.slugs
+
+    def query(self):
+        """The choice as a query string for links that keep it ("" for the article's map)."""
+        if self.family:
+            return f"?family={self.family}"
+        if self.slugs:
+            return "?show=" + ",".join(self.slugs)
+        return ""
+
+    def layers(self, blocs, existing, by_slug):
+        """The layers to colour. `blocs` are all blocs (by slug), `existing` those in existence on the day."""
+        tops = [b for b in existing if b.parent_id is None]
+        if self.slugs:
+            unknown = [s for s in self.slugs if s not in blocs]
+            if unknown:
+                raise BadChoice(f"There is no bloc with the short name “{unknown[0][:40]}”.")
+            layers = []
+            for colour, slug in zip(PALETTE, self.slugs, strict=False):
+                bloc = blocs[slug]
+                words = f"Member of the {bloc.short_name}"
+                if bloc not in existing:
+                    words += " (not in existence on this date)"
+                layers.append(Layer(slug, words, bloc.short_name, colour, [bloc.pk]))
+            return layers
+        if self.family == "all":
+            return [
+                Layer(
+                    family,
+                    f"{FAMILY_MEMBER_WORDS[family]} ({name_list([b.short_name for b in tops if family_of(b) == family])})",
+                    words,
+                    MAP_COLOURS[family],
+                    [b.pk for b in tops if family_of(b) == family],
+                )
+                for family, (words, _) in FAMILIES.items()
+            ]
+        if self.family:
+            chosen = [b for b in tops if family_of(b) == self.family]
+            return [
+                Layer(b.slug, f"Member of the {b.short_name}", b.short_name, colour, [b.pk])
+                for colour, b in zip(PALETTE, chosen, strict=False)
+            ]
+        layers = []
+        for layer in ("military", "economic"):
+            ids = [b.pk for b in existing if layer_of(b, by_slug) == layer]
+            names = name_list([b.short_name for b in existing if layer_of(b, by_slug) == layer])
+            label = "military alliances" if layer == "military" else "economic unions"
+            layers.append(Layer(layer, f"{FAMILY_MEMBER_WORDS[layer]} ({names})", label, MAP_COLOURS[layer], ids))
+        return layers
+
+
 @dataclass
 class CountryStatus:
     name: str
     href: str = ""
-    military: str = ""  # "member", "other" (observer, candidate, ...) or ""
-    economic: str = ""
+    members: list = field(default_factory=list)  # keys of the layers it is a member in
+    others: list = field(default_factory=list)  # keys of the layers it holds another role in
     suspended: bool = False  # any of its memberships that colour the map is suspended
     lines: list = field(default_factory=list)
+    combined: str = "several"  # the class of a member of several layers ("both" on the article's map)
 
     def category(self):
-        mil, eco = self.military == "member", self.economic == "member"
-        if mil and eco:
-            return "both"
-        if mil:
-            return "military"
-        if eco:
-            return "economic"
-        if "other" in (self.military, self.economic):
+        if len(self.members) > 1:
+            return self.combined
+        if self.members:
+            return self.members[0]
+        if self.others:
             return "other_role"
         return "none"
 
@@ -99,16 +209,17 @@ def layer_of(bloc, by_slug):
     return None
 
 
-def region_map(statuses, names, *, day, prefix="map", title=None):
-    """The region coloured by membership of the two layers' blocs on `day`.
+def region_map(statuses, layers, *, day, prefix="map", title=None, article=True):
+    """The region coloured by membership of the layers' blocs on `day`.
 
-    `statuses` maps alpha-3 codes to CountryStatus; `names` gives the blocs of each layer, for the key.
+    `statuses` maps alpha-3 codes to CountryStatus; `layers` are the Layers coloured, in the key's order.
     """
     shapes = region_shapes()
     width, height = shapes["width"], shapes["height"]
     defs = Defs(prefix)
     overlay = defs.hatch_overlay()
     day_words = str(PartialDate(day))
+    colours = {layer.key: layer.colour for layer in layers}
 
     body = [el("rect", width=num(width), height=num(height), fill=MAP_COLOURS["sea"])]
     body.append(el("path", d=shapes["graticule"], fill="none", stroke="#fff", stroke_width="0.7", stroke_opacity="0.8"))
@@ -118,7 +229,7 @@ def region_map(statuses, names, *, day, prefix="map", title=None):
         category = status.category() if status else "none"
         name = status.name if status else shape["name"]
         tip = f"{name}: " + ("; ".join(status.lines) if status and status.lines else "no membership recorded")
-        path = el("path", d=shape["path"], fill=MAP_COLOURS[category], fill_rule="evenodd")
+        path = el("path", d=shape["path"], fill=fill_of(status, category, colours, defs), fill_rule="evenodd")
         if status and status.hatched():
             path += el("path", d=shape["path"], fill=overlay, fill_rule="evenodd")
         path += el("title", escape(tip))
@@ -145,11 +256,25 @@ def region_map(statuses, names, *, day, prefix="map", title=None):
         text(width - 8, height - 8, "Natural Earth", text_anchor="end", font_size="10", fill=MUTED, font_style="italic")
     )
 
-    off_map = sorted(s.name for code, s in statuses.items() if code not in drawn and s.category() != "none")
+    shorts = {layer.key: layer.short for layer in layers}
+    off_map = [
+        f"{s.name} ({', '.join(shorts[key] for key in s.members + s.others)})" if not article else s.name
+        for code, s in sorted(statuses.items(), key=lambda item: item[1].name)
+        if code not in drawn and s.category() != "none"
+    ]
     title = title or f"Blocs on {day_words}"
-    desc = map_description(statuses, names, day_words, off_map)
+    desc = map_description(statuses, layers, day_words, off_map, article)
     svg = svg_root(prefix, width, height, title, desc, defs.render() + "".join(body), "chart map")
-    return RegionMap(svg=svg, legend=map_legend(names, prefix), off_map=off_map)
+    return RegionMap(svg=svg, legend=map_legend(layers, prefix, article), off_map=off_map)
+
+
+def fill_of(status, category, colours, defs):
+    """A country's fill: its layer's colour, stripes of its layers' colours, or the article map's colours."""
+    if category in colours:
+        return colours[category]
+    if category == "several":
+        return defs.split_fill([colours[key] for key in status.members])
+    return MAP_COLOURS[category]
 
 
 @dataclass
@@ -170,9 +295,13 @@ def name_list(names, most=4):
     return f"{', '.join(names[:most])} and {len(names) - most} more"
 
 
-def map_legend(names, prefix):
+def swatch(fill, **kw):
+    return el("rect", width="22", height="14", rx="2", fill=fill, **kw)
+
+
+def map_legend(layers, prefix, article=True):
     """The map's key as an HTML list, so that it stays legible on a phone, where the map is small."""
-    mil, eco = name_list(names["military"]), name_list(names["economic"])
+    defs = Defs(f"{prefix}-legend")
     hatch = f"{prefix}-legend-hatch"
     overlay = el(
         "pattern",
@@ -182,24 +311,18 @@ def map_legend(names, prefix):
         height="8",
         patternUnits="userSpaceOnUse",
     )
-    items = [
-        (
-            el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["military"]),
-            f"Member of a military alliance ({mil})",
-        ),
-        (
-            el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["economic"]),
-            f"Member of an economic or customs union ({eco})",
-        ),
-        (el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["both"]), "Member of both"),
-        (
-            el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["other_role"]),
-            "Observer, candidate, associate or other role only",
-        ),
+    items = [(swatch(layer.colour), layer.label) for layer in layers]
+    if article:
+        items.append((swatch(MAP_COLOURS["both"]), "Member of both"))
+    elif len(layers) > 1:
+        split = defs.split_fill([layer.colour for layer in layers[:2]])
+        items.append((defs.render() + swatch(split), "Striped: a member of two or more of these, in their colours"))
+    items += [
+        (swatch(MAP_COLOURS["other_role"]), "Observer, candidate, associate or other role only"),
         (
             el("defs", overlay)
-            + el("rect", width="22", height="14", rx="2", fill=MAP_COLOURS["military"])
-            + el("rect", width="22", height="14", rx="2", fill=f"url(#{hatch})"),
+            + swatch(layers[0].colour if layers else MAP_COLOURS["military"])
+            + swatch(f"url(#{hatch})"),
             "Hatched: a membership suspended",
         ),
         (
@@ -208,8 +331,8 @@ def map_legend(names, prefix):
         ),
     ]
     rows = "".join(
-        el("li", el("svg", swatch, viewBox="0 0 22 14", width="22", height="14", aria_hidden="true") + escape(label))
-        for swatch, label in items
+        el("li", el("svg", fill, viewBox="0 0 22 14", width="22", height="14", aria_hidden="true") + escape(label))
+        for fill, label in items
     )
     return mark_safe(el("ul", rows, class_="map-legend", aria_label="Key to the map"))
 
@@ -247,22 +370,30 @@ def map_label(shape, name, strong):
     )
 
 
-def map_description(statuses, names, day_words, off_map):
-    groups = {"both": [], "military": [], "economic": [], "other_role": []}
-    for status in statuses.values():
+def map_description(statuses, layers, day_words, off_map, article=True):
+    labels = {layer.key: layer.label for layer in layers}
+    groups = {key: [] for key in labels}
+    several, others = [], []
+    for status in sorted(statuses.values(), key=lambda s: s.name):
         category = status.category()
+        name = status.name + (" (suspended)" if status.hatched() else "")
         if category in groups:
-            groups[category].append(status.name + (" (suspended)" if status.hatched() else ""))
+            groups[category].append(name)
+        elif category in ("both", "several"):
+            several.append(name)
+        elif category == "other_role":
+            others.append(name)
     parts = [f"Map of the region on {day_words}."]
-    words = {
-        "both": "Members of both a military alliance and an economic union",
-        "military": f"Members of a military alliance ({name_list(names['military'])}) only",
-        "economic": f"Members of an economic or customs union ({name_list(names['economic'])}) only",
-        "other_role": "Observers, candidates or associates only",
-    }
+    if several:
+        words = (
+            "Members of both a military alliance and an economic union" if article else "Members of several of these"
+        )
+        parts.append(f"{words}: {', '.join(several)}.")
     for key, members in groups.items():
         if members:
-            parts.append(f"{words[key]}: {', '.join(sorted(members))}.")
+            parts.append(f"{labels[key]} only: {', '.join(members)}.")
+    if others:
+        parts.append(f"Observers, candidates or associates only: {', '.join(others)}.")
     if off_map:
         parts.append(f"Outside the map: {', '.join(off_map)}.")
     return " ".join(parts)

@@ -23,6 +23,7 @@ ROLE_STYLE = {
     Role.ASSOCIATE: {"colour": "#3d8b5a", "pattern": "diagonal", "label": "associate"},
     Role.CANDIDATE: {"colour": "#c98a1b", "pattern": "stripes", "label": "candidate / acceding"},
     Role.PARTICIPANT: {"colour": "#7b5ea7", "pattern": "grid", "label": "participant (non-member)"},
+    Role.DIALOGUE_PARTNER: {"colour": "#8a8f3a", "pattern": "dots", "label": "dialogue partner"},
 }
 SUSPENSION_STYLE = {
     SuspensionKind.FORMAL: {"colour": "#b3261e", "label": "suspended by the bloc (formal)", "short": "suspended"},
@@ -30,6 +31,11 @@ SUSPENSION_STYLE = {
         "colour": "#d46a00",
         "label": "suspended by the country itself (self-declared)",
         "short": "self-suspended",
+    },
+    SuspensionKind.DE_FACTO: {
+        "colour": "#8c6d1f",
+        "label": "inactive in fact, without any decision",
+        "short": "inactive",
     },
     "": {"colour": "#6b6b6b", "label": "suspended (kind not recorded)", "short": "suspended"},
 }
@@ -140,6 +146,26 @@ class Defs:
         if name not in self.items:
             shape = "crosshatch" if kind == SuspensionKind.FORMAL else "hatch"
             self.items[name] = pattern(f"{self.prefix}-{name}", shape, style["colour"], background="#fff")
+        return self.ref(name)
+
+    def split_fill(self, colours):
+        """Diagonal stripes of each colour in turn: a country in several of the map's layers."""
+        name = "split-" + "-".join(c.lstrip("#") for c in colours)
+        if name not in self.items:
+            stripe = 5
+            bars = "".join(
+                el("rect", x=str(i * stripe), y="0", width=str(stripe), height="10", fill=colour)
+                for i, colour in enumerate(colours)
+            )
+            self.items[name] = el(
+                "pattern",
+                bars,
+                id=f"{self.prefix}-{name}",
+                width=str(stripe * len(colours)),
+                height="10",
+                patternUnits="userSpaceOnUse",
+                patternTransform="rotate(45)",
+            )
         return self.ref(name)
 
     def hatch_overlay(self):

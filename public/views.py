@@ -24,6 +24,8 @@ from .links import event_url, url_for
 
 EVENTS_LISTED = 20  # on a bloc's or a country's page; the rest are one click away on /events/
 HOME_BLOCS = 12  # blocs with their members on the overview; the blocs page lists them all
+# The overview shows the record's own period: the blocs from the end of the USSR.
+OVERVIEW_FROM = datetime.date(1991, 1, 1)
 TIMELINE_BLOCS = 40  # rows of the blocs' own timeline; the table beside it lists them all
 BLOCS_PER_PAGE = 20  # blocs with their members on one page of a date
 CHIPS = 8  # blocs named beside each country on the countries page
@@ -62,30 +64,37 @@ def cited():
     return Prefetch("sources", to_attr="cited")
 
 
-def country_statuses(day, blocs):
-    """Each country's standing on `day` in the map's two layers, counted by PostgreSQL: one row per country.
+def map_layers(choice, blocs, day):
+    """The layers `choice` colours on `day`; `blocs` are all the blocs, with their parents loaded."""
+    existing = [b for b, _ in timeline_order([b for b in blocs if b.exists_on(day)])]
+    by_slug = any(b.slug in maps.layer_slugs() for b in existing)
+    return choice.layers({b.slug: b for b in blocs}, existing, by_slug)
 
-    `blocs` are the blocs in existence on the day; they decide whether the layers are the founding
-    article's named blocs or, in a record without them, every bloc of the layer's kinds.
-    """
-    by_slug = any(b.slug in maps.layer_slugs() for b in blocs)
-    names = {"military": [], "economic": []}
-    for bloc, _ in timeline_order(blocs):
-        layer = maps.layer_of(bloc, by_slug)
-        if layer:
-            names[layer].append(bloc.short_name)
 
-    def in_layer(layer):
-        if by_slug:
-            return Q(bloc__parent__isnull=True, bloc__slug__in=maps.MAP_LAYERS[layer])
-        return Q(bloc__parent__isnull=True, bloc__kind__in=maps.LAYER_KINDS[layer])
+def bad_map_choice(request, error):
+    return render(request, "public/bad_map_choice.html", {"message": str(error)}, status=400)
 
+
+def map_choice_context(choice, existing):
+    """What the chooser beside the map offers: the families, and the blocs in existence that day."""
+    return {
+        "map_choice": choice,
+        "map_query": choice.query(),
+        "map_families": [("all", "every family")] + [(key, words) for key, (words, _) in maps.FAMILIES.items()],
+        "map_blocs": [b for b in existing if b.parent_id is None],
+        "map_most": maps.MOST_SHOWN,
+    }
+
+
+def country_statuses(day, layers, article=True):
+    """Each country's standing on `day` in the map's layers, counted by PostgreSQL: one row per country."""
     member = Q(role=Role.MEMBER)
     suspended = Membership.suspended_q(day)
     role_words = Case(*(When(role=value, then=Value(label)) for value, label in Role.choices), default=F("role"))
     suspension_words = Case(
         When(suspended & Q(suspension_kind=SuspensionKind.SELF_DECLARED), then=Value(" (self-suspended)")),
         When(suspended & Q(suspension_kind=SuspensionKind.FORMAL), then=Value(" (suspended by the bloc)")),
+        When(suspended & Q(suspension_kind=SuspensionKind.DE_FACTO), then=Value(" (inactive in fact)")),
         When(suspended, then=Value(" (suspended)")),
         default=Value(""),
     )
@@ -96,15 +105,19 @@ def country_statuses(day, blocs):
         suspension_words,
         output_field=CharField(),
     )
+    shown = [pk for layer in layers for pk in layer.bloc_ids]
+    counts = {}
+    for i, layer in enumerate(layers):
+        # A layer without blocs (no bloc of the family on the day) counts nothing, without asking PostgreSQL.
+        in_layer = Q(bloc_id__in=layer.bloc_ids)
+        counts[f"member_{i}"] = Count("pk", filter=in_layer & member) if layer.bloc_ids else Value(0)
+        counts[f"other_{i}"] = Count("pk", filter=in_layer & ~member) if layer.bloc_ids else Value(0)
     rows = (
         Membership.objects.active_on(day)
         .values("country__alpha3", "country__name")
         .annotate(
-            military=Count("pk", filter=in_layer("military") & member),
-            military_other=Count("pk", filter=in_layer("military") & ~member),
-            economic=Count("pk", filter=in_layer("economic") & member),
-            economic_other=Count("pk", filter=in_layer("economic") & ~member),
-            suspended=Count("pk", filter=(in_layer("military") | in_layer("economic")) & member & suspended),
+            **counts,
+            suspended=Count("pk", filter=Q(bloc_id__in=shown) & member & suspended) if shown else Value(0),
             spells=Count("pk"),
             # The first few memberships by bloc name: enough for a tooltip, bounded however many there are.
             lines=Func(
@@ -119,14 +132,15 @@ def country_statuses(day, blocs):
     for row in rows:
         alpha3 = row["country__alpha3"]
         status = maps.CountryStatus(row["country__name"], url_for_country(alpha3))
-        status.military = "member" if row["military"] else ("other" if row["military_other"] else "")
-        status.economic = "member" if row["economic"] else ("other" if row["economic_other"] else "")
+        status.members = [layer.key for i, layer in enumerate(layers) if row[f"member_{i}"]]
+        status.others = [layer.key for i, layer in enumerate(layers) if row[f"other_{i}"] and not row[f"member_{i}"]]
+        status.combined = "both" if article else "several"
         status.suspended = bool(row["suspended"])
         status.lines = list(row["lines"])
         if row["spells"] > len(status.lines):
             status.lines.append(f"and {row['spells'] - len(status.lines)} more")
         statuses[alpha3] = status
-    return statuses, names
+    return statuses
 
 
 def timeline_order(blocs):
@@ -172,7 +186,10 @@ def blocs_chart(blocs, successions, *, prefix, day):
     shown = largest(blocs, TIMELINE_BLOCS)
     rows = []
     by_id = {}
-    for bloc, depth in timeline_order(shown):
+    families = list(maps.FAMILIES)
+    # Grouped by family (military, economic, political), each group in founding order.
+    ordered = sorted(timeline_order(shown), key=lambda pair: families.index(maps.family_of(pair[0])))
+    for bloc, depth in ordered:
         founded, dissolved = bloc.partial_date("founded"), bloc.partial_date("dissolved")
         span = f"{founded or 'founding date not recorded'} – {dissolved or 'today'}"
         row = charts.BlocRow(
@@ -199,9 +216,11 @@ def blocs_chart(blocs, successions, *, prefix, day):
         links,
         today=day,
         prefix=prefix,
+        since=OVERVIEW_FROM,
         title="The blocs over time",
         desc=(
-            f"{which}, each drawn from its founding to its dissolution or to today, "
+            f"{which}, grouped by family (military alliances, economic unions, political organisations), "
+            "each drawn from its founding (or from 1991) to its dissolution or to today, "
             "coloured by kind, with dashed arrows from each bloc to the blocs that continued it. "
             "The table gives the same dates."
         ),
@@ -234,7 +253,12 @@ def home(request):
     blocs = list(with_members_on(Bloc.objects.select_related("parent"), day))
     successions = list(Succession.objects.all())
     existing = [b for b in blocs if b.exists_on(day)]
-    statuses, names = country_statuses(day, existing)
+    try:
+        choice = maps.MapChoice.from_query(request.GET)
+        layers = map_layers(choice, blocs, day)
+    except maps.BadChoice as e:
+        return bad_map_choice(request, e)
+    statuses = country_statuses(day, layers, choice.is_article)
     shown = largest(existing, HOME_BLOCS)
     spells = list(
         Membership.objects.active_on(day)
@@ -258,7 +282,10 @@ def home(request):
             "blocs": charted,
             "timeline": timeline,
             "abridged_chart": len(charted) < len(blocs),
-            "region_map": maps.region_map(statuses, names, day=day, prefix="map-today", title="The region today"),
+            "region_map": maps.region_map(
+                statuses, layers, day=day, prefix="map-today", title="The region today", article=choice.is_article
+            ),
+            **map_choice_context(choice, existing),
             "events": events,
             "last_changed": last_changed(blocs, spells, events),
         },
@@ -478,8 +505,14 @@ def on_date(request, day):
     # Queries: the blocs in existence; each country's standing for the map; the first spell and
     # the nearest earlier and later changes; the spells in force in this page's blocs, with their
     # countries and blocs; their sources.
-    blocs = [b for b, _ in timeline_order(list(Bloc.objects.existing_on(when).select_related("parent")))]
-    statuses, names = country_statuses(when, blocs)
+    every_bloc = list(Bloc.objects.select_related("parent"))
+    blocs = [b for b, _ in timeline_order([b for b in every_bloc if b.exists_on(when)])]
+    try:
+        choice = maps.MapChoice.from_query(request.GET)
+        layers = map_layers(choice, every_bloc, when)
+    except maps.BadChoice as e:
+        return bad_map_choice(request, e)
+    statuses = country_statuses(when, layers, choice.is_article)
     changes = ("start", "end", "suspension_start", "suspension_end")
     nearest = Membership.objects.aggregate(
         first=Min("start"),
@@ -516,7 +549,8 @@ def on_date(request, day):
             "page": page,
             "paginator": paginator,
             "spells": spells,
-            "region_map": maps.region_map(statuses, names, day=when, prefix="map"),
+            "region_map": maps.region_map(statuses, layers, day=when, prefix="map", article=choice.is_article),
+            **map_choice_context(choice, blocs),
             "before": before,
             "after": after,
             "years": same_day_in_years(when, nearest["first"]),

@@ -26,7 +26,7 @@ def test_dump_then_load_into_an_empty_database_gives_identical_data(seed, tmp_pa
         for args in (["migrate", "--noinput"], ["load_records", str(tmp_path / "original.json")]):
             result = manage(*args, env=env, timeout=300)
             assert result.returncode == 0, result.stderr
-        assert "memberships: 58 created" in result.stdout
+        assert "memberships: 137 created" in result.stdout
         result = manage("dump_records", str(tmp_path / "moved.json"), env=env)
         assert result.returncode == 0, result.stderr
 

@@ -106,3 +106,130 @@ def test_query_counts_on_the_seed(client, seed, django_assert_num_queries, url, 
     with django_assert_num_queries(queries + 1):  # and first, the records' state (page cache)
         response = client.get(url)
     assert response.status_code == 200
+
+
+# The map at the breadth of the wider record: a reader chooses what it colours.
+
+
+def map_class(region_map, code):
+    return re.search(rf'<a href="/countries/{code}/" tabindex="-1" class="country ([^"]+)">', region_map).group(1)
+
+
+def test_the_map_colours_two_chosen_blocs_and_stripes_a_country_in_both(client, seed):
+    html = page(client, "/on/2024-07-04/?show=csto,sco")
+    region_map = svg_of(html, "map")
+    assert_accessible_chart(region_map)
+    assert (map_class(region_map, "rus"), map_class(region_map, "kaz")) == ("several", "several")
+    assert (map_class(region_map, "arm"), map_class(region_map, "chn"), map_class(region_map, "ukr")) == (
+        "csto",
+        "sco",
+        "none",
+    )
+    russia = re.search(r'<a href="/countries/rus/"[^>]*>(.*?)</a>', region_map, re.S).group(1)
+    assert 'fill="url(#map-split-c0503f-2f72a8)"' in russia  # stripes of both colours
+    key = text_of(re.search(r'<ul class="map-legend".*?</ul>', html, re.S).group(0))
+    assert "Member of the CSTO" in key and "Member of the SCO" in key
+    assert "Striped: a member of two or more of these, in their colours" in key
+    # India and Pakistan are drawn; no SCO member lies outside the frame, but Sri Lanka and Nepal (partners) do.
+    assert "Outside the map: Cambodia (SCO), Laos" not in text_of(html)  # Laos came only in 2025
+    assert "Cambodia (SCO)" in text_of(html) and "Sri Lanka (SCO)" in text_of(html)
+    # The choice is kept by the links to other days.
+    assert re.search(r'<a rel="prev" href="/on/[0-9-]+/\?show=csto,sco"', html)
+
+
+def test_nato_members_outside_the_frame_are_listed_beside_the_map(client, seed):
+    html = page(client, "/on/2024-03-08/?show=csto,nato")
+    region_map = svg_of(html, "map")
+    assert (map_class(region_map, "pol"), map_class(region_map, "tur"), map_class(region_map, "rus")) == (
+        "nato",
+        "nato",
+        "csto",
+    )
+    words = text_of(html)
+    assert "Outside the map:" in words
+    for name in ("Canada (NATO)", "United States (NATO)", "Spain (NATO)", "North Macedonia (NATO)"):
+        assert name in words, name
+
+
+def test_one_family_colours_each_of_its_blocs(client, seed):
+    html = page(client, "/on/2024-03-08/?family=military")
+    region_map = svg_of(html, "map")
+    # The CST stays in force under the CSTO, so its parties are striped with both.
+    assert (map_class(region_map, "rus"), map_class(region_map, "swe")) == ("several", "nato")
+    key = text_of(re.search(r'<ul class="map-legend".*?</ul>', html, re.S).group(0))
+    assert "Member of the CST" in key and "Member of the CSTO" in key and "Member of the NATO" in key
+    assert '<span aria-current="true">military alliances</span>' in html
+
+
+def test_every_family_at_once(client, seed):
+    html = page(client, "/on/2008-01-01/?family=all")
+    region_map = svg_of(html, "map")
+    assert map_class(region_map, "rus") == "several"  # CSTO, EurAsEC, CIS, SCO, Union State
+    assert map_class(region_map, "chn") == "political"  # the SCO
+    assert map_class(region_map, "pol") == "military"  # NATO
+    key = text_of(re.search(r'<ul class="map-legend".*?</ul>', html, re.S).group(0))
+    assert "Member of a political organisation (CIS, GUAM, Union State, SCO)" in key
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("?show=csto,atlantis", "There is no bloc with the short name “atlantis”."),
+        ("?family=naval", "“naval” is not a family of blocs"),
+        ("?show=csto&family=military", "Choose either a family (?family=) or blocs (?show=), not both."),
+        ("?show=a,b,c,d,e,f,g", "The map can colour at most 6 blocs at once."),
+        ("?show=%3Cscript%3E", "short name: use names such as csto,nato"),
+    ],
+)
+def test_a_choice_the_map_cannot_draw_is_explained(client, seed, query, message):
+    for url in ("/on/2012-12-05/", "/"):
+        response = client.get(url + query)
+        assert response.status_code == 400
+        assert message in text_of(response.content.decode())
+
+
+@pytest.mark.parametrize("query", ["?show=csto,nato", "?family=all", "?family=political"])
+def test_choosing_what_the_map_colours_adds_no_query(client, seed, django_assert_num_queries, query):
+    # As the plain page: the records' state; blocs; each country's standing for the map (one query
+    # whatever the layers); the first spell and the nearest changes; spells in force; their sources.
+    with django_assert_num_queries(6):
+        assert client.get("/on/2012-12-05/" + query).status_code == 200
+    # The home page: the records' state; blocs; successions; standing for the map; today's spells;
+    # recent events; their blocs; their sources.
+    with django_assert_num_queries(8):
+        assert client.get("/" + query).status_code == 200
+
+
+def test_the_overview_shows_every_bloc_from_1991_grouped_by_family(client, seed):
+    for url in ("/", "/blocs/"):
+        timeline = svg_of(page(client, url), "blocs-timeline")
+        labels = re.findall(r'<a href="/blocs/([a-z0-9-]+)/"', timeline)
+        for slug in ("nato", "sco", "guam", "union-state", "shanghai-five", "cis"):
+            assert slug in labels, slug
+        # Military alliances first, then economic unions, then political organisations.
+        assert labels.index("nato") < labels.index("eurasec") < labels.index("cis") < labels.index("sco")
+        assert ">1992<" in timeline or ">1995<" in timeline
+        assert ">1949<" not in timeline and ">1950<" not in timeline
+
+
+def test_the_codebook_lists_the_blocs_with_their_cow_igo_columns(client):
+    html = page(client, "/data/codebook/")
+    rows = {text_of(r) for r in re.findall(r"<tr>.*?</tr>", html, re.S)}
+    assert "military alliance nato North Atlantic Treaty Organization (1949) nato" in rows
+    assert "political organisation sco Shanghai Cooperation Organisation (2001) sco" in rows
+    assert "economic union eurasec Eurasian Economic Community (2000-2015) eaec" in rows
+    assert "political organisation guam GUAM (1997) none" in rows
+
+
+def test_country_year_carries_the_new_blocs(client, seed):
+    response = client.get("/data/country-year.csv?from=2024&to=2024")
+    body = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
+    lines = body.splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+    status = {(r["country_alpha3"], r["bloc_slug"]): r["status"] for r in rows}
+    assert status[("SWE", "nato")] == "1"
+    assert status[("BLR", "sco")] == "1"
+    assert status[("TKM", "cis")] == "2"  # associate
+    assert status[("MNG", "sco")] == "3"  # observer
+    assert status[("AZE", "sco")] == "0"  # a dialogue partner is coded 0

@@ -144,7 +144,7 @@ def test_a_curators_edits_survive_starting_the_site_again(transactional_db, seed
         output = run_the_image_command(production_env(DATABASE_URL=url))
 
     assert "the seed was not loaded and no record was changed" in output
-    assert "9 blocs" in output
+    assert "15 blocs" in output
     assert curated_values() == CURATED
     assert csto().history.first().history_user.username == "curators"
 
@@ -179,7 +179,7 @@ def test_update_shows_each_change_and_records_who_loaded_which_file_and_why(seed
     assert output.startswith("Changing 2 existing record(s):\n")
     assert "    Kind: “military alliance” → “political organisation”\n" in output
     assert f"    Sources: “{'; '.join(cis_sources)}” → “{kept_source}”" in output
-    assert "blocs: 0 created, 2 changed, 7 unchanged" in output
+    assert "blocs: 0 created, 2 changed, 13 unchanged" in output
     assert csto().kind == "political"
     version = csto().history.first()
     assert (version.history_user, version.history_change_reason, version.history_load) == (
@@ -233,16 +233,16 @@ def test_new_records_come_in_only_when_asked_and_existing_ones_stay(seed, tmp_pa
     save_in_admin(curator_client, csto(), description=CURATED["bloc"])
 
     def newer(data):
-        data["blocs"].append({"slug": "sco", "name": "Shanghai Cooperation Organisation", "kind": "political"})
+        data["blocs"].append({"slug": "caco", "name": "Central Asian Cooperation Organization", "kind": "political"})
 
     path = seed_file(tmp_path, newer)
     with pytest.raises(CommandError, match="would change 1 existing record"):
         load(path)
-    assert not Bloc.objects.filter(slug="sco").exists()
+    assert not Bloc.objects.filter(slug="caco").exists()
 
     output = load(path, add_only=True)
-    assert "blocs: 1 created, 0 changed, 8 unchanged, 1 left as they are" in output
-    assert Bloc.objects.filter(slug="sco").exists()
+    assert "blocs: 1 created, 0 changed, 14 unchanged, 1 left as they are" in output
+    assert Bloc.objects.filter(slug="caco").exists()
     assert csto().description == CURATED["bloc"]
 
 
@@ -261,10 +261,10 @@ def test_the_synthetic_world_refuses_a_curated_database_and_says_what_would_be_l
 
     message = str(refused.value)
     assert "already holds curated records" in message
-    assert "--flush would delete 243 sources, 11 countries, 9 blocs, 58 memberships, 93 events" in message
+    assert "--flush would delete 519 sources, 54 countries, 15 blocs, 137 memberships, 175 events" in message
     assert "edits by curators" in message and "seed.json" in message
     assert curated_values() == CURATED
-    assert Membership.objects.count() == 58
+    assert Membership.objects.count() == 137
 
 
 def test_versions_loaded_before_files_were_named_count_as_loads():

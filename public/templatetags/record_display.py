@@ -8,6 +8,7 @@ from django.utils.safestring import mark_safe
 
 from eurasia.partial_dates import Precision
 from public.links import url_for
+from public.svg import SUSPENSION_STYLE
 
 register = template.Library()
 
@@ -205,5 +206,5 @@ def member_row(m):
 def suspension_badge(m):
     """ "suspended" or "self-suspended", in the colours of its kind."""
     kind = m.suspension_kind or "unknown"
-    words = "self-suspended" if m.suspension_kind == "self_declared" else "suspended"
+    words = SUSPENSION_STYLE.get(m.suspension_kind, SUSPENSION_STYLE[""])["short"]
     return format_html('<span class="badge suspended {}">{}</span>', kind, words)

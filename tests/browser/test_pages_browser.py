@@ -178,3 +178,31 @@ def test_print_hides_navigation_and_keeps_the_chart(reader):
     expect(page.locator("form.picker")).to_be_hidden()
     expect(page.get_by_role("img", name="Membership of the CSTO over time")).to_be_visible()
     reader.screenshot("bloc-csto-print")
+
+
+def test_the_map_with_two_chosen_blocs_works_without_script(reader):
+    """A reader ticks the CSTO and NATO under the map; the choice is a plain address they can share."""
+    page = reader.page
+    reader.open("/on/2024-03-08/")
+    chooser = page.get_by_role("navigation", name="What the map colours")
+    chooser.get_by_label("CSTO", exact=True).check()
+    chooser.get_by_label("NATO", exact=True).check()
+    chooser.get_by_role("button", name="Colour these").click()
+    expect(page).to_have_url(re.compile(r"/on/2024-03-08/\?show=(csto&show=nato|nato&show=csto)$"))
+
+    region_map = page.get_by_role("img", name="Blocs on 8 March 2024")
+    expect(region_map).to_be_visible()
+    key = page.get_by_role("list", name="Key to the map")
+    expect(key).to_contain_text("Member of the CSTO")
+    expect(key).to_contain_text("Member of the NATO")
+    expect(key).to_contain_text("Striped: a member of two or more of these")
+    russia = region_map.locator('a[href="/countries/rus/"] path').first.get_attribute("fill")
+    poland = region_map.locator('a[href="/countries/pol/"] path').first.get_attribute("fill")
+    assert russia != poland
+    expect(page.locator("figcaption")).to_contain_text("United States (NATO)")
+    reader.screenshot("on-2024-03-08-csto-nato-desktop")
+
+    reader.open("/on/2024-03-08/?show=csto,sco")  # the shareable form of the same choice
+    kazakhstan = page.get_by_role("img", name="Blocs on 8 March 2024").locator('a[href="/countries/kaz/"] path').first
+    assert kazakhstan.get_attribute("fill").startswith("url(#map-split-")
+    reader.screenshot("on-2024-03-08-csto-sco-desktop")
