@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("blocs", "0008_membership_notes_trigram"),
+        ("blocs", "0009_records_writes"),
     ]
 
     operations = [
