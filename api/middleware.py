@@ -8,6 +8,7 @@ and cannot be revalidated against data it never saw. The snapshot the page cache
 left out: any commit moves it, and every API request commits its own rate-limit count.
 """
 
+import math
 import time
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from eurasia.routers import PRIMARY, read_connection
 from eurasia.throttle import client_address
 
 from .models import RateWindow
-from .problems import problem_response
+from .problems import PROBLEM_TYPE, problem_response
 
 PREFIX = "/api/v1/"
 # Raise it (API_REVISION in settings) when the answers change shape, so that no client keeps an old one.
@@ -105,6 +106,8 @@ class ApiMiddleware:
         if not request.path.startswith(PREFIX):
             return self.get_response(request)
         response = self.answer(request)
+        if response.status_code == 404 and response.get("Content-Type") != PROBLEM_TYPE:
+            response = problem_response(404, "Not found", "No such address in the API: see /api/v1/openapi.json.")
         for name, value in CORS.items():
             response.headers.setdefault(name, value)
         return response
@@ -130,7 +133,8 @@ class ApiMiddleware:
             return response
         etag = f'"{getattr(settings, "API_REVISION", REVISION)}-{version}"'
         modified = last_modified(version)
-        stamp = modified.timestamp() if modified else None
+        # Whole seconds, as the header carries them: If-Modified-Since then compares equal.
+        stamp = math.ceil(modified.timestamp()) if modified else None
         response = get_conditional_response(request, etag=etag, last_modified=stamp)
         if response is None:
             response = self.get_response(request)
