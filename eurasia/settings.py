@@ -242,6 +242,9 @@ API_RATE_LIMIT = {
     "window": int(os.environ.get("API_RATE_LIMIT_SECONDS", "60")),
 }
 
+# Addresses whose errors, even those answered before their views, are problem documents (RFC 9457).
+PROBLEM_JSON_PATHS = ["/api/v1/"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
