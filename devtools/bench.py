@@ -632,7 +632,52 @@ class Bench:
             note = f"{rows:,} rows; " + ("identical output" if same else "OUTPUT DIFFERS from the hand-written query")
             self.add(Result("tables", f"{slug}.csv", rows / ours_s, rows / hand_s, "rows/s", 0.5, True, note))
 
-    SECTIONS = ["public", "store", "hits", "admin", "exports", "xlsx", "import", "tables", "load", "limits"]
+    def api(self):
+        """The read API: pages of 100 against the trivial view, deep cursor pages, and the whole walk against /data/."""
+        self.heading("Read API (/api/v1/) vs the trivial view; the cursor walk vs the /data/ events CSV", "baseline")
+        client = Client(REMOTE_ADDR="127.0.0.2")
+        with override_settings(API_RATE_LIMIT={"requests": 10**9, "window": 60}):
+            for label, path in (("memberships", "/api/v1/memberships"), ("events", "/api/v1/events")):
+                first = f"{path}?limit=100"
+                ms, trivial = paired_ms(client, first, self.options.repeat)
+                n = len(queries_of(client, first))
+                self.add(Result("api", f"{label}, page of 100 ({n} queries)", ms, trivial, "ms", limit=10))
+                deep = self.deep_cursor(client, path)
+                deep_ms, first_ms = paired_ms(client, deep, self.options.repeat), paired_ms(client, first, 3)
+                n = len(queries_of(client, deep))
+                self.add(Result("api", f"{label}, deep cursor page ({n} queries)", deep_ms[0], first_ms[0], "ms", 1.5))
+            rows, walk_s = self.walk(client, "/api/v1/events?limit=1000")
+            from public.datasets import data_facts
+
+            first, last = data_facts()[1], datetime.date.today().year
+            csv_s = best_of(1, lambda: fetch(client, f"/data/events.csv?from={first}&to={last}"))
+            note = f"{rows:,} events in pages of 1,000; rows/s against the CSV's"
+            self.add(Result("api", "events, whole cursor walk", rows / walk_s, rows / csv_s, "rows/s", 0.3, True, note))
+
+    @staticmethod
+    def deep_cursor(client, path):
+        """A cursor halfway down the list, made as the API makes its own."""
+        from api.problems import encode_cursor
+
+        if path.endswith("memberships"):
+            ids = Membership.objects.order_by("pk").values_list("pk", flat=True)
+            middle = ids[max(0, ids.count() // 2)]
+            return f"{path}?limit=100&cursor={encode_cursor('memberships', [middle])}"
+        events = Event.objects.order_by("-date", "-id")
+        middle = events.values_list("date", "id")[max(0, events.count() // 2)]
+        return f"{path}?limit=100&cursor={encode_cursor('events', list(middle))}"
+
+    def walk(self, client, url):
+        rows, began = 0, time.perf_counter()
+        while url:
+            page = client.get(url).json()
+            rows += len(page["data"])
+            url = page["next"]
+            if time.perf_counter() - began > 300:
+                raise BenchError("the cursor walk took over five minutes")
+        return rows, time.perf_counter() - began
+
+    SECTIONS = ["public", "store", "hits", "admin", "exports", "xlsx", "import", "tables", "load", "limits", "api"]
 
     def limits(self):
         """The admin's JSON export against its CSV, and searches of a few and of thousands of words."""
@@ -676,6 +721,7 @@ class Bench:
             "import": self.imports,
             "tables": self.tables,
             "load": self.under_load,
+            "api": self.api,
         }
         with override_settings(ROOT_URLCONF="devtools.bench_urls", ALLOWED_HOSTS=["testserver", "127.0.0.1"]):
             for name in sections:

@@ -1,5 +1,7 @@
 """Project-wide request and response guards: Content-Security-Policy, Permissions-Policy, no NUL in addresses."""
 
+import json
+
 from django.conf import settings
 from django.http import HttpResponseBadRequest
 
@@ -34,5 +36,10 @@ class RejectNulMiddleware:
         if "\x00" in request.path or any(
             "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
         ):
-            return HttpResponseBadRequest("Bad request: the address contains a NUL character (%00).")
+            message = "Bad request: the address contains a NUL character (%00)."
+            if request.path.startswith(tuple(getattr(settings, "PROBLEM_JSON_PATHS", ()))):
+                # The read API answers every error as an RFC 9457 problem document.
+                body = {"type": "about:blank", "title": "Bad request", "status": 400, "detail": message}
+                return HttpResponseBadRequest(json.dumps(body), content_type="application/problem+json")
+            return HttpResponseBadRequest(message)
         return self.get_response(request)

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "events",
     "public",
     "exchange",
+    "ninja",
+    "api",
 ]
 # Development tooling (the synthetic world, benchmarks) is installed locally only; the image leaves it out.
 if LOCAL:
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # /api/v1/ only: its rate limit, ETags and CORS (api/middleware.py).
+    "api.middleware.ApiMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -252,6 +256,15 @@ LOGIN_THROTTLE = {
     # or every curator shares one address and its pauses (docs/operations.md, "Failed logins").
     "address_header": os.environ.get("CLIENT_ADDRESS_HEADER", "REMOTE_ADDR"),
 }
+
+# The read API's requests per address and window (api/middleware.py, docs/api.md).
+API_RATE_LIMIT = {
+    "requests": int(os.environ.get("API_RATE_LIMIT_REQUESTS", "600")),
+    "window": int(os.environ.get("API_RATE_LIMIT_SECONDS", "60")),
+}
+
+# Addresses whose errors, even those answered before their views, are problem documents (RFC 9457).
+PROBLEM_JSON_PATHS = ["/api/v1/"]
 
 LOGGING = {
     "version": 1,

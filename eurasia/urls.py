@@ -1,4 +1,4 @@
-"""Root URLs: the public history pages, the data downloads and the curators' admin."""
+"""Root URLs: the public history pages, the data downloads, the read API and the curators' admin."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -14,5 +14,6 @@ admin.site.login_form = ThrottledAdminLoginForm
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("", include("api.urls")),
     path("", include("public.urls")),
 ]

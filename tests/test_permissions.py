@@ -37,6 +37,21 @@ PUBLIC = [
     ("/events/{event.pk}/", *ANYONE),
     ("/on/2012-06-01/", *ANYONE),
     ("/on/", 302, 302, 302, 302),  # the date picker goes on to the chosen day, today by default
+    # The read API and its documentation: the same for everyone.
+    ("/api/", *ANYONE),
+    ("/api/v1/", 404, 404, 404, 404),  # no index of its own: the schema and /api/ list the addresses
+    ("/api/v1/openapi.json", *ANYONE),
+    ("/api/v1/countries", *ANYONE),
+    ("/api/v1/countries/{country.alpha3}", *ANYONE),
+    ("/api/v1/blocs", *ANYONE),
+    ("/api/v1/blocs/{bloc.slug}", *ANYONE),
+    ("/api/v1/sources", *ANYONE),
+    ("/api/v1/sources/no-such-source", 404, 404, 404, 404),
+    ("/api/v1/memberships", *ANYONE),
+    ("/api/v1/events", *ANYONE),
+    ("/api/v1/members?date=2012-06-01", *ANYONE),
+    ("/api/v1/country-year?from=2010&to=2012", *ANYONE),
+    ("/api/v1/dyad-year?from=2010&to=2012", *ANYONE),
 ]
 
 SITE = [

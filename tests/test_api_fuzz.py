@@ -1,0 +1,40 @@
+"""Schemathesis over the read API on a live server: generated requests for every operation, held to the OpenAPI schema."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.servers import ROOT, gunicorn, local_env, manage, scratch_database
+
+CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name, load",
+    [
+        ("seed", ["load_records", "fixtures/seed.json"]),
+        ("tiny", ["make_world", "--scale", "tiny", "--seed", "1", "--flush"]),
+    ],
+)
+def test_generated_requests_get_no_server_error_and_match_the_schema(settings, name, load):
+    with scratch_database(settings.DATABASES["default"], f"eurasia_api_fuzz_{name}") as url:
+        # The limit is for clients, not for this run of a few hundred requests.
+        env = local_env(DATABASE_URL=url, API_RATE_LIMIT_REQUESTS="1000000", PAGE_CACHE="false")
+        for command in (["migrate", "--noinput"], load):
+            done = manage(*command, env=env, timeout=300)
+            assert done.returncode == 0, done.stdout + done.stderr
+        with gunicorn(env, workers=2) as site:
+            run = subprocess.run(
+                [sys.executable, "-m", "schemathesis.cli", "run", f"{site}/api/v1/openapi.json"]
+                + ["--checks", CHECKS, "--max-examples", "25", "--seed", "1", "--no-color"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    print(run.stdout[-1500:])
+    assert "No issues found" in run.stdout, run.stdout[-3000:]
