@@ -62,7 +62,7 @@ class JobAdmin(admin.ModelAdmin):
             path("<int:job_id>/cancel/", view(require_POST(self.cancel_view)), name="jobs_job_cancel"),
             path("<int:job_id>/again/", view(require_POST(self.again_view)), name="jobs_job_again"),
             path("<int:job_id>/download/", view(self.download_view), name="jobs_job_download"),
-            path("<int:job_id>/", view(self.job_view), name="jobs_job_change"),
+            path("<int:job_id>/", view(self.job_view), name="jobs_job_page"),
             *super().get_urls(),
         ]
 
@@ -96,6 +96,11 @@ class JobAdmin(admin.ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/jobs/job.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not str(object_id).isdigit():
+            raise Http404("There is no such job.")
+        return HttpResponseRedirect(self.get_job(request, int(object_id)).get_absolute_url())
 
     def status_view(self, request, job_id):
         job = self.get_job(request, job_id)

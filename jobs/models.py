@@ -100,7 +100,7 @@ class Job(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("admin:jobs_job_change", args=[self.pk])
+        return reverse("admin:jobs_job_page", args=[self.pk])
 
     @property
     def finished(self):

@@ -23,10 +23,9 @@ from import_export.results import Error, Result, RowResult
 
 from eurasia.constraints import constraint_message
 from eurasia.partial_dates import Precision
-
-from .columns import ChoiceWidget, KeyWidget, PartialDateColumn
 from jobs.progress import Silent
 
+from .columns import ChoiceWidget, KeyWidget, PartialDateColumn
 from .copying import LogEntries, Stream, any_of, array_literal, copy_rows, memoised, reserve
 
 PREVIEW_ROWS = 500  # rows shown with their changes on the preview page; all are counted
