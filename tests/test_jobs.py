@@ -88,9 +88,7 @@ def stored_events():
 
 
 def stored_history():
-    return sorted(
-        Event.history.values_list("title", "history_type", "history_change_reason", "history_user__username")
-    )
+    return sorted(Event.history.values_list("title", "history_type", "history_change_reason", "history_user__username"))
 
 
 def import_synchronously(client, content):
@@ -307,3 +305,52 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_can_be_run_again(
     retried = Job.objects.get(pk=int(again["Location"].split("/")[4]))
     wait_for(lambda: Job.objects.filter(pk=retried.pk, state="done").exists())
     assert Event.objects.count() == BIG and not ImportFile.objects.exists()
+
+
+# Long commands: a bar on a terminal, plain lines in a log, with the same counts
+
+
+class Terminal:
+    def __init__(self, tty):
+        self.tty, self.text = tty, []
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.text.append(text)
+
+    def flush(self):
+        pass
+
+
+def test_a_command_shows_a_bar_on_a_terminal_and_plain_lines_in_a_log_with_the_same_counts():
+    from jobs.progress import CommandProgress
+
+    shown = {}
+    for tty in (True, False):
+        stream = Terminal(tty)
+        progress = CommandProgress(stream)
+        progress.stage("Loading memberships", 2500)
+        for _ in range(2500):
+            progress.advance()
+        progress.stop()
+        shown[tty] = "".join(stream.text)
+    assert "Loading memberships: 2,500 of 2,500 rows" in shown[False]
+    assert "\r" not in shown[False]
+    assert "Loading memberships" in shown[True] and "2500/2500" in shown[True]
+
+
+@pytest.mark.django_db
+def test_load_records_tells_its_progress_in_a_log(tmp_path, capsys):
+    import json
+
+    from .big_dataset import big_dataset
+
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps(big_dataset(countries=20, blocs=3, events=30)))
+    from django.core.management import call_command
+
+    call_command("load_records", str(path))
+    err = capsys.readouterr().err
+    assert "Loading memberships: 60 of 60 rows" in err and "Loading events: 30 of 30 rows" in err
