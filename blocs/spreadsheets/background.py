@@ -1,4 +1,4 @@
-"""Admin imports and exports too large for one request, run as background jobs with their progress.
+"""Admin imports too large for one request, run as background jobs with their progress.
 
 The request keeps the upload (as the ImportFile its confirmation will claim) and queues a job;
 the worker runs the same steps the admin runs within a request, through the same ModelAdmin, so a
@@ -9,7 +9,7 @@ import pickle
 
 from django.apps import apps
 from django.contrib import admin
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest
 from django.urls import reverse
 from django_tasks import task
 from import_export.signals import post_import
@@ -24,12 +24,11 @@ def model_admin(job):
     return admin.site.get_model_admin(apps.get_model(job.params["model"]))
 
 
-def job_request(job, query=""):
+def job_request(job):
     """A request standing for the job's owner, for the ModelAdmin methods that take one."""
     request = HttpRequest()
     request.user = job.owner
     request.method = "GET"
-    request.GET = QueryDict(query)
     return request
 
 
@@ -111,36 +110,3 @@ def confirm(job, progress):
     job.params["tell"] = True
     type(job).objects.filter(pk=job.pk).update(params=job.params)
     return Outcome(admin_.success_message(result), result_url=url)
-
-
-@task()
-def export_list(job_id):
-    run(job_id, export)
-
-
-def export(job, progress):
-    """A large filtered list written to a file, kept on the job for its owner to download."""
-    admin_ = model_admin(job)
-    request = job_request(job, job.params.get("query", ""))
-    queryset = admin_.get_export_queryset(request)
-    file_format = admin_.get_export_formats()[int(job.params["format"])]()
-    resource = admin_.get_export_resource_classes(request)[int(job.params.get("resource") or 0)](
-        **admin_.get_export_resource_kwargs(request)
-    )
-    selected = job.params.get("fields") or None
-    total = queryset.count()
-    progress.stage(f"Writing {job.file_name}", total)
-    rows = counted(resource.export_rows(queryset, selected), progress)
-    chunks = admin_.export_chunks(file_format, resource, selected, rows)
-    data = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
-    return Outcome(
-        f"{total:,} {admin_.model._meta.verbose_name_plural} written to {job.file_name}, ready to download for a day.",
-        output=data,
-        output_type=file_format.get_content_type(),
-    )
-
-
-def counted(rows, progress):
-    for row in rows:
-        yield row
-        progress.advance()
