@@ -243,13 +243,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING").strip().upper()},
 }
 
-# Long work (large imports and exports, loads, the synthetic world) runs as background jobs, queued
+# Long work (large admin imports) runs as background jobs, queued
 # in PostgreSQL and run by `manage.py db_worker` (jobs/; docs/operations.md, "Background jobs").
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A running job's worker writes a sign of life this often; a job silent for JOB_TIMEOUT_SECONDS
 # (its worker was killed, or its machine lost) is shown as failed, with nothing of it stored.
 JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "2"))
 JOB_TIMEOUT_SECONDS = float(os.environ.get("JOB_TIMEOUT_SECONDS", "60"))
-# Admin imports of more rows than this, and exports of more records, run in the background.
+# Admin imports of more rows than this are previewed and imported in the background.
 BACKGROUND_IMPORT_ROWS = int(os.environ.get("BACKGROUND_IMPORT_ROWS", "10000"))
-BACKGROUND_EXPORT_ROWS = int(os.environ.get("BACKGROUND_EXPORT_ROWS", "50000"))
