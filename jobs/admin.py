@@ -1,5 +1,7 @@
 """The admin's Jobs list, and each job's page: its progress bar, its JSON status, cancel and run again."""
 
+import re
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -9,8 +11,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
+from django_tasks_db.models import DBTaskResult
 
 from .models import Job
+
+# The queue's own rows are the workers' business: curators follow their jobs on the Jobs list.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
 
 
 @admin.register(Job)
@@ -98,7 +105,7 @@ class JobAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/jobs/job.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if not str(object_id).isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", str(object_id)):
             raise Http404("There is no such job.")
         return HttpResponseRedirect(self.get_job(request, int(object_id)).get_absolute_url())
 
