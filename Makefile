@@ -19,8 +19,11 @@ seed: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed
 
+# The site and, beside it, a worker for background jobs (imports, exports, loads): both stop together.
 run: seed
 	$(PY) manage.py ensure_local_admin
+	$(PY) manage.py db_worker --no-reload --interval 0.5 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install

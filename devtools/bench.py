@@ -608,6 +608,85 @@ class Bench:
             transaction.set_rollback(True)
         return import_s, history
 
+    def jobs(self):
+        """The admin's import of a large file as two background jobs (preview, then import) against the
+        same two steps within requests: the queue's cost is the enqueue, the worker's claim, the file
+        read once more, the progress writes on their own connection and the pickled preview."""
+        n = self.options.import_rows
+        self.heading(f"Preview and import of {n:,} spells as background jobs vs within the request, seconds", "request")
+        from django_tasks_db.management.commands.db_worker import Worker
+        from django_tasks_db.models import DBTaskResult
+
+        from blocs.resources import MembershipResource
+        from blocs.spreadsheets.background import preview_import
+        from blocs.spreadsheets.formats import SpreadsheetCSV
+        from blocs.spreadsheets.pending import ImportFile
+        from blocs.spreadsheets.writers import csv_lines
+        from jobs.models import Job
+
+        def run_queued():
+            worker = Worker(
+                queue_names=["default"],
+                interval=0,
+                batch=True,
+                backend_name="default",
+                startup_delay=False,
+                max_tasks=None,
+                worker_id="bench",
+                excluded_queue_names=[],
+            )
+            while (task := DBTaskResult.objects.ready().select_for_update(skip_locked=True).first()) is not None:
+                task.claim(worker.worker_id)
+                worker.run_task(task)
+
+        with transaction.atomic():
+            ids = list(Membership.objects.order_by("pk").values_list("pk", flat=True)[:n])
+            resource = MembershipResource()
+            spells = Membership.objects.filter(pk__in=ids).order_by("pk")
+            data = "".join(csv_lines(resource.get_export_headers(), resource.export_rows(spells))).encode()
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM events_event_memberships WHERE membership_id = ANY(%s)", [ids])
+                cursor.execute("DELETE FROM blocs_membershipsource WHERE membership_id = ANY(%s)", [ids])
+                cursor.execute("DELETE FROM blocs_membership WHERE id = ANY(%s)", [ids])
+            user = User.objects.create_superuser("bench-jobs", password=None)
+            with transaction.atomic():
+                began = time.perf_counter()
+                for dry_run in (True, False):
+                    dataset = SpreadsheetCSV().create_dataset(data)
+                    result = MembershipResource().import_data(
+                        dataset, dry_run=dry_run, file_name="bench.csv", user=user
+                    )
+                request_s = time.perf_counter() - began
+                if result.totals["new"] != len(ids):
+                    raise BenchError(f"the import did not take every row: {result.totals}")
+                transaction.set_rollback(True)
+            with transaction.atomic():
+                began = time.perf_counter()
+                rows = len(SpreadsheetCSV().create_dataset(data))  # the upload's request counts the rows
+                ImportFile.objects.create(
+                    name="bench-jobs", user=user, model="blocs.membership", file_format="csv", data=data
+                )
+                params = {
+                    "model": "blocs.membership",
+                    "import_file_name": "bench-jobs",
+                    "original_file_name": "bench.csv",
+                    "format": "0",
+                    "resource": "",
+                }
+                Job.start(preview_import, f"Preview of {rows} rows", user, params, "bench.csv")
+                run_queued()
+                from blocs.spreadsheets.background import confirm_import
+
+                Job.start(confirm_import, "Import", user, params, "bench.csv")
+                run_queued()
+                jobs_s = time.perf_counter() - began
+                states = list(Job.objects.filter(owner=user).values_list("state", "message"))
+                if [state for state, _ in states] != ["done", "done"]:
+                    raise BenchError(f"the jobs did not finish: {states}")
+                transaction.set_rollback(True)
+            transaction.set_rollback(True)
+        self.add(Result("jobs", "preview and import as jobs", jobs_s, request_s, "s", 1.25, note=f"{len(ids):,} rows"))
+
     def tables(self):
         from public.datasets import DATASETS
 
@@ -677,7 +756,20 @@ class Bench:
                 raise BenchError("the cursor walk took over five minutes")
         return rows, time.perf_counter() - began
 
-    SECTIONS = ["public", "store", "hits", "admin", "exports", "xlsx", "import", "tables", "load", "limits", "api"]
+    SECTIONS = [
+        "public",
+        "store",
+        "hits",
+        "admin",
+        "exports",
+        "xlsx",
+        "import",
+        "jobs",
+        "tables",
+        "load",
+        "limits",
+        "api",
+    ]
 
     def limits(self):
         """The admin's JSON export against its CSV, and searches of a few and of thousands of words."""
@@ -719,6 +811,7 @@ class Bench:
             "exports": self.exports,
             "xlsx": self.xlsx,
             "import": self.imports,
+            "jobs": self.jobs,
             "tables": self.tables,
             "load": self.under_load,
             "api": self.api,

@@ -35,6 +35,7 @@ from blocs.models import (
 )
 from eurasia.partial_dates import Precision
 from events.models import Event, EventBloc, EventCountry, EventKind, EventSource
+from jobs.progress import Silent
 
 
 @dataclass(frozen=True)
@@ -732,12 +733,17 @@ def _plain_indexes(cursor, tables):
     return cursor.fetchall()
 
 
-def _copy_rows(cursor, model, rows, names=None):
+def _copy_rows(cursor, model, rows, names=None, progress=None, total=0):
     n = 0
+    progress = progress or Silent()
+    progress.stage(f"Writing {model._meta.verbose_name_plural}", total)
     with cursor.copy(f"COPY {_table(model)} ({_columns(model, *(names or COLUMNS[model]))}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
             n += 1
+            if n % 1000 == 0:
+                progress.advance(1000)
+    progress.advance(n % 1000)
     return n
 
 
@@ -758,7 +764,7 @@ def _link_pairs(owners_sources):
     return pairs
 
 
-def load(scale, seed, reason=None, report=None):
+def load(scale, seed, reason=None, report=None, progress=None):
     """Generate the world for `scale` and `seed` and load it into the empty database, all or nothing.
 
     Returns the row count of each table. `report(message)` is told each step and its duration.
@@ -796,14 +802,16 @@ def load(scale, seed, reason=None, report=None):
         )
         step(f"{scale.sources:,} sources, {scale.countries:,} countries, {scale.blocs:,} blocs")
 
-        counts[Membership] = _copy_rows(cursor, Membership, world.membership_rows())
+        counts[Membership] = _copy_rows(
+            cursor, Membership, world.membership_rows(), progress=progress, total=scale.memberships
+        )
         counts[MembershipSource] = _copy_pairs(
             cursor, MembershipSource, ("membership", "source"), _link_pairs(world.source_links(scale.memberships, 0, 2))
         )
         step(f"{counts[Membership]:,} membership spells")
 
         links = {name: LinkPairs() for name in ("blocs", "countries", "sources", "memberships")}
-        counts[Event] = _copy_rows(cursor, Event, world.event_rows(links))
+        counts[Event] = _copy_rows(cursor, Event, world.event_rows(links), progress=progress, total=scale.events)
         for model, target, name in [
             (EventBloc, "bloc", "blocs"),
             (EventCountry, "country", "countries"),

@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "import_export",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
+    "jobs",
     "blocs",
     "events",
     "public",
@@ -273,3 +276,13 @@ LOGGING = {
     # Python's logging knows only upper-case level names; gunicorn accepts any case, and so do we.
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING").strip().upper()},
 }
+
+# Long work (large admin imports) runs as background jobs, queued
+# in PostgreSQL and run by `manage.py db_worker` (jobs/; docs/operations.md, "Background jobs").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A running job's worker writes a sign of life this often; a job silent for JOB_TIMEOUT_SECONDS
+# (its worker was killed, or its machine lost) is shown as failed, with nothing of it stored.
+JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "2"))
+JOB_TIMEOUT_SECONDS = float(os.environ.get("JOB_TIMEOUT_SECONDS", "60"))
+# Admin imports of more rows than this are previewed and imported in the background.
+BACKGROUND_IMPORT_ROWS = int(os.environ.get("BACKGROUND_IMPORT_ROWS", "10000"))

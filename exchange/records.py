@@ -9,6 +9,7 @@ from blocs.models import OVERLAP_MESSAGE, Bloc, Country, Membership, Source
 from eurasia.constraints import constraint_message
 from eurasia.history import record_change
 from eurasia.partial_dates import PartialDate, Precision
+from jobs.progress import Silent
 
 from .reloading import KEEP, REFUSE, UPDATE, Review
 
@@ -66,8 +67,10 @@ class Loader:
         existing=REFUSE,
         accept_file_values=False,
         show=None,
+        progress=None,
     ):
         self.data = data
+        self.progress = progress or Silent()  # told each kind of record and each row of it
         self.reason = reason
         self.user = user  # recorded in the history as who made the changes
         self.loaded_from = loaded_from  # the file, recorded on every version the load writes
@@ -126,7 +129,13 @@ class Loader:
                 good.append((i, row))
             else:
                 self.problems.append(f"{kind} #{i}: must be an object.")
-        return good
+        self.progress.stage(f"Loading {kind}", len(good))
+        return self.counted(good)
+
+    def counted(self, rows):
+        for row in rows:
+            yield row
+            self.progress.advance()
 
     def save(self, obj, values, where, m2m=None):
         """Apply `values` to `obj`, validate, save if anything differs; say what happened."""
@@ -366,7 +375,7 @@ class Loader:
 def load(data, reason="loaded from a dataset file", user=None, **options):
     """Load a parsed dataset; returns counts per kind, or raises LoadError having stored nothing.
 
-    `options` are Loader's: loaded_from, existing, accept_file_values, show."""
+    `options` are Loader's: loaded_from, existing, accept_file_values, show, progress."""
     return Loader(data, reason, user, **options).run()
 
 

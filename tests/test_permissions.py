@@ -98,6 +98,10 @@ ACCOUNT_PAGES = [
 ]
 ACCOUNT_MODELS = ["auth.user", "auth.group"]
 
+# Background jobs: each is seen by its owner and superusers only (tests/test_jobs.py checks who sees which).
+JOB_PAGES = ["page", "status", "cancel", "again", "download", "import_job"]
+JOB_MODELS = ["jobs.job"]
+
 # Writes by those who may not write: refused, and nothing stored.
 REFUSED_WRITES = [
     ("/admin/blocs/source/add/", {"key": "planted", "title": "x"}, LOGIN, 403),
@@ -212,8 +216,9 @@ def test_writes_by_readers_and_analysts_are_refused_and_store_nothing(role, worl
 def test_every_address_is_in_the_matrix():
     """A page added without a row here fails this test: the matrix stays complete."""
     admin_kinds = {kind for kind, *_ in CURATED_PAGES} | {kind for kind, *_ in ACCOUNT_PAGES} | {"process_import"}
+    admin_kinds |= set(JOB_PAGES)
     registered = {f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry}
-    assert registered == set(CURATED_MODELS) | set(ACCOUNT_MODELS)
+    assert registered == set(CURATED_MODELS) | set(ACCOUNT_MODELS) | set(JOB_MODELS)
     rows = PUBLIC + SITE + SITE_TO_PAGES
     covered = {resolve(a.split("?")[0].format(**PLACEHOLDERS)).view_name for a, *_ in rows if exists_fmt(a)}
     missing = []

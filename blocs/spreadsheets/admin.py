@@ -1,12 +1,15 @@
 """Import and export buttons on every curated admin list, on top of django-import-export's admin."""
 
 import logging
+import pickle
+import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -15,9 +18,12 @@ from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 
+from jobs.models import Job
+
 from ..models import (
     ImportFile,
 )
+from .background import confirm_import, preview_import
 from .copying import log_imported
 from .formats import (
     EXPORT_FORMATS,
@@ -67,7 +73,12 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             self.admin_site.admin_view(self.cancel_import),
             name=f"{info[0]}_{info[1]}_cancel_import",
         )
-        return [cancel, *super().get_urls()]
+        job = path(
+            "import/job/<int:job_id>/",
+            self.admin_site.admin_view(self.import_job_view),
+            name=f"{info[0]}_{info[1]}_import_job",
+        )
+        return [cancel, job, *super().get_urls()]
 
     def get_import_form_kwargs(self, request):
         kwargs = super().get_import_form_kwargs(request)
@@ -85,11 +96,79 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     def import_action(self, request, **kwargs):
         if request.method == "POST":
             ImportFile.objects.expired().delete()
+            Job.objects.expired().delete()
+            if self.has_import_permission(request):
+                queued = self.preview_in_background(request)
+                if queued is not None:
+                    return queued
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
         if request.method == "POST" and context.get("confirm_form"):
             self.keep_pending(request, context["confirm_form"])
         return response
+
+    def preview_in_background(self, request):
+        """A file of more rows than BACKGROUND_IMPORT_ROWS is kept and previewed by a worker, and the
+        curator follows the job's page; a smaller one (or one that cannot be read) goes on as before."""
+        form = self.create_import_form(request)
+        if not form.is_valid():
+            return None
+        upload = form.cleaned_data["import_file"]
+        file_format = self.get_import_formats()[int(form.cleaned_data["format"])]()
+        data = b"".join(upload.chunks())
+        try:
+            rows = len(file_format.create_dataset(data))
+        except Exception:
+            return None  # read again by the synchronous path, which says what is wrong
+        if rows <= settings.BACKGROUND_IMPORT_ROWS:
+            return None
+        name = uuid.uuid4().hex
+        original = str(upload.name)[:255]
+        with transaction.atomic():
+            ImportFile.objects.create(
+                name=name,
+                user=request.user,
+                model=self.model_label(),
+                file_format=file_format.get_extension(),
+                original_name=original,
+                data=data,
+            )
+            params = {
+                "model": self.model_label(),
+                "import_file_name": name,
+                "original_file_name": original,
+                "format": str(form.cleaned_data["format"]),
+                "resource": str(form.cleaned_data.get("resource") or ""),
+            }
+            title = f"Preview of {original} ({rows:,} rows) for {self.model._meta.verbose_name_plural}"
+            job = Job.start(preview_import, title, request.user, params, file_name=original)
+        return HttpResponseRedirect(job.get_absolute_url() + "?follow=1")
+
+    def import_job_view(self, request, job_id):
+        """The preview a background job made, on the import page, with its confirmation form."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        job = Job.objects.filter(pk=job_id, params__model=self.model_label()).first()
+        if job is None or job.state != Job.State.DONE or not job.output:
+            raise Http404("There is no finished preview here: it was cancelled, or removed after a day.")
+        if job.owner_id != request.user.pk and not request.user.is_superuser:
+            raise PermissionDenied
+        response = super().import_action(request)
+        result = pickle.loads(bytes(job.output))
+        response.context_data["result"] = result
+        if not result.has_errors() and not result.has_validation_errors():
+            keys = ("import_file_name", "original_file_name", "format", "resource")
+            response.context_data["confirm_form"] = self.get_confirm_form_class(request)(
+                initial={key: job.params[key] for key in keys}
+            )
+        return response
+
+    def get_import_data_kwargs(self, **kwargs):
+        found = super().get_import_data_kwargs(**kwargs)
+        progress = getattr(kwargs.get("request"), "job_progress", None)
+        if progress is not None:
+            found["progress"] = progress
+        return found
 
     def model_label(self):
         return self.model._meta.label_lower
@@ -137,6 +216,9 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         if problem:
             return self.refuse(request, problem)
         formats = {f().get_extension(): f for f in self.get_import_formats()}
+        queued = self.import_in_background(request, form)
+        if queued is not None:
+            return queued
         try:
             with transaction.atomic():
                 pending = ImportFile.objects.claim(
@@ -149,6 +231,22 @@ class SpreadsheetAdminMixin(ImportExportMixin):
                 return self.process_result(result, request)
         except (ImportFile.Unavailable, ImportProblem) as e:
             return self.refuse(request, str(e))
+
+    def import_in_background(self, request, form):
+        """A preview that was made in the background is imported in the background too."""
+        name = form.cleaned_data["import_file_name"]
+        previewed = Job.objects.filter(
+            owner=request.user, params__import_file_name=name, params__model=self.model_label(), state=Job.State.DONE
+        ).first()
+        if previewed is None:
+            return None  # a synchronous preview: confirmed within the request, as before
+        params = {key: str(form.cleaned_data.get(key) or "") for key in ("import_file_name", "format", "resource")}
+        original = previewed.params["original_file_name"]
+        params.update(model=self.model_label(), original_file_name=original)
+        title = f"Import of {original} into {self.model._meta.verbose_name_plural}"
+        with transaction.atomic():
+            job = Job.start(confirm_import, title, request.user, params, file_name=original)
+        return HttpResponseRedirect(job.get_absolute_url() + "?follow=1")
 
     @method_decorator(require_POST)
     def cancel_import(self, request):
@@ -186,13 +284,15 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             messages_by_flag = {ADDITION: "new through import_export", CHANGE: "update through import_export"}
             log_imported(request.user.pk, self.model, entries, messages_by_flag)
 
-    def add_success_message(self, result, request):
+    def success_message(self, result):
         totals = result.totals
-        messages.success(
-            request,
+        return (
             f"Imported {self.model._meta.verbose_name_plural}: {totals['new']} new, {totals['update']} changed, "
-            f"{totals['skip']} unchanged.",
+            f"{totals['skip']} unchanged."
         )
+
+    def add_success_message(self, result, request):
+        messages.success(request, self.success_message(result))
 
     def get_export_filename(self, request, queryset, file_format):
         stamp = timezone.now().strftime("%Y-%m-%d")

@@ -23,6 +23,7 @@ from import_export.results import Error, Result, RowResult
 
 from eurasia.constraints import constraint_message
 from eurasia.partial_dates import Precision
+from jobs.progress import Silent
 
 from .columns import ChoiceWidget, KeyWidget, PartialDateColumn
 from .copying import LogEntries, Stream, any_of, array_literal, copy_rows, memoised, reserve
@@ -61,7 +62,7 @@ class BulkImport:
     # turns it off to measure what the stream earns.
     write_while_checking = True
 
-    def __init__(self, resource, dataset, dry_run, user=None, reason=""):
+    def __init__(self, resource, dataset, dry_run, user=None, reason="", progress=None):
         self.resource = resource
         self.model = resource._meta.model
         self.dataset = dataset
@@ -75,12 +76,15 @@ class BulkImport:
         self.tracked = [f.name for f in self.model.history.model._history_m2m_fields]
         self.streamed = False  # whether the new records went in while they were checked
         self.log_entries = []  # LogEntries: (action flag, pk, repr) of every record stored, for the admin's log
+        # A background job's progress: each row counts half when read and half when checked.
+        self.progress = progress or Silent()
 
     def run(self):
         result = Result()
         result.total_rows = len(self.dataset)
         result.diff_headers = self.resource.get_diff_headers()
         self.resource.load_keys()
+        self.progress.stage("Checking rows", len(self.dataset))
         with transaction.atomic():
             rows = self.read()
             self.load_stored(rows)
@@ -160,7 +164,10 @@ class BulkImport:
         key_attnames = [self.attname(a) for a in key_names]
         cleaners = self.cleaners()
         seen, rows = {}, []
+        advance = self.progress.advance
         for number, cells in enumerate(self.dataset, 1):
+            if number % 2 == 0:
+                advance()
             row = ParsedRow(number)
             rows.append(row)
             for attribute, clean in cleaners:
@@ -267,6 +274,8 @@ class BulkImport:
             else:
                 row.kind = RowResult.IMPORT_TYPE_UPDATE
         todo = [row for row in rows if row.kind in (RowResult.IMPORT_TYPE_NEW, RowResult.IMPORT_TYPE_UPDATE)]
+        advance = self.progress.advance
+        advance((len(rows) - len(todo)) // 2)  # rows with problems or unchanged are checked already
         records = self.load_records([row for row in todo if row.stored is not None])
         fields = self.model._meta.concrete_fields
         related = [(f, fields.index(f)) for f in fields if f.is_relation]
@@ -281,7 +290,9 @@ class BulkImport:
         stream = Stream(self, len(todo)) if streams else None
         try:
             with connection.execute_wrapper(stream.make_way) if stream else nullcontext():
-                for row in todo:
+                for n, row in enumerate(todo):
+                    if n % 2:
+                        advance()
                     row.instance = self.build(row, fields, related, records)
                     try:
                         self.resource.validate_instance(row.instance)

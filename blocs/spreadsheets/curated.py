@@ -197,8 +197,9 @@ class CuratedResource(ModelResource):
                 result.append_base_error(Error(ImportProblem(problem)))
             result.problems = problems
             return result
+        progress = kwargs.pop("progress", None)
         if self._meta.use_bulk:
-            result = BulkImport(self, dataset, dry_run, self.user, self.reason).run()
+            result = BulkImport(self, dataset, dry_run, self.user, self.reason, progress).run()
         else:
             self.prepare_import(dataset)
             # All or nothing: an invalid row rolls back the whole import, the preview included.

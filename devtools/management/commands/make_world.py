@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from devtools import synthetic
+from jobs.progress import CommandProgress
 
 
 class Command(BaseCommand):
@@ -33,7 +34,13 @@ class Command(BaseCommand):
             f"{size.memberships:,} spells, {size.events:,} events, {size.sources:,} sources."
         )
         try:
-            counts = synthetic.load(size, seed, report=lambda message: self.stdout.write(f"  {message}"))
+            progress = CommandProgress()
+            try:
+                counts = synthetic.load(
+                    size, seed, report=lambda message: self.stdout.write(f"  {message}"), progress=progress
+                )
+            finally:
+                progress.stop()
         except synthetic.NotEmpty:
             raise CommandError(
                 "The database already holds curated records; a synthetic world is loaded only into an empty one. "

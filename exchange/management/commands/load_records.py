@@ -6,6 +6,7 @@ from django.db import InterfaceError, OperationalError
 
 from exchange.records import Conflicts, ExistingRecordsDiffer, LoadError, load, read_file
 from exchange.reloading import KEEP, REFUSE, UPDATE
+from jobs.progress import CommandProgress
 
 
 class Command(BaseCommand):
@@ -50,6 +51,7 @@ class Command(BaseCommand):
             who = get_user_model().objects.filter(username=user).first()
             if who is None:
                 raise CommandError(f'No user "{user}": nothing was loaded.')
+        progress = CommandProgress()
         try:
             counts = load(
                 read_file(path),
@@ -59,6 +61,7 @@ class Command(BaseCommand):
                 existing=UPDATE if update else KEEP if add_only else REFUSE,
                 accept_file_values=accept_file_values,
                 show=self.show,
+                progress=progress,
             )
         except Conflicts as e:
             fields = sum(len(change.conflicts) for change in e.changes)
@@ -79,8 +82,11 @@ class Command(BaseCommand):
         except LoadError as e:
             raise CommandError(f"Nothing was stored; {len(e.problems)} problem(s):\n" + "\n".join(e.problems)) from None
         except (OperationalError, InterfaceError) as e:
+            progress.stop()
             # The transaction dies with the connection: PostgreSQL has rolled all of it back.
             raise CommandError(f"Nothing was stored: the connection to the database was lost ({e}).") from None
+        finally:
+            progress.stop()
         for kind, outcome in counts.items():
             kept = f", {outcome['kept']} left as they are" if outcome["kept"] else ""
             self.stdout.write(

@@ -1,0 +1,250 @@
+"""Background jobs: what was asked, by whom, how far it got and how it ended.
+
+The queue itself is django-tasks' database backend (one task per job, taken by one worker with
+SELECT ... FOR UPDATE SKIP LOCKED); a Job is what the curator sees of it. A job's work and its
+final state are written in one transaction, so a job shown as done has stored everything and a
+job shown as cancelled or failed has stored nothing.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+class JobFailed(Exception):
+    """The job cannot be done; the text says why, in words for the curator."""
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A job is seen by its owner and by superusers only."""
+        return self if user.is_superuser else self.filter(owner=user)
+
+    def mark_stalled(self):
+        """Running jobs whose worker has been silent past the timeout are failed, with the reason.
+
+        Their transaction died with the worker's connection, so nothing of them was stored; a
+        worker that was only slow finds the job failed when it finishes, and rolls its work back.
+        """
+        timeout = settings.JOB_TIMEOUT_SECONDS
+        return self.filter(
+            state=Job.State.RUNNING, heartbeat_at__lt=timezone.now() - datetime.timedelta(seconds=timeout)
+        ).update(
+            state=Job.State.FAILED,
+            finished_at=timezone.now(),
+            message=(
+                f"The worker running this job stopped answering (no sign of life for {timeout:g} seconds): it "
+                "was stopped or its machine was lost. Nothing was stored; you can run the job again."
+            ),
+        )
+
+    def expired(self):
+        return self.filter(created_at__lt=timezone.now() - Job.MAX_AGE)
+
+
+class Job(models.Model):
+    """One piece of long work asked for by a curator (or a command), and how far it got."""
+
+    MAX_AGE = datetime.timedelta(days=1)  # finished jobs and their files are removed after a day
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "waiting for a worker"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+
+    FINISHED = (State.DONE, State.FAILED, State.CANCELLED)
+
+    title = models.CharField(max_length=200, help_text="What the job does, as the Jobs list shows it.")
+    task = models.CharField(max_length=200, help_text="The task that runs the job (a Python path), to run it again.")
+    params = models.JSONField(default=dict, blank=True, help_text="What the task needs to know to do the job.")
+    # A job is of no use without the curator who asked for it.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="jobs",
+        help_text="Who asked for the job; only they and superusers see it. Empty for a command's job.",
+    )
+    file_name = models.CharField(max_length=255, blank=True, help_text="The file the job reads or writes.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, help_text="Where it is.")
+    stage = models.CharField(max_length=100, blank=True, help_text="The step it is on.")
+    done = models.BigIntegerField(default=0, help_text="Rows (or records) done in this step.")
+    total = models.BigIntegerField(default=0, help_text="Rows (or records) this step has; 0 when not yet known.")
+    cancel_requested = models.BooleanField(default=False, help_text="Its owner asked for it to stop.")
+    message = models.TextField(blank=True, help_text="How it ended: its result, or why it failed.")
+    result_url = models.CharField(max_length=500, blank=True, help_text="Where its result is: a preview, a list.")
+    output = models.BinaryField(null=True, blank=True, help_text="What it made: a preview, or a file to download.")
+    output_type = models.CharField(max_length=100, blank=True, help_text="The content type of a file it made.")
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When it was asked for.")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The worker's last sign of life.")
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="When it ended.")
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["state", "heartbeat_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("admin:jobs_job_page", args=[self.pk])
+
+    @property
+    def finished(self):
+        return self.state in self.FINISHED
+
+    def elapsed(self):
+        if self.started_at is None:
+            return None
+        return (self.finished_at or timezone.now()) - self.started_at
+
+    def remaining(self):
+        """An estimate of the time left in this step, from its pace so far; None until it can be told."""
+        elapsed = self.elapsed()
+        if self.state != self.State.RUNNING or not elapsed or not self.total or self.done <= 0:
+            return None
+        return elapsed * (self.total - self.done) / self.done
+
+    def percent(self):
+        if self.state == self.State.DONE:
+            return 100
+        return min(100, int(100 * self.done / self.total)) if self.total else 0
+
+    def status(self):
+        """What the job page shows, as the JSON status endpoint gives it."""
+
+        def seconds(delta):
+            return None if delta is None else round(delta.total_seconds())
+
+        elapsed, remaining = seconds(self.elapsed()), seconds(self.remaining())
+        counts = f"{self.done:,} of {self.total:,} rows" if self.total else f"{self.done:,} rows"
+        if elapsed is not None:
+            counts += f", {duration(elapsed)} elapsed"
+        if remaining is not None:
+            counts += f", about {duration(remaining)} left"
+        return {
+            "id": self.pk,
+            "title": self.title,
+            "state": self.state,
+            "state_label": self.get_state_display(),
+            "stage": self.stage,
+            "done": self.done,
+            "total": self.total,
+            "percent": self.percent(),
+            "elapsed_seconds": elapsed,
+            "remaining_seconds": remaining,
+            "counts": counts + ".",
+            "finished": self.finished,
+            "message": self.message,
+            "result_url": self.result_url if self.state == self.State.DONE else "",
+        }
+
+    @classmethod
+    def start(cls, task, title, owner=None, params=None, file_name=""):
+        """A new job, queued for a worker in the caller's transaction: both are stored, or neither."""
+        job = cls.objects.create(
+            title=title[:200],
+            task=f"{task.module_path}",
+            params=params or {},
+            owner=owner,
+            file_name=file_name[:255],
+        )
+        task.enqueue(job.pk)
+        return job
+
+    def again(self):
+        """The same job, queued anew (after it failed or was cancelled)."""
+        return Job.start(import_string(self.task), self.title, self.owner, self.params, self.file_name)
+
+    def cancel(self):
+        """Stop the job: at once if no worker has it yet, at the worker's next progress report otherwise."""
+        now = timezone.now()
+        Job.objects.filter(pk=self.pk, state=self.State.QUEUED).update(
+            state=self.State.CANCELLED,
+            finished_at=now,
+            cancel_requested=True,
+            message="Cancelled before it started; nothing was stored.",
+        )
+        Job.objects.filter(pk=self.pk, state=self.State.RUNNING).update(cancel_requested=True)
+
+
+def duration(seconds):
+    """3 s, 2 min 5 s, 1 h 4 min: a duration as the job page shows it."""
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+class Outcome:
+    """What a job's work gives back: the message, where to see the result, and any output it made."""
+
+    def __init__(self, message, result_url="", output=None, output_type=""):
+        self.message, self.result_url, self.output, self.output_type = message, result_url, output, output_type
+
+
+def run(job_id, work):
+    """Run `work(job, progress)` for the queued job `job_id`, once, all or nothing.
+
+    The job is taken only if it is still queued (a second worker, or a second task for the same
+    job, finds it taken and does nothing). The work and the job's final state are committed
+    together; a cancellation, an error or a stalled worker rolls all of the work back.
+    """
+    from .progress import Cancelled, Reporter
+
+    now = timezone.now()
+    if not Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
+        state=Job.State.RUNNING, started_at=now, heartbeat_at=now
+    ):
+        return
+    job = Job.objects.get(pk=job_id)
+    reporter = Reporter(job)
+    try:
+        with transaction.atomic():
+            outcome = work(job, reporter)
+            reporter.stop()
+            ended = Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
+                state=Job.State.DONE,
+                finished_at=timezone.now(),
+                done=reporter.done,
+                message=outcome.message,
+                result_url=outcome.result_url,
+                output=outcome.output,
+                output_type=outcome.output_type,
+            )
+            if not ended:  # marked failed while it ran: what it did must not be stored
+                raise JobFailed("The job was given up as stalled before it finished; nothing was stored.")
+    except Cancelled:
+        finish(job_id, Job.State.CANCELLED, "Cancelled while it ran; nothing was stored.")
+    except JobFailed as e:
+        finish(job_id, Job.State.FAILED, f"{e}")
+    except Exception as e:
+        logger.exception("Job %s failed", job_id)
+        finish(
+            job_id,
+            Job.State.FAILED,
+            f"The job failed with an unexpected error ({type(e).__name__}); nothing was stored. "
+            "The error is in the worker's log.",
+        )
+    finally:
+        reporter.stop()
+
+
+def finish(job_id, state, message):
+    Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
+        state=state, finished_at=timezone.now(), message=message
+    )
