@@ -66,11 +66,11 @@ def get(url, headers=None, timeout=10):
 
 
 @contextlib.contextmanager
-def gunicorn(env, workers=1):
+def gunicorn(env, workers=1, extra=()):
     """Serve the site with gunicorn.conf.py on a free port; yields the base URL."""
     port = free_port()
     args = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
-    args += ["--workers", str(workers), "--access-logfile", "/dev/null"]
+    args += ["--workers", str(workers), "--access-logfile", "/dev/null", *extra]
     process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
