@@ -1,18 +1,20 @@
 """The read API, /api/v1/: every record and dataset as JSON, by natural keys, in pages with a cursor.
 
-Answers are built as dictionaries and written with json.dumps: the OpenAPI schema
-(api/schemas.py) describes them, and the schemathesis test holds them to it. Validating each
-record through pydantic again on the way out would double the time of a page of 100.
+Answers are built as dictionaries and written with orjson: the OpenAPI schema (api/schemas.py)
+describes them, and the schemathesis test holds them to it. Validating each record through
+pydantic again on the way out would double the time of a page of 100. A page of memberships or
+events is one query: the records, with their blocs, countries and sources aggregated in SQL for
+that page only (PageQuery); docs/performance.md has the figures.
 HTTP around the answers (rate limit, ETag, CORS) is api/middleware.py.
 """
 
 import datetime
-import json
 from functools import wraps
 
+import orjson
 from django.conf import settings
-from django.db import OperationalError
-from django.db.models import BooleanField, Prefetch, Q
+from django.db import OperationalError, connection, connections
+from django.db.models import BooleanField, F, Prefetch, Q
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse
 from django.urls import reverse
@@ -26,6 +28,7 @@ from eurasia.partial_dates import PartialDate
 from eurasia.routers import read_connection
 from events.models import Event, EventBloc, EventCountry, EventSource
 from public.datasets import DATASETS, MAX_YEARS, data_facts
+from public.links import NUMBER_MARK, SLUG_MARK
 
 from . import schemas
 from .problems import (
@@ -151,11 +154,19 @@ def takes(*extra):
 
 
 def json_response(body):
-    return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
+    return HttpResponse(orjson.dumps(body), content_type="application/json")
 
 
 def partial(day, precision):
     return None if day is None else {"date": PartialDate(day, precision).iso, "precision": precision}
+
+
+# PartialDate.iso, cut from the ISO day: the same text for any year from 1 to 9999, without an object per date.
+ISO_LENGTH = {"day": 10, "month": 7, "year": 4}
+
+
+def fast_partial(day, precision):
+    return None if day is None else {"date": day.isoformat()[: ISO_LENGTH[precision]], "precision": precision}
 
 
 def sources_of(record):
@@ -191,6 +202,62 @@ class Pager:
         if next_url:
             response["Link"] = f'<{next_url}>; rel="next"'
         return response
+
+
+def addresses(request, name, mark):
+    """A maker of absolute page addresses for one kind of page: reversed once per request (public/links.py)."""
+    pattern = request.build_absolute_uri(reverse(name, args=[mark]))
+    mark = str(mark)
+    return lambda key: pattern.replace(mark, str(key))
+
+
+def linked(name, link, owner, target, aggregate):
+    """A CTE of the page's records' links through `link`, aggregated per record by `aggregate` over `t`."""
+    quote = connection.ops.quote_name
+    targets = link._meta.get_field(target).related_model
+    owner_id = column_sql(link, "l", owner)
+    return (
+        f"{name} AS (SELECT {owner_id} AS owner_id, {aggregate(partial_column(targets))} AS v "
+        f"FROM {quote(link._meta.db_table)} l JOIN {quote(targets._meta.db_table)} t "
+        f"ON {column_sql(targets, 't', targets._meta.pk.name)} = {column_sql(link, 'l', target)} "
+        f"WHERE {owner_id} IN (SELECT id FROM page) GROUP BY 1)"
+    )
+
+
+def partial_column(model):
+    return lambda name: column_sql(model, "t", name)
+
+
+def keys_of(field):
+    return lambda col: f"array_agg({col(field)} ORDER BY {col(field)})"
+
+
+def sources_json(col):
+    pairs = f"'key', {col('key')}, 'title', {col('title')}, 'url', NULLIF({col('url')}, '')"
+    return f"json_agg(json_build_object({pairs}) ORDER BY {col('key')})::text"
+
+
+def page_query(qs, fields, links, order, **columns):
+    """The page `qs` selects, as dictionaries, each with its links (`name: CTE`) aggregated: one query.
+
+    The queryset (filters, keyset, order and LIMIT) becomes a materialised CTE, and each link table
+    is read once for that page's ids and grouped, as public/datasets.py does for a whole file:
+    no query per record, nor one per kind of link.
+    """
+    compiler = qs.values("id", *fields, **columns).query.get_compiler(using=qs.db)
+    sql, params = compiler.as_sql()
+    ctes = ", ".join([f"page AS MATERIALIZED ({sql})", *links.values()])
+    joins = " ".join(f"LEFT JOIN {name} ON {name}.owner_id = page.id" for name in links)
+    picks = "".join(f", {name}.v AS {name}" for name in links)
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(f"WITH {ctes} SELECT page.*{picks} FROM page {joins} ORDER BY {order}", params)
+        names = [c.name for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def sources_fragment(text):
+    """The sources as json_agg wrote them, put in the answer as they are."""
+    return orjson.Fragment(text or "[]")
 
 
 def keyset_after(model, columns, values, descending=False):
@@ -345,20 +412,23 @@ def source(request, key: str):
 # Memberships and events ---------------------------------------------------------------------------
 
 
-def membership_out(request, m):
-    return {
-        "country": m.country.alpha3,
-        "bloc": m.bloc.slug,
-        "role": m.role,
-        "start": partial(m.start, m.start_precision),
-        "suspension_start": partial(m.suspension_start, m.suspension_start_precision),
-        "suspension_end": partial(m.suspension_end, m.suspension_end_precision),
-        "suspension_kind": m.suspension_kind or None,
-        "end": partial(m.end, m.end_precision),
-        "end_reason": m.end_reason or None,
-        "sources": sources_of(m),
-        "page": page_url(request, "blocs:country", m.country.alpha3.lower()),
-    }
+def membership_out(country_page):
+    def shape(m):
+        return {
+            "country": m["country_code"],
+            "bloc": m["bloc_slug"],
+            "role": m["role"],
+            "start": fast_partial(m["start"], m["start_precision"]),
+            "suspension_start": fast_partial(m["suspension_start"], m["suspension_start_precision"]),
+            "suspension_end": fast_partial(m["suspension_end"], m["suspension_end_precision"]),
+            "suspension_kind": m["suspension_kind"] or None,
+            "end": fast_partial(m["end"], m["end_precision"]),
+            "end_reason": m["end_reason"] or None,
+            "sources": sources_fragment(m["sources"]),
+            "page": country_page(m["country_code"].lower()),
+        }
+
+    return shape
 
 
 @api.get(
@@ -385,7 +455,7 @@ def memberships(
     first, last = parse_year("from", from_), parse_year("to", to)
     if first and last and first > last:
         raise bad_parameter("from", f"?from={first} comes after ?to={last}: the first year must come first.")
-    qs = Membership.objects.select_related("country", "bloc").only(*MEMBERSHIP_FIELDS, "country__alpha3", "bloc__slug")
+    qs = Membership.objects.all()
     if found := lookup(Bloc, "slug", "bloc", bloc, "bloc"):
         qs = qs.filter(bloc=found)
     if found := lookup(Country, "alpha3", "country", country, "country with the alpha-3 code"):
@@ -405,34 +475,50 @@ def memberships(
         qs = qs.filter(has) if suspended else qs.exclude(has)
     if pager.after:
         qs = qs.filter(pk__gt=pager.after[0])
-    qs = with_sources(qs.order_by("pk"))
-    return pager.page(qs[: pager.limit + 1], lambda m: [m.pk], lambda m: membership_out(request, m))
+    rows = page_query(
+        qs.order_by("pk")[: pager.limit + 1],
+        MEMBERSHIP_FIELDS,
+        {"sources": linked("sources", MembershipSource, "membership", "source", sources_json)},
+        "page.id",
+        country_code=F("country__alpha3"),
+        bloc_slug=F("bloc__slug"),
+    )
+    country_page = addresses(request, "blocs:country", SLUG_MARK)
+    return pager.page(rows, lambda m: [m["id"]], membership_out(country_page))
 
 
 MEMBERSHIP_FIELDS = [f"{name}{suffix}" for name in Membership.PARTIAL_DATES for suffix in ("", "_precision")] + [
     "role",
     "suspension_kind",
     "end_reason",
-    "country",
-    "bloc",
 ]
 
 EVENT_FIELDS = ("date", "date_precision", "end_date", "end_date_precision", "title", "kind", "location", "description")
 
 
-def event_out(request, e):
-    return {
-        "date": partial(e.date, e.date_precision),
-        "end_date": partial(e.end_date, e.end_date_precision),
-        "title": e.title,
-        "kind": e.kind,
-        "location": e.location,
-        "description": e.description,
-        "blocs": [b.slug for b in e.blocs.all()],
-        "countries": [c.alpha3 for c in e.countries.all()],
-        "sources": sources_of(e),
-        "page": page_url(request, "events:event", e.pk),
-    }
+def event_out(event_page):
+    def shape(e):
+        return {
+            "date": fast_partial(e["date"], e["date_precision"]),
+            "end_date": fast_partial(e["end_date"], e["end_date_precision"]),
+            "title": e["title"],
+            "kind": e["kind"],
+            "location": e["location"],
+            "description": e["description"],
+            "blocs": e["blocs"] or [],
+            "countries": e["countries"] or [],
+            "sources": sources_fragment(e["sources"]),
+            "page": event_page(e["id"]),
+        }
+
+    return shape
+
+
+EVENT_LINKS = {
+    "blocs": linked("blocs", EventBloc, "event", "bloc", keys_of("slug")),
+    "countries": linked("countries", EventCountry, "event", "country", keys_of("alpha3")),
+    "sources": linked("sources", EventSource, "event", "source", sources_json),
+}
 
 
 @api.get("/events", response={200: schemas.page_of(schemas.Event, "EventPage"), **ERRORS}, tags=["records"])
@@ -474,11 +560,9 @@ def events(
         qs = qs.newest_first()
     if pager.after:
         qs = qs.filter(keyset_after(Event, ["date", "id"], pager.after, descending=True))
-    qs = with_sources(qs.only(*EVENT_FIELDS)).prefetch_related(
-        Prefetch("blocs", queryset=Bloc.objects.only("slug").order_by("slug")),
-        Prefetch("countries", queryset=Country.objects.only("alpha3").order_by("alpha3")),
-    )
-    return pager.page(qs[: pager.limit + 1], lambda e: [e.date, e.pk], lambda e: event_out(request, e))
+    rows = page_query(qs[: pager.limit + 1], EVENT_FIELDS, EVENT_LINKS, "page.date DESC, page.id DESC")
+    event_page = addresses(request, "events:event", NUMBER_MARK)
+    return pager.page(rows, lambda e: [e["date"], e["id"]], event_out(event_page))
 
 
 def partial_bound(name, raw):
