@@ -27,7 +27,7 @@ from blocs.periods import column_sql
 from eurasia.partial_dates import PartialDate
 from eurasia.routers import read_connection
 from events.models import Event, EventBloc, EventCountry, EventSource
-from public.datasets import DATASETS, MAX_YEARS, data_facts
+from public.datasets import DATASETS, MAX_YEARS, data_facts, per_bloc_sql
 from public.links import NUMBER_MARK, SLUG_MARK
 
 from . import schemas
@@ -188,14 +188,15 @@ class Pager:
         self.limit = parse_limit(limit)
         self.after = decode_cursor(cursor, order, kinds)
 
-    def page(self, rows, key, shape):
+    def page(self, rows, key, shape, resume=None):
+        """The page's answer; `resume`, when the rows stop short, is the key the next page goes on after."""
         rows = list(rows)
         more = len(rows) > self.limit
         rows = rows[: self.limit]
         next_url = None
-        if more:
+        if more or resume:
             query = self.request.GET.copy()
-            query["cursor"] = encode_cursor(self.order, key(rows[-1]))
+            query["cursor"] = encode_cursor(self.order, key(rows[-1]) if more else resume)
             query["limit"] = str(self.limit)
             next_url = self.request.build_absolute_uri(f"{self.request.path}?{query.urlencode()}")
         response = json_response({"data": [shape(row) for row in rows], "next": next_url, "limit": self.limit})
@@ -577,7 +578,48 @@ def partial_bound(name, raw):
 # The /data/ datasets --------------------------------------------------------------------------------
 
 
-def dataset_rows(slug, scope, keys, pager, filters):
+# How many blocs one page of dyad-year may look through (doubling from 8) before it answers with
+# fewer rows than asked and a next link that goes on from the last bloc looked at.
+MAX_ROUNDS = 5
+
+
+def per_bloc_rows(slug, scope, keys, pager, bloc, filters):
+    """One page of country-year or dyad-year, computed for the few blocs it reaches, not the whole table.
+
+    Both tables are ordered by bloc first, so a page needs only the blocs from the cursor's on:
+    country-year holds exactly countries x years rows per bloc, so their number is known; a bloc
+    may have no dyads, so dyad-year doubles its share of blocs until the page is full, and after
+    MAX_ROUNDS answers what it has, its next link pointing past the last bloc it looked at.
+    """
+    quote = connection.ops.quote_name
+    table, country = quote(Bloc._meta.db_table), quote(Country._meta.db_table)
+    where, params = "", []
+    if bloc is not None:
+        where, params = "WHERE slug = %s", [bloc]
+    elif pager.after:
+        where, params = "WHERE slug >= %s", [pager.after[0]]
+    with read_connection().cursor() as cursor:
+        cursor.execute(f"SELECT id, slug, (SELECT count(*) FROM {country}) FROM {table} {where} ORDER BY slug", params)
+        blocs = cursor.fetchall()
+    if not blocs:
+        return [], None
+    years = scope["last"] - scope["first"] + 1
+    if slug == "country-year":
+        share = -(-(pager.limit + 1) // max(1, blocs[0][2] * years)) + 1
+    else:
+        share = 8
+    rows, taken = [], 0
+    for _ in range(MAX_ROUNDS):
+        chunk = blocs[taken : taken + share]
+        taken += len(chunk)
+        rows += dataset_rows(slug, {**scope, "blocs": [b[0] for b in chunk]}, keys, pager, filters, per_bloc=True)
+        if len(rows) > pager.limit or taken >= len(blocs):
+            return rows, None
+        share *= 2
+    return rows, blocs[taken - 1][1]
+
+
+def dataset_rows(slug, scope, keys, pager, filters, per_bloc=False):
     """One page of a /data/ dataset: its own query, filtered and cut after the cursor's key."""
     where, params = [], dict(scope)
     for n, (column, value) in enumerate(filters):
@@ -587,8 +629,9 @@ def dataset_rows(slug, scope, keys, pager, filters):
     if pager.after:
         where.append(f"({', '.join(keys)}) > ({', '.join(f'%(k{n})s' for n in range(len(keys)))})")
         params.update({f"k{n}": value for n, value in enumerate(pager.after)})
+    query = per_bloc_sql(slug) if per_bloc else DATASETS[slug].sql(neutralise=False)
     sql = (
-        f"SELECT * FROM ({DATASETS[slug].sql(neutralise=False)}) d"
+        f"SELECT * FROM ({query}) d"
         f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {', '.join(keys)} LIMIT {pager.limit + 1}"
     )
     with read_connection().cursor() as cursor:
@@ -675,7 +718,7 @@ def country_year(
         ("country_alpha3", known_key(Country, "alpha3", "country", country, "country with the alpha-3 code")),
     ]
     keys = ["bloc_slug", "country_alpha3", "year"]
-    rows = dataset_rows("country-year", scope, keys, pager, filters)
+    rows, _ = per_bloc_rows("country-year", scope, keys, pager, filters[0][1], filters)
 
     def shape(r):
         return {
@@ -706,7 +749,9 @@ def dyad_year(
     scope = years_scope(from_, to)
     filters = [("bloc_slug", known_key(Bloc, "slug", "bloc", bloc, "bloc"))]
     keys = ["bloc_slug", "year", "country1_alpha3", "country2_alpha3"]
-    rows = dataset_rows("dyad-year", scope, keys, pager, filters)
+    rows, last_bloc = per_bloc_rows("dyad-year", scope, keys, pager, filters[0][1], filters)
+    # Past every dyad of the last bloc looked at: no year reaches 10000.
+    resume = [last_bloc, 10000, "", ""] if last_bloc else None
 
     def shape(r):
         return {
@@ -721,4 +766,4 @@ def dyad_year(
             "page": page_url(request, "blocs:bloc", r["bloc_slug"]),
         }
 
-    return pager.page(rows, lambda r: [r[k] for k in keys], shape)
+    return pager.page(rows, lambda r: [r[k] for k in keys], shape, resume)
