@@ -221,7 +221,7 @@ def linked(name, link, owner, target, aggregate):
         f"{name} AS (SELECT {owner_id} AS owner_id, {aggregate(partial_column(targets))} AS v "
         f"FROM {quote(link._meta.db_table)} l JOIN {quote(targets._meta.db_table)} t "
         f"ON {column_sql(targets, 't', targets._meta.pk.name)} = {column_sql(link, 'l', target)} "
-        f"WHERE {owner_id} IN (SELECT id FROM page) GROUP BY 1)"
+        f"WHERE {owner_id} = ANY(ARRAY(SELECT id FROM page)) GROUP BY 1)"
     )
 
 
