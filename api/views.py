@@ -1,18 +1,20 @@
 """The read API, /api/v1/: every record and dataset as JSON, by natural keys, in pages with a cursor.
 
-Answers are built as dictionaries and written with json.dumps: the OpenAPI schema
-(api/schemas.py) describes them, and the schemathesis test holds them to it. Validating each
-record through pydantic again on the way out would double the time of a page of 100.
+Answers are built as dictionaries and written with orjson: the OpenAPI schema (api/schemas.py)
+describes them, and the schemathesis test holds them to it. Validating each record through
+pydantic again on the way out would double the time of a page of 100. A page of memberships or
+events is one query: the records, with their blocs, countries and sources aggregated in SQL for
+that page only (PageQuery); docs/performance.md has the figures.
 HTTP around the answers (rate limit, ETag, CORS) is api/middleware.py.
 """
 
 import datetime
-import json
 from functools import wraps
 
+import orjson
 from django.conf import settings
-from django.db import OperationalError
-from django.db.models import BooleanField, Prefetch, Q
+from django.db import OperationalError, connection, connections
+from django.db.models import BooleanField, F, Prefetch, Q
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse
 from django.urls import reverse
@@ -25,7 +27,8 @@ from blocs.periods import column_sql
 from eurasia.partial_dates import PartialDate
 from eurasia.routers import read_connection
 from events.models import Event, EventBloc, EventCountry, EventSource
-from public.datasets import DATASETS, MAX_YEARS, data_facts
+from public.datasets import DATASETS, MAX_YEARS, data_facts, per_bloc_sql
+from public.links import NUMBER_MARK, SLUG_MARK
 
 from . import schemas
 from .problems import (
@@ -151,11 +154,19 @@ def takes(*extra):
 
 
 def json_response(body):
-    return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
+    return HttpResponse(orjson.dumps(body), content_type="application/json")
 
 
 def partial(day, precision):
     return None if day is None else {"date": PartialDate(day, precision).iso, "precision": precision}
+
+
+# PartialDate.iso, cut from the ISO day: the same text for any year from 1 to 9999, without an object per date.
+ISO_LENGTH = {"day": 10, "month": 7, "year": 4}
+
+
+def fast_partial(day, precision):
+    return None if day is None else {"date": day.isoformat()[: ISO_LENGTH[precision]], "precision": precision}
 
 
 def sources_of(record):
@@ -177,20 +188,77 @@ class Pager:
         self.limit = parse_limit(limit)
         self.after = decode_cursor(cursor, order, kinds)
 
-    def page(self, rows, key, shape):
+    def page(self, rows, key, shape, resume=None):
+        """The page's answer; `resume`, when the rows stop short, is the key the next page goes on after."""
         rows = list(rows)
         more = len(rows) > self.limit
         rows = rows[: self.limit]
         next_url = None
-        if more:
+        if more or resume:
             query = self.request.GET.copy()
-            query["cursor"] = encode_cursor(self.order, key(rows[-1]))
+            query["cursor"] = encode_cursor(self.order, key(rows[-1]) if more else resume)
             query["limit"] = str(self.limit)
             next_url = self.request.build_absolute_uri(f"{self.request.path}?{query.urlencode()}")
         response = json_response({"data": [shape(row) for row in rows], "next": next_url, "limit": self.limit})
         if next_url:
             response["Link"] = f'<{next_url}>; rel="next"'
         return response
+
+
+def addresses(request, name, mark):
+    """A maker of absolute page addresses for one kind of page: reversed once per request (public/links.py)."""
+    pattern = request.build_absolute_uri(reverse(name, args=[mark]))
+    mark = str(mark)
+    return lambda key: pattern.replace(mark, str(key))
+
+
+def linked(name, link, owner, target, aggregate):
+    """A CTE of the page's records' links through `link`, aggregated per record by `aggregate` over `t`."""
+    quote = connection.ops.quote_name
+    targets = link._meta.get_field(target).related_model
+    owner_id = column_sql(link, "l", owner)
+    return (
+        f"{name} AS (SELECT {owner_id} AS owner_id, {aggregate(partial_column(targets))} AS v "
+        f"FROM {quote(link._meta.db_table)} l JOIN {quote(targets._meta.db_table)} t "
+        f"ON {column_sql(targets, 't', targets._meta.pk.name)} = {column_sql(link, 'l', target)} "
+        f"WHERE {owner_id} = ANY(ARRAY(SELECT id FROM page)) GROUP BY 1)"
+    )
+
+
+def partial_column(model):
+    return lambda name: column_sql(model, "t", name)
+
+
+def keys_of(field):
+    return lambda col: f"array_agg({col(field)} ORDER BY {col(field)})"
+
+
+def sources_json(col):
+    pairs = f"'key', {col('key')}, 'title', {col('title')}, 'url', NULLIF({col('url')}, '')"
+    return f"json_agg(json_build_object({pairs}) ORDER BY {col('key')})::text"
+
+
+def page_query(qs, fields, links, order, **columns):
+    """The page `qs` selects, as dictionaries, each with its links (`name: CTE`) aggregated: one query.
+
+    The queryset (filters, keyset, order and LIMIT) becomes a materialised CTE, and each link table
+    is read once for that page's ids and grouped, as public/datasets.py does for a whole file:
+    no query per record, nor one per kind of link.
+    """
+    compiler = qs.values("id", *fields, **columns).query.get_compiler(using=qs.db)
+    sql, params = compiler.as_sql()
+    ctes = ", ".join([f"page AS MATERIALIZED ({sql})", *links.values()])
+    joins = " ".join(f"LEFT JOIN {name} ON {name}.owner_id = page.id" for name in links)
+    picks = "".join(f", {name}.v AS {name}" for name in links)
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(f"WITH {ctes} SELECT page.*{picks} FROM page {joins} ORDER BY {order}", params)
+        names = [c.name for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def sources_fragment(text):
+    """The sources as json_agg wrote them, put in the answer as they are."""
+    return orjson.Fragment(text or "[]")
 
 
 def keyset_after(model, columns, values, descending=False):
@@ -345,20 +413,23 @@ def source(request, key: str):
 # Memberships and events ---------------------------------------------------------------------------
 
 
-def membership_out(request, m):
-    return {
-        "country": m.country.alpha3,
-        "bloc": m.bloc.slug,
-        "role": m.role,
-        "start": partial(m.start, m.start_precision),
-        "suspension_start": partial(m.suspension_start, m.suspension_start_precision),
-        "suspension_end": partial(m.suspension_end, m.suspension_end_precision),
-        "suspension_kind": m.suspension_kind or None,
-        "end": partial(m.end, m.end_precision),
-        "end_reason": m.end_reason or None,
-        "sources": sources_of(m),
-        "page": page_url(request, "blocs:country", m.country.alpha3.lower()),
-    }
+def membership_out(country_page):
+    def shape(m):
+        return {
+            "country": m["country_code"],
+            "bloc": m["bloc_slug"],
+            "role": m["role"],
+            "start": fast_partial(m["start"], m["start_precision"]),
+            "suspension_start": fast_partial(m["suspension_start"], m["suspension_start_precision"]),
+            "suspension_end": fast_partial(m["suspension_end"], m["suspension_end_precision"]),
+            "suspension_kind": m["suspension_kind"] or None,
+            "end": fast_partial(m["end"], m["end_precision"]),
+            "end_reason": m["end_reason"] or None,
+            "sources": sources_fragment(m["sources"]),
+            "page": country_page(m["country_code"].lower()),
+        }
+
+    return shape
 
 
 @api.get(
@@ -385,7 +456,7 @@ def memberships(
     first, last = parse_year("from", from_), parse_year("to", to)
     if first and last and first > last:
         raise bad_parameter("from", f"?from={first} comes after ?to={last}: the first year must come first.")
-    qs = Membership.objects.select_related("country", "bloc").only(*MEMBERSHIP_FIELDS, "country__alpha3", "bloc__slug")
+    qs = Membership.objects.all()
     if found := lookup(Bloc, "slug", "bloc", bloc, "bloc"):
         qs = qs.filter(bloc=found)
     if found := lookup(Country, "alpha3", "country", country, "country with the alpha-3 code"):
@@ -405,34 +476,50 @@ def memberships(
         qs = qs.filter(has) if suspended else qs.exclude(has)
     if pager.after:
         qs = qs.filter(pk__gt=pager.after[0])
-    qs = with_sources(qs.order_by("pk"))
-    return pager.page(qs[: pager.limit + 1], lambda m: [m.pk], lambda m: membership_out(request, m))
+    rows = page_query(
+        qs.order_by("pk")[: pager.limit + 1],
+        MEMBERSHIP_FIELDS,
+        {"sources": linked("sources", MembershipSource, "membership", "source", sources_json)},
+        "page.id",
+        country_code=F("country__alpha3"),
+        bloc_slug=F("bloc__slug"),
+    )
+    country_page = addresses(request, "blocs:country", SLUG_MARK)
+    return pager.page(rows, lambda m: [m["id"]], membership_out(country_page))
 
 
 MEMBERSHIP_FIELDS = [f"{name}{suffix}" for name in Membership.PARTIAL_DATES for suffix in ("", "_precision")] + [
     "role",
     "suspension_kind",
     "end_reason",
-    "country",
-    "bloc",
 ]
 
 EVENT_FIELDS = ("date", "date_precision", "end_date", "end_date_precision", "title", "kind", "location", "description")
 
 
-def event_out(request, e):
-    return {
-        "date": partial(e.date, e.date_precision),
-        "end_date": partial(e.end_date, e.end_date_precision),
-        "title": e.title,
-        "kind": e.kind,
-        "location": e.location,
-        "description": e.description,
-        "blocs": [b.slug for b in e.blocs.all()],
-        "countries": [c.alpha3 for c in e.countries.all()],
-        "sources": sources_of(e),
-        "page": page_url(request, "events:event", e.pk),
-    }
+def event_out(event_page):
+    def shape(e):
+        return {
+            "date": fast_partial(e["date"], e["date_precision"]),
+            "end_date": fast_partial(e["end_date"], e["end_date_precision"]),
+            "title": e["title"],
+            "kind": e["kind"],
+            "location": e["location"],
+            "description": e["description"],
+            "blocs": e["blocs"] or [],
+            "countries": e["countries"] or [],
+            "sources": sources_fragment(e["sources"]),
+            "page": event_page(e["id"]),
+        }
+
+    return shape
+
+
+EVENT_LINKS = {
+    "blocs": linked("blocs", EventBloc, "event", "bloc", keys_of("slug")),
+    "countries": linked("countries", EventCountry, "event", "country", keys_of("alpha3")),
+    "sources": linked("sources", EventSource, "event", "source", sources_json),
+}
 
 
 @api.get("/events", response={200: schemas.page_of(schemas.Event, "EventPage"), **ERRORS}, tags=["records"])
@@ -474,11 +561,9 @@ def events(
         qs = qs.newest_first()
     if pager.after:
         qs = qs.filter(keyset_after(Event, ["date", "id"], pager.after, descending=True))
-    qs = with_sources(qs.only(*EVENT_FIELDS)).prefetch_related(
-        Prefetch("blocs", queryset=Bloc.objects.only("slug").order_by("slug")),
-        Prefetch("countries", queryset=Country.objects.only("alpha3").order_by("alpha3")),
-    )
-    return pager.page(qs[: pager.limit + 1], lambda e: [e.date, e.pk], lambda e: event_out(request, e))
+    rows = page_query(qs[: pager.limit + 1], EVENT_FIELDS, EVENT_LINKS, "page.date DESC, page.id DESC")
+    event_page = addresses(request, "events:event", NUMBER_MARK)
+    return pager.page(rows, lambda e: [e["date"], e["id"]], event_out(event_page))
 
 
 def partial_bound(name, raw):
@@ -493,7 +578,48 @@ def partial_bound(name, raw):
 # The /data/ datasets --------------------------------------------------------------------------------
 
 
-def dataset_rows(slug, scope, keys, pager, filters):
+# How many blocs one page of dyad-year may look through (doubling from 8) before it answers with
+# fewer rows than asked and a next link that goes on from the last bloc looked at.
+MAX_ROUNDS = 5
+
+
+def per_bloc_rows(slug, scope, keys, pager, bloc, filters):
+    """One page of country-year or dyad-year, computed for the few blocs it reaches, not the whole table.
+
+    Both tables are ordered by bloc first, so a page needs only the blocs from the cursor's on:
+    country-year holds exactly countries x years rows per bloc, so their number is known; a bloc
+    may have no dyads, so dyad-year doubles its share of blocs until the page is full, and after
+    MAX_ROUNDS answers what it has, its next link pointing past the last bloc it looked at.
+    """
+    quote = connection.ops.quote_name
+    table, country = quote(Bloc._meta.db_table), quote(Country._meta.db_table)
+    where, params = "", []
+    if bloc is not None:
+        where, params = "WHERE slug = %s", [bloc]
+    elif pager.after:
+        where, params = "WHERE slug >= %s", [pager.after[0]]
+    with read_connection().cursor() as cursor:
+        cursor.execute(f"SELECT id, slug, (SELECT count(*) FROM {country}) FROM {table} {where} ORDER BY slug", params)
+        blocs = cursor.fetchall()
+    if not blocs:
+        return [], None
+    years = scope["last"] - scope["first"] + 1
+    if slug == "country-year":
+        share = -(-(pager.limit + 1) // max(1, blocs[0][2] * years)) + 1
+    else:
+        share = 8
+    rows, taken = [], 0
+    for _ in range(MAX_ROUNDS):
+        chunk = blocs[taken : taken + share]
+        taken += len(chunk)
+        rows += dataset_rows(slug, {**scope, "blocs": [b[0] for b in chunk]}, keys, pager, filters, per_bloc=True)
+        if len(rows) > pager.limit or taken >= len(blocs):
+            return rows, None
+        share *= 2
+    return rows, blocs[taken - 1][1]
+
+
+def dataset_rows(slug, scope, keys, pager, filters, per_bloc=False):
     """One page of a /data/ dataset: its own query, filtered and cut after the cursor's key."""
     where, params = [], dict(scope)
     for n, (column, value) in enumerate(filters):
@@ -503,8 +629,9 @@ def dataset_rows(slug, scope, keys, pager, filters):
     if pager.after:
         where.append(f"({', '.join(keys)}) > ({', '.join(f'%(k{n})s' for n in range(len(keys)))})")
         params.update({f"k{n}": value for n, value in enumerate(pager.after)})
+    query = per_bloc_sql(slug) if per_bloc else DATASETS[slug].sql(neutralise=False)
     sql = (
-        f"SELECT * FROM ({DATASETS[slug].sql(neutralise=False)}) d"
+        f"SELECT * FROM ({query}) d"
         f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {', '.join(keys)} LIMIT {pager.limit + 1}"
     )
     with read_connection().cursor() as cursor:
@@ -591,7 +718,7 @@ def country_year(
         ("country_alpha3", known_key(Country, "alpha3", "country", country, "country with the alpha-3 code")),
     ]
     keys = ["bloc_slug", "country_alpha3", "year"]
-    rows = dataset_rows("country-year", scope, keys, pager, filters)
+    rows, _ = per_bloc_rows("country-year", scope, keys, pager, filters[0][1], filters)
 
     def shape(r):
         return {
@@ -622,7 +749,9 @@ def dyad_year(
     scope = years_scope(from_, to)
     filters = [("bloc_slug", known_key(Bloc, "slug", "bloc", bloc, "bloc"))]
     keys = ["bloc_slug", "year", "country1_alpha3", "country2_alpha3"]
-    rows = dataset_rows("dyad-year", scope, keys, pager, filters)
+    rows, last_bloc = per_bloc_rows("dyad-year", scope, keys, pager, filters[0][1], filters)
+    # Past every dyad of the last bloc looked at: no year reaches 10000.
+    resume = [last_bloc, 10000, "", ""] if last_bloc else None
 
     def shape(r):
         return {
@@ -637,4 +766,4 @@ def dyad_year(
             "page": page_url(request, "blocs:bloc", r["bloc_slug"]),
         }
 
-    return pager.page(rows, lambda r: [r[k] for k in keys], shape)
+    return pager.page(rows, lambda r: [r[k] for k in keys], shape, resume)

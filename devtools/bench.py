@@ -756,6 +756,72 @@ class Bench:
                 raise BenchError("the cursor walk took over five minutes")
         return rows, time.perf_counter() - began
 
+    def datasette(self):
+        """The read API beside Datasette serving the same events from SQLite, requests taken in turn over HTTP.
+
+        Optional: Datasette is no dependency of the project. Install it in a virtualenv of its own
+        (`python -m venv /tmp/ds && /tmp/ds/bin/pip install datasette`) and name its command in
+        DATASETTE, or put it on the PATH. The events and their links are copied into a fresh SQLite
+        file with a full-text index and the indexes a publisher would add, and Datasette runs in
+        its fast configuration (no facet suggestions, no CSV size cap).
+        """
+        import shutil
+
+        binary = os.environ.get("DATASETTE") or shutil.which("datasette")
+        self.heading("Read API vs Datasette on the same events, JSON over HTTP, taken in turn", "Datasette")
+        if not binary:
+            self.write("  skipped: no datasette command (set DATASETTE to one installed in its own virtualenv)")
+            return
+        from api.problems import encode_cursor
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "world.db"
+            export_events_to_sqlite(path)
+            bloc = Bloc.objects.get(
+                pk=Event.blocs.through.objects.values("bloc").annotate(n=Count("id")).order_by("-n")[0]["bloc"]
+            )
+            events = Event.objects.order_by("-date", "-id")
+            middle = events.values_list("date", "id")[events.count() // 2]
+            cursor = encode_cursor("events", list(middle))
+            word = "summit"
+            where = quote(f"id in (select event_id from event_blocs where bloc = '{bloc.slug}')")
+            pairs = [
+                ("events, first page", "/api/v1/events?limit=100", "/world/events.json?_sort_desc=date&_size=100"),
+                (
+                    f'full-text search "{word}"',
+                    f"/api/v1/events?q={word}&limit=100",
+                    f"/world/events.json?_search={word}&_sort_desc=date&_size=100",
+                ),
+                (
+                    f"a bloc's events ({bloc.slug})",
+                    f"/api/v1/events?bloc={bloc.slug}&limit=100",
+                    f"/world/events.json?_where={where}&_sort_desc=date&_size=100",
+                ),
+                (
+                    "deep cursor page (halfway)",
+                    f"/api/v1/events?limit=100&cursor={cursor}",
+                    f"/world/events.json?_sort_desc=date&_size=100&_next={middle[0].isoformat()},{middle[1]}",
+                ),
+            ]
+            port = free_port()
+            command = [binary, "serve", str(path), "--port", str(port), "--setting", "suggest_facets", "off"]
+            command += ["--setting", "max_csv_mb", "0", "--setting", "sql_time_limit_ms", "60000"]
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            os.environ["API_RATE_LIMIT_REQUESTS"] = str(10**9)
+            try:
+                wait_for(f"http://127.0.0.1:{port}/world.json", process)
+                with Server() as ours:
+                    for label, mine, theirs in pairs:
+                        ms, their_ms = alternate_ms(
+                            f"http://127.0.0.1:{ours.port}{mine}",
+                            f"http://127.0.0.1:{port}{theirs}",
+                            self.options.repeat,
+                        )
+                        self.add(Result("datasette", label, ms, their_ms, "ms", 1))
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+
     SECTIONS = [
         "public",
         "store",
@@ -769,6 +835,7 @@ class Bench:
         "load",
         "limits",
         "api",
+        "datasette",
     ]
 
     def limits(self):
@@ -815,6 +882,7 @@ class Bench:
             "tables": self.tables,
             "load": self.under_load,
             "api": self.api,
+            "datasette": self.datasette,
         }
         with override_settings(ROOT_URLCONF="devtools.bench_urls", ALLOWED_HOSTS=["testserver", "127.0.0.1"]):
             for name in sections:
@@ -868,6 +936,80 @@ SELECT b.slug, b.name, a.year, a.alpha3, a.cow_code, o.alpha3, o.cow_code, a.sus
 FROM members a JOIN members o ON o.bloc_id = a.bloc_id AND o.year = a.year AND o.alpha3 > a.alpha3
 JOIN blocs_bloc b ON b.id = a.bloc_id
 ORDER BY b.slug, a.year, a.alpha3, o.alpha3"""
+
+
+def export_events_to_sqlite(path):
+    """The events and their links (bloc slugs, alpha-3 codes, source keys) in a new SQLite file, as Datasette serves them."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    db.executescript(
+        """CREATE TABLE events (id INTEGER PRIMARY KEY, date TEXT, date_precision TEXT, end_date TEXT,
+             end_date_precision TEXT, title TEXT, kind TEXT, location TEXT, description TEXT);
+           CREATE TABLE event_blocs (event_id INTEGER REFERENCES events(id), bloc TEXT);
+           CREATE TABLE event_countries (event_id INTEGER REFERENCES events(id), country TEXT);
+           CREATE TABLE event_sources (event_id INTEGER REFERENCES events(id), source TEXT);"""
+    )
+    fields = ("id", "date", "date_precision", "end_date", "end_date_precision", "title", "kind", "location")
+    rows = Event.objects.values_list(*fields, "description").iterator(chunk_size=10_000)
+    db.executemany(
+        "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", ((*r[:1], *map(str_or_none, r[1:])) for r in rows)
+    )
+    for table, link, key in (
+        ("event_blocs", Event.blocs.through, "bloc__slug"),
+        ("event_countries", Event.countries.through, "country__alpha3"),
+        ("event_sources", Event.sources.through, "source__key"),
+    ):
+        db.executemany(f"INSERT INTO {table} VALUES (?, ?)", link.objects.values_list("event_id", key).iterator(10_000))
+    db.executescript(
+        """CREATE INDEX events_date ON events (date DESC, id DESC);
+           CREATE INDEX event_blocs_bloc ON event_blocs (bloc, event_id);
+           CREATE INDEX event_blocs_event ON event_blocs (event_id);
+           CREATE INDEX event_countries_country ON event_countries (country, event_id);
+           CREATE INDEX event_sources_event ON event_sources (event_id);
+           CREATE VIRTUAL TABLE events_fts USING fts5 (title, description, location, content="events", content_rowid="id");
+           INSERT INTO events_fts (events_fts) VALUES ('rebuild');
+           ANALYZE;"""
+    )
+    db.commit()
+    db.close()
+
+
+def str_or_none(value):
+    return None if value is None else str(value)
+
+
+def wait_for(url, process, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"{url}: the server exited at start")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    raise BenchError(f"{url} did not answer within {seconds} seconds")
+
+
+def alternate_ms(ours, theirs, repeat):
+    """Median times of two URLs over HTTP, requested in turn (each twice untimed first), in milliseconds."""
+
+    def timed(url):
+        began = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=60) as response:
+            response.read()
+            if response.status != 200:
+                raise BenchError(f"{url} answered {response.status}")
+        return time.perf_counter() - began
+
+    for _ in range(2):
+        timed(ours), timed(theirs)
+    mine, other = [], []
+    for _ in range(max(repeat, 30)):
+        mine.append(timed(ours))
+        other.append(timed(theirs))
+    return statistics.median(mine) * 1000, statistics.median(other) * 1000
 
 
 def copy_spells(raw):

@@ -272,14 +272,21 @@ def _select(columns):
 SPELL_IN_YEARS = Membership.in_force_sql("m", "make_date(%(first)s, 1, 1)", "make_date(%(last)s, 12, 31)", widen=True)
 
 
-def _country_year_sql(order=True):
+def _country_year_sql(order=True, some_blocs=False):
+    """The country-year query; with `some_blocs`, only for the blocs whose ids are in %(blocs)s (an array).
+
+    The read API pages through the table a few blocs at a time: the whole table for every bloc
+    and year is too much to compute for one page of it.
+    """
+    only_spells = f"WHERE {spell_col('bloc')} = ANY(%(blocs)s)" if some_blocs else ""
+    only_blocs = f"WHERE {bloc_col('id')} = ANY(%(blocs)s)" if some_blocs else ""
     rank = " ".join(f"WHEN '{role}' THEN {rank}" for role, rank in ROLE_RANK.items())
     status = " ".join(f"WHEN {rank} THEN {code}" for rank, code in RANK_STATUS.items())
     spell_in_s = f"{column_sql(Membership, 's', 'country')}, {column_sql(Membership, 's', 'bloc')}"
     return f"""
 WITH years AS (SELECT generate_series(%(first)s::int, %(last)s::int) AS year),
 spells AS (
-  SELECT m.*, CASE {spell_col("role")} {rank} ELSE 0 END AS rank FROM {T["membership"]} m
+  SELECT m.*, CASE {spell_col("role")} {rank} ELSE 0 END AS rank FROM {T["membership"]} m {only_spells}
 ),
 held AS (
   SELECT DISTINCT ON ({spell_in_s}, y.year) {spell_in_s}, y.year,
@@ -293,7 +300,7 @@ held AS (
 grid AS (
   SELECT {country_col("id")} AS country_id, {bloc_col("id")} AS bloc_id, y.year,
     {Bloc.exists_sql("b", YEAR_FIRST, YEAR_LAST, widen=True)} AS bloc_exists
-  FROM {T["country"]} c CROSS JOIN {T["bloc"]} b CROSS JOIN years y
+  FROM {T["country"]} c CROSS JOIN {T["bloc"]} b CROSS JOIN years y {only_blocs}
 )
 SELECT
   {_select(COUNTRY_YEAR_COLUMNS)}
@@ -305,15 +312,20 @@ LEFT JOIN held h ON h.country_id = grid.country_id AND h.bloc_id = grid.bloc_id 
 {f"ORDER BY {bloc_col('slug')}, {country_col('alpha3')}, y.year" if order else ""}"""
 
 
-def _dyad_year_sql():
+def _dyad_year_sql(some_blocs=False):
     return f"""
-WITH country_year AS ({_country_year_sql(order=False)})
+WITH country_year AS ({_country_year_sql(order=False, some_blocs=some_blocs)})
 SELECT
   {_select(DYAD_YEAR_COLUMNS)}
 FROM country_year a
 JOIN country_year b ON b.bloc_slug = a.bloc_slug AND b.year = a.year AND b.country_alpha3 > a.country_alpha3
 WHERE a.status = 1 AND b.status = 1
 ORDER BY a.bloc_slug, a.year, a.country_alpha3, b.country_alpha3"""
+
+
+def per_bloc_sql(slug):
+    """The country-year or dyad-year query for the blocs whose ids are in %(blocs)s, in the file's order."""
+    return _country_year_sql(some_blocs=True) if slug == "country-year" else _dyad_year_sql(some_blocs=True)
 
 
 def _memberships_sql():
