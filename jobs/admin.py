@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
@@ -138,4 +139,7 @@ class JobAdmin(admin.ModelAdmin):
             raise Http404("This job made no file to download, or it was removed after a day.")
         response = HttpResponse(bytes(output), content_type=job.output_type)
         response["Content-Disposition"] = content_disposition_header(True, job.file_name)
+        # A file is handed over once, then removed: it is not kept in the database longer than needed.
+        taken = f" It was downloaded at {timezone.localtime():%Y-%m-%d %H:%M} and is no longer kept."
+        Job.objects.filter(pk=job.pk).update(output=None, output_type="", message=job.message + taken)
         return response

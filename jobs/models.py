@@ -220,7 +220,9 @@ def run(job_id, work):
             ended = Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
                 state=Job.State.DONE,
                 finished_at=timezone.now(),
+                stage=reporter.name[:100],
                 done=reporter.done,
+                total=reporter.total,
                 message=outcome.message,
                 result_url=outcome.result_url,
                 output=outcome.output,
