@@ -34,7 +34,7 @@ class JobAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         Job.objects.mark_stalled()
-        return super().get_queryset(request).defer("output").visible_to(request.user)
+        return super().get_queryset(request).defer("output", "file_data").visible_to(request.user)
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff
@@ -79,7 +79,7 @@ class JobAdmin(admin.ModelAdmin):
         if not self.has_module_permission(request):
             raise PermissionDenied
         Job.objects.filter(pk=job_id).mark_stalled()
-        job = Job.objects.defer("output").select_related("owner").filter(pk=job_id).first()
+        job = Job.objects.defer("output", "file_data").select_related("owner").filter(pk=job_id).first()
         if job is None:
             raise Http404("There is no such job: finished jobs are removed after a day.")
         if not self.has_view_permission(request, job):
