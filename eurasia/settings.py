@@ -277,7 +277,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING").strip().upper()},
 }
 
-# Long work (large admin imports) runs as background jobs, queued
+# Long work (large admin imports and exports, loads) runs as background jobs, queued
 # in PostgreSQL and run by `manage.py db_worker` (jobs/; docs/operations.md, "Background jobs").
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A running job's worker writes a sign of life this often; a job silent for JOB_TIMEOUT_SECONDS
@@ -286,3 +286,5 @@ JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "2"))
 JOB_TIMEOUT_SECONDS = float(os.environ.get("JOB_TIMEOUT_SECONDS", "60"))
 # Admin imports of more rows than this are previewed and imported in the background.
 BACKGROUND_IMPORT_ROWS = int(os.environ.get("BACKGROUND_IMPORT_ROWS", "10000"))
+# Admin exports of more rows than this are written by a worker and kept for their owner to download.
+BACKGROUND_EXPORT_ROWS = int(os.environ.get("BACKGROUND_EXPORT_ROWS", "50000"))

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
@@ -33,7 +34,7 @@ class JobAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         Job.objects.mark_stalled()
-        return super().get_queryset(request).defer("output").visible_to(request.user)
+        return super().get_queryset(request).defer("output", "file_data").visible_to(request.user)
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff
@@ -78,7 +79,7 @@ class JobAdmin(admin.ModelAdmin):
         if not self.has_module_permission(request):
             raise PermissionDenied
         Job.objects.filter(pk=job_id).mark_stalled()
-        job = Job.objects.defer("output").select_related("owner").filter(pk=job_id).first()
+        job = Job.objects.defer("output", "file_data").select_related("owner").filter(pk=job_id).first()
         if job is None:
             raise Http404("There is no such job: finished jobs are removed after a day.")
         if not self.has_view_permission(request, job):
@@ -138,4 +139,7 @@ class JobAdmin(admin.ModelAdmin):
             raise Http404("This job made no file to download, or it was removed after a day.")
         response = HttpResponse(bytes(output), content_type=job.output_type)
         response["Content-Disposition"] = content_disposition_header(True, job.file_name)
+        # A file is handed over once, then removed: it is not kept in the database longer than needed.
+        taken = f" It was downloaded at {timezone.localtime():%Y-%m-%d %H:%M} and is no longer kept."
+        Job.objects.filter(pk=job.pk).update(output=None, output_type="", message=job.message + taken)
         return response

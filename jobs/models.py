@@ -76,6 +76,9 @@ class Job(models.Model):
         help_text="Who asked for the job; only they and superusers see it. Empty for a command's job.",
     )
     file_name = models.CharField(max_length=255, blank=True, help_text="The file the job reads or writes.")
+    file_data = models.BinaryField(
+        null=True, blank=True, help_text="The file the job reads, kept until it is done (to run a failed job again)."
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, help_text="Where it is.")
     stage = models.CharField(max_length=100, blank=True, help_text="The step it is on.")
     done = models.BigIntegerField(default=0, help_text="Rows (or records) done in this step.")
@@ -153,7 +156,7 @@ class Job(models.Model):
         }
 
     @classmethod
-    def start(cls, task, title, owner=None, params=None, file_name=""):
+    def start(cls, task, title, owner=None, params=None, file_name="", file_data=None):
         """A new job, queued for a worker in the caller's transaction: both are stored, or neither."""
         job = cls.objects.create(
             title=title[:200],
@@ -161,13 +164,22 @@ class Job(models.Model):
             params=params or {},
             owner=owner,
             file_name=file_name[:255],
+            file_data=file_data,
         )
         task.enqueue(job.pk)
         return job
 
     def again(self):
         """The same job, queued anew (after it failed or was cancelled)."""
-        return Job.start(import_string(self.task), self.title, self.owner, self.params, self.file_name)
+        file_data = Job.objects.filter(pk=self.pk).values_list("file_data", flat=True).first()
+        return Job.start(import_string(self.task), self.title, self.owner, self.params, self.file_name, file_data)
+
+    def read_file(self):
+        """The file the job was given to read."""
+        data = Job.objects.filter(pk=self.pk).values_list("file_data", flat=True).first()
+        if data is None:
+            raise JobFailed("The job has no file to read: it was removed. Start the job again with its file.")
+        return bytes(data)
 
     def cancel(self):
         """Stop the job: at once if no worker has it yet, at the worker's next progress report otherwise."""
@@ -220,11 +232,14 @@ def run(job_id, work):
             ended = Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
                 state=Job.State.DONE,
                 finished_at=timezone.now(),
+                stage=reporter.name[:100],
                 done=reporter.done,
+                total=reporter.total,
                 message=outcome.message,
                 result_url=outcome.result_url,
                 output=outcome.output,
                 output_type=outcome.output_type,
+                file_data=None,  # read and done with
             )
             if not ended:  # marked failed while it ran: what it did must not be stored
                 raise JobFailed("The job was given up as stalled before it finished; nothing was stored.")

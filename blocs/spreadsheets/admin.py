@@ -23,7 +23,7 @@ from jobs.models import Job
 from ..models import (
     ImportFile,
 )
-from .background import confirm_import, preview_import
+from .background import confirm_import, export_file, preview_import
 from .copying import log_imported
 from .formats import (
     EXPORT_FORMATS,
@@ -298,24 +298,69 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         stamp = timezone.now().strftime("%Y-%m-%d")
         return f"eurasia-{self.model._meta.verbose_name_plural.replace(' ', '-')}-{stamp}.{file_format.get_extension()}"
 
+    def export_action(self, request):
+        if request.method == "POST":
+            Job.objects.expired().delete()  # with their files; `manage.py clear_expired_jobs` does it too
+        return super().export_action(request)
+
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         if not isinstance(file_format, SpreadsheetCSV | SpreadsheetXLSX | base_formats.JSON):
             return super()._do_file_export(file_format, request, queryset, export_form=export_form)
         if not self.has_export_permission(request):
             raise PermissionDenied
+        progress = getattr(request, "job_progress", None)
+        if progress is None:
+            queued = self.export_in_background(request, queryset, file_format)
+            if queued is not None:
+                return queued
+        else:
+            progress.stage(f"Writing {self.model._meta.verbose_name_plural}", queryset.count())
         resource = self.choose_export_resource_class(export_form, request)(**self.get_export_resource_kwargs(request))
         selected = self.get_export_resource_fields_from_form(export_form)
         if isinstance(file_format, SpreadsheetCSV):
-            response = StreamingHttpResponse(resource.export_csv(queryset, selected), content_type=CSV_CONTENT_TYPE)
+            body = resource.export_csv(queryset, selected, progress=progress)
+            response = StreamingHttpResponse(body, content_type=CSV_CONTENT_TYPE)
         elif isinstance(file_format, base_formats.JSON):
             headers = resource.get_export_headers(selected_fields=selected)
-            body = json_chunks(headers, resource.export_rows(queryset, selected))
+            body = json_chunks(headers, counted(resource.export_rows(queryset, selected), progress))
             response = StreamingHttpResponse(body, content_type=JSON_CONTENT_TYPE)
         else:
             headers = resource.get_export_headers(selected_fields=selected)
-            rows = resource.export_rows(queryset, selected)
+            rows = counted(resource.export_rows(queryset, selected), progress)
             title = self.model._meta.verbose_name_plural
             response = StreamingHttpResponse(xlsx_chunks(headers, rows, title=title), content_type=XLSX_CONTENT_TYPE)
         name = self.get_export_filename(request, queryset, file_format)
         response["Content-Disposition"] = content_disposition_header(True, name)
         return response
+
+    def export_in_background(self, request, queryset, file_format):
+        """A list of more rows than BACKGROUND_EXPORT_ROWS is written by a worker, which keeps the file
+        for the curator to download from the job's page; a shorter one streams within the request."""
+        limit = settings.BACKGROUND_EXPORT_ROWS
+        # Counted no further than the limit: a list of millions is not counted to the end here.
+        if queryset.order_by()[: limit + 1].count() <= limit:
+            return None
+        name = self.get_export_filename(request, queryset, file_format)
+        params = {
+            "model": self.model_label(),
+            # The list's filters and search, and the export form as it was sent: the worker asks again.
+            "query": request.GET.urlencode(),
+            "form": {key: request.POST.getlist(key) for key in request.POST if key != "csrfmiddlewaretoken"},
+        }
+        title = f"Export of {self.model._meta.verbose_name_plural} (more than {limit:,} rows) to {name}"
+        with transaction.atomic():
+            job = Job.start(export_file, title, request.user, params, file_name=name)
+        return HttpResponseRedirect(job.get_absolute_url())
+
+
+def counted(rows, progress):
+    """The rows, each told to a job's progress as it is written."""
+    if progress is None:
+        return rows
+    return _counted(rows, progress)
+
+
+def _counted(rows, progress):
+    for row in rows:
+        yield row
+        progress.advance()

@@ -1,15 +1,16 @@
-"""Admin imports too large for one request, run as background jobs with their progress.
+"""Admin imports and exports too large for one request, run as background jobs with their progress.
 
 The request keeps the upload (as the ImportFile its confirmation will claim) and queues a job;
 the worker runs the same steps the admin runs within a request, through the same ModelAdmin, so a
-preview and an import reach the same rows, history, log entries and messages either way.
+preview and an import reach the same rows, history, log entries and messages either way, and an
+export the same bytes.
 """
 
 import pickle
 
 from django.apps import apps
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django_tasks import task
 from import_export.signals import post_import
@@ -110,3 +111,28 @@ def confirm(job, progress):
     job.params["tell"] = True
     type(job).objects.filter(pk=job.pk).update(params=job.params)
     return Outcome(admin_.success_message(result), result_url=url)
+
+
+@task()
+def export_file(job_id):
+    run(job_id, export)
+
+
+def export(job, progress):
+    """A large export: the export form sent again, as it was, on the list's filters; the file is kept."""
+    admin_ = model_admin(job)
+    request = job_request(job)
+    request.method = "POST"
+    request.GET = QueryDict(job.params["query"])
+    request.POST = QueryDict(mutable=True)
+    for key, values in job.params["form"].items():
+        request.POST.setlist(key, values)
+    request.job_progress = progress
+    response = admin_.export_action(request)
+    if not getattr(response, "streaming", False):
+        raise JobFailed("The export form could not be read again; no file was written. Export again from the list.")
+    # Read to the end (which closes its cursor), but not closed: closing a response ends the request,
+    # and with it this worker's connection.
+    data = b"".join(response.streaming_content)
+    message = f"{job.file_name} is ready to download ({progress.done:,} rows); it is kept for a day."
+    return Outcome(message, output=data, output_type=response["Content-Type"])

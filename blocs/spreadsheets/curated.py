@@ -125,10 +125,11 @@ class CuratedResource(ModelResource):
         sql, params, _ = self.export_query(queryset, selected_fields)
         return stream_rows(sql, params)
 
-    def export_csv(self, queryset, selected_fields=None):
+    def export_csv(self, queryset, selected_fields=None, progress=None):
         """CSV bytes of the export, written by PostgreSQL's COPY with formulas neutralised."""
         sql, params, columns = self.export_query(queryset, selected_fields)
-        return copy_csv(neutralised_query(sql, [(header, header, text) for header, text in columns]), params)
+        query = neutralised_query(sql, [(header, header, text) for header, text in columns])
+        return copy_csv(query, params, progress=progress)
 
     # Import: whole-file checks first
 

@@ -330,12 +330,12 @@ def json_chunks(headers, rows, chunk_size=256 * 1024):
     yield "".join(pending).encode()
 
 
-def copy_csv(sql, params=None, chunk_size=64 * 1024):
+def copy_csv(sql, params=None, chunk_size=64 * 1024, progress=None):
     """Stream `COPY (sql) TO STDOUT` as CSV with a header line, straight from PostgreSQL.
 
     PostgreSQL sends COPY's output a row at a time; the rows are gathered into chunks of about
     `chunk_size` bytes, so that a million rows are not a million trips through the response's
-    generators and the server's writes.
+    generators and the server's writes. `progress` (jobs/progress.py) is told the rows of each chunk.
     """
     statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)"
     # Downloads read from a replica when the request may (eurasia/routers.py).
@@ -344,12 +344,18 @@ def copy_csv(sql, params=None, chunk_size=64 * 1024):
         raw = cursor.cursor
         started = time.monotonic()
         with raw.copy(statement, params) as copy:
-            gathered = bytearray()
+            gathered, rows = bytearray(), -1  # the first row is the header line
             for row in copy:
                 gathered += row
+                rows += 1
                 if len(gathered) >= chunk_size:
+                    if progress is not None and rows > 0:
+                        progress.advance(rows)
+                        rows = 0
                     yield bytes(gathered)
                     gathered.clear()
+            if progress is not None and rows > 0:
+                progress.advance(rows)
             if gathered:
                 yield bytes(gathered)
         _log(connection, raw, statement, params, started)
