@@ -1,12 +1,13 @@
 """Countries, blocs, membership spells and sources: the record of who belonged to what, when."""
 
 from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeOperators
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 
@@ -150,6 +151,11 @@ class BlocQuerySet(models.QuerySet):
     def existing_on(self, day):
         """Blocs founded on or before `day` and not yet dissolved."""
         return self.filter(Bloc.exists_q(day))
+
+    def with_predecessor_ids(self):
+        """Blocs annotated with `predecessor_ids`, the ids of the blocs each continued, in the same query."""
+        earlier = Succession.objects.filter(successor=OuterRef("pk")).order_by("predecessor_id")
+        return self.annotate(predecessor_ids=ArraySubquery(earlier.values("predecessor_id")))
 
 
 class BlocSource(models.Model):

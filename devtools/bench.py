@@ -336,7 +336,9 @@ class Bench:
             ("country with most spells", reverse("blocs:country", args=[country.alpha3.lower()])),
             ("events, first page", reverse("events:list")),
             ("events, deep page", self.deep_events_page()),
-            ("as of a date, with its map", self.as_of_page()),
+            ("as of a date, with its map", self.as_of_page()),  # every family of blocs coloured
+            ("as of a date, one family's lines", self.as_of_page() + "?family=military"),
+            ("overview, with today's map", reverse("blocs:home")),
         ]
         client = Client()
         for label, path in pages:

@@ -1,9 +1,10 @@
 """The region map on a date, drawn on the server as SVG from a small file of country shapes.
 
 The shapes come from Natural Earth (public domain) by way of the world-atlas package, prepared once
-into public/shapes/eurasia-map.json. Countries are coloured by their standing on the day in the two
-layers of the founding article's map, "Russian Allies in Eurasia": the military alliance and the
-customs union.
+into public/shapes/eurasia-map.json. Countries are coloured by their standing on the day: by default in
+every family of blocs (military alliances, economic unions, political organisations); on request in the
+two layers of the founding article's map, "Russian Allies in Eurasia" (the military alliance and the
+customs union), in the blocs of one family, or in chosen blocs.
 """
 
 import functools
@@ -32,13 +33,14 @@ LAYER_KINDS = {
     "military": {BlocKind.MILITARY_ALLIANCE},
     "economic": {BlocKind.CUSTOMS_UNION, BlocKind.ECONOMIC_UNION},
 }
-# A reader may colour other blocs instead (?family=, ?show=): every family, the blocs of one family, or
-# chosen blocs. Families group the kinds of bloc.
+# What the map colours (?family=, ?show=): every family (the default), the article's two layers, the blocs
+# of one family, or chosen blocs. Families group the kinds of bloc.
 FAMILIES = {
     "military": ("military alliances", {BlocKind.MILITARY_ALLIANCE}),
     "economic": ("economic unions", {BlocKind.CUSTOMS_UNION, BlocKind.ECONOMIC_UNION}),
     "political": ("political organisations", {BlocKind.POLITICAL, BlocKind.OTHER}),
 }
+ARTICLE = "article"  # ?family=article: the founding article's two layers
 FAMILY_MEMBER_WORDS = {
     "military": "Member of a military alliance",
     "economic": "Member of an economic or customs union",
@@ -98,9 +100,9 @@ class Layer:
 
 @dataclass
 class MapChoice:
-    """What a reader chose to colour: the founding article's two layers, every family, one family's blocs, or blocs."""
+    """What a reader chose to colour: every family, the founding article's two layers, one family's blocs, or blocs."""
 
-    family: str = ""  # "all", a family, or "" (the article's map, or chosen blocs)
+    family: str = ""  # "all" (or "", the default, when no blocs are chosen), "article", or a family
     slugs: tuple = ()
 
     @classmethod
@@ -109,8 +111,12 @@ class MapChoice:
         slugs = [s.strip().lower() for raw in query.getlist("show") for s in raw.split(",") if s.strip()]
         if family and slugs:
             raise BadChoice("Choose either a family (?family=) or blocs (?show=), not both.")
-        if family and family != "all" and family not in FAMILIES:
-            raise BadChoice(f"“{family[:40]}” is not a family of blocs: choose all, " + ", ".join(FAMILIES) + ".")
+        if family and family not in ("all", ARTICLE, *FAMILIES):
+            raise BadChoice(
+                f"“{family[:40]}” is not a family of blocs: choose all, "
+                + ", ".join(FAMILIES)
+                + f", or {ARTICLE} (the founding article's two layers)."
+            )
         slugs = list(dict.fromkeys(slugs))
         if len(slugs) > MOST_SHOWN:
             raise BadChoice(f"The map can colour at most {MOST_SHOWN} blocs at once.")
@@ -121,10 +127,14 @@ class MapChoice:
 
     @property
     def is_article(self):
-        return not self.family and not self.slugs
+        return self.family == ARTICLE
+
+    @property
+    def is_every_family(self):
+        return self.family in ("", "all") and not self.slugs
 
     def query(self):
-        """The choice as a query string for links that keep it ("" for the article's map)."""
+        """The choice as a query string for links that keep it ("" for the default, every family)."""
         if self.family:
             return f"?family={self.family}"
         if self.slugs:
@@ -132,7 +142,10 @@ class MapChoice:
         return ""
 
     def layers(self, blocs, existing, by_slug):
-        """The layers to colour. `blocs` are all blocs (by slug), `existing` those in existence on the day."""
+        """The layers to colour. `blocs` are all blocs (by slug), `existing` those in existence on the day.
+
+        Blocs of one family are coloured by line (`lines_of`): the CST and the CSTO that continues it are one colour.
+        """
         tops = [b for b in existing if b.parent_id is None]
         if self.slugs:
             unknown = [s for s in self.slugs if s not in blocs]
@@ -146,7 +159,7 @@ class MapChoice:
                     words += " (not in existence on this date)"
                 layers.append(Layer(slug, words, bloc.short_name, colour, [bloc.pk]))
             return layers
-        if self.family == "all":
+        if self.is_every_family:
             return [
                 Layer(
                     family,
@@ -157,12 +170,13 @@ class MapChoice:
                 )
                 for family, (words, _) in FAMILIES.items()
             ]
-        if self.family:
-            chosen = [b for b in tops if family_of(b) == self.family]
-            return [
-                Layer(b.slug, f"Member of the {b.short_name}", b.short_name, colour, [b.pk])
-                for colour, b in zip(PALETTE, chosen, strict=False)
-            ]
+        if self.family != ARTICLE:
+            lines = lines_of([b for b in tops if family_of(b) == self.family], blocs.values())
+            layers = []
+            for colour, line in zip(PALETTE, lines, strict=False):
+                short = " / ".join(b.short_name for b in line)
+                layers.append(Layer(line[-1].slug, f"Member of the {short}", short, colour, [b.pk for b in line]))
+            return layers
         layers = []
         for layer in ("military", "economic"):
             ids = [b.pk for b in existing if layer_of(b, by_slug) == layer]
@@ -193,6 +207,36 @@ class CountryStatus:
 
     def hatched(self):
         return self.suspended
+
+
+def lines_of(chosen, every_bloc):
+    """`chosen` blocs gathered into lines, each in founding order: a bloc joins the line of the one it continues.
+
+    A line is a one-to-one continuation (the CST and the CSTO, the Shanghai Five and the SCO, the Union of
+    Belarus and Russia and the Union State): the earlier bloc has only that successor and the later only that
+    predecessor, both among `chosen`. A merger (the Customs Union, EurAsEC and the SES into the EAEU) keeps
+    its blocs apart. Reads `predecessor_ids`, which the views annotate on every bloc.
+    """
+    successors = {}
+    for bloc in every_bloc:
+        for pk in bloc.predecessor_ids:
+            successors.setdefault(pk, []).append(bloc.pk)
+    ids = {b.pk for b in chosen}
+    continued = {}  # a bloc's id -> the bloc that continues it in its line
+    for bloc in chosen:
+        preds = bloc.predecessor_ids
+        if len(preds) == 1 and preds[0] in ids and successors.get(preds[0]) == [bloc.pk]:
+            continued[preds[0]] = bloc
+    later = {b.pk for b in continued.values()}
+    lines = []
+    for bloc in chosen:  # each line starts at a bloc that continues none of the others
+        if bloc.pk in later:
+            continue
+        line = [bloc]
+        while line[-1].pk in continued:
+            line.append(continued[line[-1].pk])
+        lines.append(line)
+    return lines
 
 
 def layer_slugs():

@@ -76,11 +76,14 @@ def bad_map_choice(request, error):
 
 
 def map_choice_context(choice, existing):
-    """What the chooser beside the map offers: the families, and the blocs in existence that day."""
+    """What the chooser beside the map offers: the families, the article's map, and the blocs in existence that day."""
+    families = [("", "every family", choice.is_every_family)]
+    families += [(f"?family={key}", words, choice.family == key) for key, (words, _) in maps.FAMILIES.items()]
+    families.append((f"?family={maps.ARTICLE}", "the founding article's map", choice.is_article))
     return {
         "map_choice": choice,
         "map_query": choice.query(),
-        "map_families": [("all", "every family")] + [(key, words) for key, (words, _) in maps.FAMILIES.items()],
+        "map_families": families,
         "map_blocs": [b for b in existing if b.parent_id is None],
         "map_most": maps.MOST_SHOWN,
     }
@@ -247,10 +250,10 @@ def marker_values(queryset):
 @cached_until_records_change
 def home(request):
     day = today()
-    # Queries: blocs with their parent and today's member count; successions; each country's
-    # standing for the map; today's spells in the blocs shown, with their countries; recent
+    # Queries: blocs with their parent, today's member count and their predecessors' ids; successions;
+    # each country's standing for the map; today's spells in the blocs shown, with their countries; recent
     # events; their blocs; their sources.
-    blocs = list(with_members_on(Bloc.objects.select_related("parent"), day))
+    blocs = list(with_members_on(Bloc.objects.select_related("parent").with_predecessor_ids(), day))
     successions = list(Succession.objects.all())
     existing = [b for b in blocs if b.exists_on(day)]
     try:
@@ -502,10 +505,10 @@ def on_date(request, day):
         when = parse_day(day)
     except ValueError as e:
         raise Http404(str(e))
-    # Queries: the blocs in existence; each country's standing for the map; the first spell and
+    # Queries: the blocs, with their predecessors' ids; each country's standing for the map; the first spell and
     # the nearest earlier and later changes; the spells in force in this page's blocs, with their
     # countries and blocs; their sources.
-    every_bloc = list(Bloc.objects.select_related("parent"))
+    every_bloc = list(Bloc.objects.select_related("parent").with_predecessor_ids())
     blocs = [b for b, _ in timeline_order([b for b in every_bloc if b.exists_on(when)])]
     try:
         choice = maps.MapChoice.from_query(request.GET)

@@ -264,7 +264,9 @@ class TestOnDate:
         assert_strict_csp_friendly(html)
 
     def test_map_colours_countries_by_membership_with_a_legend(self, client, world):
-        html = page(client, "/on/2012-12-20/")
+        # The founding article's two layers, one link away from the page's map of every family.
+        assert 'href="/on/2012-12-20/?family=article"' in page(client, "/on/2012-12-20/")
+        html = page(client, "/on/2012-12-20/?family=article")
         region_map = svg_of(html, "map")
         assert_accessible_chart(region_map)
         # Russia and Kazakhstan: CSTO and the Customs Union; Armenia: CSTO only; Uzbekistan: suspended.

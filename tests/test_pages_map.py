@@ -1,12 +1,13 @@
-"""The region map: the prepared file the project ships, and the command that prepares it from world-atlas."""
+"""The region map: the prepared file the project ships, the command that prepares it from world-atlas, and its lines of blocs."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from devtools.management.commands.prepare_map import Albers, clip, clip_line, simplify
-from public.maps import MAP_FILE
+from public.maps import MAP_FILE, lines_of
 
 ELEVEN = ["RUS", "BLR", "ARM", "KAZ", "KGZ", "TJK", "UZB", "UKR", "AZE", "GEO", "MDA"]
 
@@ -97,3 +98,19 @@ def test_clipping_and_simplifying():
     assert clip([(20, 20), (30, 20), (30, 30)], 0, 0, 5, 5) == []
     assert clip_line([(-5, 1), (10, 1)], 0, 0, 5, 5) == [[(0, 1), (5, 1)]]
     assert simplify([(0, 0), (1, 0.01), (2, 0), (3, 0.01), (4, 0)], 0.5) == [(0, 0), (4, 0)]
+
+
+def bloc(pk, *predecessors):
+    return SimpleNamespace(pk=pk, predecessor_ids=list(predecessors))
+
+
+def test_a_one_to_one_continuation_is_one_line_and_a_merger_or_a_split_is_not():
+    community, union, union_state = bloc(1), bloc(2, 1), bloc(3, 2)
+    eurasec, customs, eaeu = bloc(4), bloc(5), bloc(6, 4, 5)
+    cis, heir_a, heir_b = bloc(7), bloc(8, 7), bloc(9, 7)  # a bloc that split in two
+    every = [community, union, union_state, eurasec, customs, eaeu, cis, heir_a, heir_b]
+    chosen = [community, union, union_state, eurasec, customs, eaeu, cis, heir_a, heir_b]
+    lines = [[b.pk for b in line] for line in lines_of(chosen, every)]
+    assert lines == [[1, 2, 3], [4], [5], [6], [7], [8], [9]]
+    # Only the blocs chosen (those in existence on the day) join a line; a gap breaks it.
+    assert [[b.pk for b in line] for line in lines_of([community, union_state], every)] == [[1], [3]]

@@ -51,7 +51,9 @@ def test_the_founding_articles_day(client, seed):
     members = [c for c in countries_in(customs_union) if c != "kgz"]
     assert sorted(members) == ["blr", "kaz", "rus"]
 
-    region_map = svg_of(html, "map")
+    # The founding article's two layers are one link away from the page, whose map colours every family.
+    assert re.search(r'<a href="/on/2012-12-05/\?family=article">the founding article(\'|&#x27;)s map</a>', html)
+    region_map = svg_of(page(client, "/on/2012-12-05/?family=article"), "map")
     for code, category in [("rus", "both"), ("blr", "both"), ("kaz", "both"), ("arm", "military"), ("uzb", "military")]:
         assert re.search(rf'<a href="/countries/{code}/" tabindex="-1" class="country {category}">', region_map), code
     # Kyrgyzstan: in the CSTO and a candidate of the Customs Union; Ukraine: in neither.
@@ -151,13 +153,18 @@ def test_nato_members_outside_the_frame_are_listed_beside_the_map(client, seed):
         assert name in words, name
 
 
-def test_one_family_colours_each_of_its_blocs(client, seed):
+def test_one_family_colours_each_of_its_lines(client, seed):
     html = page(client, "/on/2024-03-08/?family=military")
     region_map = svg_of(html, "map")
-    # The CST stays in force under the CSTO, so its parties are striped with both.
-    assert (map_class(region_map, "rus"), map_class(region_map, "swe")) == ("several", "nato")
+    # The CST stays in force under the CSTO, which continues it: its parties read as one line, one colour.
+    assert (map_class(region_map, "rus"), map_class(region_map, "arm"), map_class(region_map, "swe")) == (
+        "csto",
+        "csto",
+        "nato",
+    )
     key = text_of(re.search(r'<ul class="map-legend".*?</ul>', html, re.S).group(0))
-    assert "Member of the CST" in key and "Member of the CSTO" in key and "Member of the NATO" in key
+    assert "Member of the CST / CSTO" in key and "Member of the NATO" in key
+    assert "Striped" in key  # NATO and the CSTO line: two colours
     assert '<span aria-current="true">military alliances</span>' in html
 
 
@@ -169,6 +176,42 @@ def test_every_family_at_once(client, seed):
     assert map_class(region_map, "pol") == "military"  # NATO
     key = text_of(re.search(r'<ul class="map-legend".*?</ul>', html, re.S).group(0))
     assert "Member of a political organisation (CIS, GUAM, Union State, SCO)" in key
+
+
+def test_the_map_colours_every_family_by_default(client, seed):
+    html = page(client, "/on/2012-12-05/")
+    region_map = svg_of(html, "map")
+    assert region_map == svg_of(page(client, "/on/2012-12-05/?family=all"), "map")
+    assert '<span aria-current="true">every family</span>' in html
+    # Russia in all three families, striped; China in the SCO; Ukraine in GUAM, which the article's map left blank.
+    assert (map_class(region_map, "rus"), map_class(region_map, "chn"), map_class(region_map, "ukr")) == (
+        "several",
+        "political",
+        "political",
+    )
+    key = text_of(re.search(r'<ul class="map-legend".*?</ul>', html, re.S).group(0))
+    assert "Member of a military alliance (NATO, CST, CSTO)" in key
+    assert "Member of an economic or customs union (EurAsEC, CU, SES)" in key
+    assert "Member of a political organisation (CIS, GUAM, Union State, SCO)" in key
+    home = page(client, "/")
+    assert '<span aria-current="true">every family</span>' in home
+    assert 'href="/?family=article"' in home
+    assert "Member of a political organisation" in text_of(re.search(r'<ul class="map-legend".*?</ul>', home, re.S)[0])
+
+
+def test_a_bloc_and_the_bloc_continuing_it_are_one_colour_but_a_merger_is_not(client, seed):
+    # 10 January 2000: the Union of Belarus and Russia and the Union State continuing it both exist.
+    html = page(client, "/on/2000-01-10/?family=political")
+    key = text_of(re.search(r'<ul class="map-legend".*?</ul>', html, re.S).group(0))
+    assert "/ Union State" in key and "Member of the CIS" in key
+    assert "Member of the Union State" not in key  # one entry for the union and the Union State
+    belarus = re.search(r'<a href="/countries/blr/"[^>]*>(.*?)</a>', svg_of(html, "map"), re.S).group(1)
+    assert 'fill="url(#map-split-c0503f-3d8b5a)"' in belarus  # the CIS (first colour) and the union's line (third)
+    # The EAEU continues three blocs at once: in 2012 they are still told apart.
+    html = page(client, "/on/2012-12-05/?family=economic")
+    key = text_of(re.search(r'<ul class="map-legend".*?</ul>', html, re.S).group(0))
+    assert "Member of the EurAsEC" in key and "Member of the CU" in key and "Member of the SES" in key
+    assert map_class(svg_of(html, "map"), "uzb") == "eurasec"
 
 
 @pytest.mark.parametrize(
@@ -188,7 +231,9 @@ def test_a_choice_the_map_cannot_draw_is_explained(client, seed, query, message)
         assert message in text_of(response.content.decode())
 
 
-@pytest.mark.parametrize("query", ["?show=csto,nato", "?family=all", "?family=political"])
+@pytest.mark.parametrize(
+    "query", ["?show=csto,nato", "?family=all", "?family=political", "?family=military", "?family=article"]
+)
 def test_choosing_what_the_map_colours_adds_no_query(client, seed, django_assert_num_queries, query):
     # As the plain page: the records' state; blocs; each country's standing for the map (one query
     # whatever the layers); the first spell and the nearest changes; spells in force; their sources.

@@ -263,3 +263,18 @@ def test_every_new_record_cites_its_sources(seed):
         assert Bloc.objects.get(slug=slug).sources.count() >= 5, slug
     # Every source the records cite is in the registry with its address.
     assert not Source.objects.filter(key__in=["prlib-619792", "cow-ssm", "sectsco-about"], url="").exists()
+
+
+@pytest.mark.parametrize(
+    "day, keys",
+    [
+        ("2006-06-23", {"panarmenian-18523", "asiaplus-2006-06-26", "cislegis-16397", "upi-2006-06-25"}),
+        ("2006-08-16", {"tass-678014", "obozrevatel-2006-12-14", "asiaplus-2006-08-17", "lenta-2006-12-13"}),
+        ("2006-12-13", {"obozrevatel-2006-12-14", "lenta-2006-12-13", "narodinfo-46314"}),
+        ("2008-03-28", {"armdiaspora-2008-03-28", "narodinfo-46314", "asiaplus-96150"}),
+    ],
+)
+def test_uzbekistans_return_to_the_csto_cites_the_sources_of_the_wider_record(seed, day, keys):
+    # The four candidate dates of the return (D2) were seeded before the wider record; they cite its sources too.
+    event = Event.objects.get(date=d(day), blocs__slug="csto", countries__alpha3="UZB")
+    assert keys <= set(event.sources.values_list("key", flat=True))

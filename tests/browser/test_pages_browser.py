@@ -84,7 +84,14 @@ def test_date_picker_opens_the_map_for_that_day(reader):
 
     region_map = page.get_by_role("img", name="Blocs on 5 December 2012")
     expect(region_map).to_be_visible()
+    # The map colours every family; the founding article's two layers are one link away.
     key = page.get_by_role("list", name="Key to the map")
+    expect(key).to_contain_text("Member of a political organisation (CIS, GUAM, Union State, SCO)")
+    page.get_by_role("navigation", name="What the map colours").get_by_role(
+        "link", name="the founding article's map"
+    ).click()
+    expect(page).to_have_url(re.compile(r"/on/2012-12-05/\?family=article$"))
+    region_map = page.get_by_role("img", name="Blocs on 5 December 2012")
     expect(key).to_contain_text("Member of a military alliance (CST, CSTO)")
     expect(key).to_contain_text("Member of an economic or customs union (CU)")
     russia = region_map.locator('a[href="/countries/rus/"] path').first.get_attribute("fill")
@@ -99,7 +106,7 @@ def test_date_picker_opens_the_map_for_that_day(reader):
     reader.screenshot("on-2012-12-05-desktop")
 
     page.get_by_role("link", name=re.compile("Next change")).click()
-    expect(page).to_have_url(re.compile(r"/on/2012-12-19/$"))
+    expect(page).to_have_url(re.compile(r"/on/2012-12-19/\?family=article$"))
     uzbekistan = page.get_by_role("img", name="Blocs on 19 December 2012").locator('a[href="/countries/uzb/"]')
     assert "member of CSTO (suspended by the bloc)" in uzbekistan.locator("title").text_content()
     expect(uzbekistan.locator("path")).to_have_count(2)  # the country, and the hatching over it
@@ -201,6 +208,19 @@ def test_the_map_with_two_chosen_blocs_works_without_script(reader):
     assert russia != poland
     expect(page.locator("figcaption")).to_contain_text("United States (NATO)")
     reader.screenshot("on-2024-03-08-csto-nato-desktop")
+
+    # Every family, then the military alliances alone: the CST and the CSTO that continues it are one colour.
+    chooser.get_by_role("link", name="every family").click()
+    expect(page).to_have_url(re.compile(r"/on/2024-03-08/$"))
+    expect(key).to_contain_text("Member of a political organisation")
+    page.get_by_role("navigation", name="What the map colours").get_by_role("link", name="military alliances").click()
+    expect(page).to_have_url(re.compile(r"/on/2024-03-08/\?family=military$"))
+    expect(key).to_contain_text("Member of the CST / CSTO")
+    region_map = page.get_by_role("img", name="Blocs on 8 March 2024")
+    russia = region_map.locator('a[href="/countries/rus/"] path').first.get_attribute("fill")
+    armenia = region_map.locator('a[href="/countries/arm/"] path').first.get_attribute("fill")
+    assert russia == armenia and not russia.startswith("url(")  # one line, one colour, no stripes
+    reader.screenshot("on-2024-03-08-military-desktop")
 
     reader.open("/on/2024-03-08/?show=csto,sco")  # the shareable form of the same choice
     kazakhstan = page.get_by_role("img", name="Blocs on 8 March 2024").locator('a[href="/countries/kaz/"] path').first
