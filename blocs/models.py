@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from blocs.periods import BOUNDS, column_sql, covers, covers_q, covers_sql, end_sql, overlap, overlap_q
 from eurasia.history import History
+from eurasia.languages import CYRILLIC, in_language, russian_page
 from eurasia.partial_dates import (
     HasPartialDates,
     partial_date_fields,
@@ -83,6 +84,12 @@ class Country(TimeStamped):
     """A state, named by its ISO 3166-1 codes."""
 
     name = models.CharField(max_length=120, unique=True, help_text="Short English name, as readers know it.")
+    name_ru = models.CharField(
+        "name in Russian",
+        max_length=120,
+        blank=True,
+        help_text="Short Russian name, as Russian readers know it (Казахстан); pages in Russian show the English name when empty.",
+    )
     alpha2 = models.CharField(
         "ISO alpha-2",
         max_length=2,
@@ -127,6 +134,11 @@ class Country(TimeStamped):
 
     def __str__(self):
         return f"{self.name} ({self.alpha3})"
+
+    @property
+    def local_name(self):
+        """The name in the language of the page: the Russian one on Russian pages, when recorded."""
+        return in_language(self.name, self.name_ru)
 
     def get_absolute_url(self):
         return reverse("blocs:country", args=[self.alpha3.lower()])
@@ -195,6 +207,13 @@ class Bloc(HasPartialDates, TimeStamped):
         max_length=200,
         unique=True,
         help_text="Full English name (Collective Security Treaty Organization).",
+    )
+    name_ru = models.CharField(
+        "name in Russian",
+        max_length=200,
+        blank=True,
+        help_text="Full Russian name (Организация Договора о коллективной безопасности); "
+        "pages in Russian show the English name when empty.",
     )
     abbreviations = ArrayField(
         models.CharField(max_length=40),
@@ -265,7 +284,17 @@ class Bloc(HasPartialDates, TimeStamped):
         return reverse("blocs:bloc", args=[self.slug])
 
     @property
+    def local_name(self):
+        """The name in the language of the page: the Russian one on Russian pages, when recorded."""
+        return in_language(self.name, self.name_ru)
+
+    @property
     def short_name(self):
+        """The first abbreviation; on Russian pages the first one in Cyrillic (ОДКБ), else the Russian name."""
+        if russian_page():
+            cyrillic = next((a for a in self.abbreviations if CYRILLIC.search(a)), None)
+            if cyrillic or self.name_ru:
+                return cyrillic or self.name_ru
         return self.abbreviations[0] if self.abbreviations else self.name
 
     def exists_on(self, day):

@@ -3,7 +3,6 @@
 import hashlib
 
 from django import forms
-from django.contrib.postgres.search import SearchQuery
 from django.core.cache import cache
 from django.core.paginator import InvalidPage
 from django.db.models import Count, Prefetch
@@ -16,7 +15,7 @@ from django.utils.safestring import mark_safe
 from blocs.changelists import IdsFirstPaginator
 from blocs.models import Bloc, Country, Membership
 from eurasia.page_cache import cached_until_records_change
-from events.models import SEARCH_CONFIG, Event, EventKind, search_vector
+from events.models import Event, EventKind, search_query, search_vector
 from public import charts
 
 PER_PAGE = 25
@@ -140,7 +139,7 @@ def event_list(request):
     matched = events
     if words:
         # Matched through the GIN index; the vector is only tested here, not selected.
-        query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
+        query = search_query(words)
         matched = events.alias(search=search_vector()).filter(search=query)
     per_year = counts_per_year(request, matched, data)
     total = sum(n for _, n in per_year)

@@ -304,7 +304,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         if not self.has_export_permission(request):
             raise PermissionDenied
         resource = self.choose_export_resource_class(export_form, request)(**self.get_export_resource_kwargs(request))
-        selected = self.get_export_resource_fields_from_form(export_form)
+        selected = resource.without_empty_translations(queryset, self.get_export_resource_fields_from_form(export_form))
         if isinstance(file_format, SpreadsheetCSV):
             response = StreamingHttpResponse(resource.export_csv(queryset, selected), content_type=CSV_CONTENT_TYPE)
         elif isinstance(file_format, base_formats.JSON):

@@ -6,7 +6,8 @@ from django import template
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
 
-from eurasia.partial_dates import Precision
+from eurasia.languages import missing_translation, russian_page
+from eurasia.partial_dates import RUSSIAN_MONTHS_GENITIVE, Precision
 from public.links import url_for
 from public.svg import SUSPENSION_STYLE
 
@@ -36,7 +37,8 @@ def when(event):
         return partial_date(event, "date")
     if start.precision == end.precision == Precision.DAY and start.date.year == end.date.year:
         a, b = start.date, end.date
-        first = f"{a.day}" if a.month == b.month else f"{a.day} {calendar.month_name[a.month]}"
+        month = RUSSIAN_MONTHS_GENITIVE[a.month - 1] if russian_page() else calendar.month_name[a.month]
+        first = f"{a.day}" if a.month == b.month else f"{a.day} {month}"
         separator = "–" if a.month == b.month else " – "
         return format_html(
             '<time datetime="{}">{}</time>{}<time datetime="{}">{}</time>', start.iso, first, separator, end.iso, end
