@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from blocs.periods import BOUNDS, column_sql, covers, covers_q, covers_sql, end_sql, overlap, overlap_q
 from eurasia.history import History
@@ -135,24 +136,24 @@ class Country(TimeStamped):
     def __str__(self):
         return f"{self.name} ({self.alpha3})"
 
+    def get_absolute_url(self):
+        return reverse("blocs:country", args=[self.alpha3.lower()])
+
     @property
     def local_name(self):
         """The name in the language of the page: the Russian one on Russian pages, when recorded."""
         return in_language(self.name, self.name_ru)
-
-    def get_absolute_url(self):
-        return reverse("blocs:country", args=[self.alpha3.lower()])
 
     def natural_key(self):
         return (self.alpha3,)
 
 
 class BlocKind(models.TextChoices):
-    MILITARY_ALLIANCE = "military_alliance", "military alliance"
-    CUSTOMS_UNION = "customs_union", "customs union"
-    ECONOMIC_UNION = "economic_union", "economic union"
-    POLITICAL = "political", "political organisation"
-    OTHER = "other", "other"
+    MILITARY_ALLIANCE = "military_alliance", _("military alliance")
+    CUSTOMS_UNION = "customs_union", _("customs union")
+    ECONOMIC_UNION = "economic_union", _("economic union")
+    POLITICAL = "political", _("political organisation")
+    OTHER = "other", _("other")
 
 
 class BlocQuerySet(models.QuerySet):
@@ -328,27 +329,27 @@ class Bloc(HasPartialDates, TimeStamped):
 
 
 class Role(models.TextChoices):
-    MEMBER = "member", "member"
-    OBSERVER = "observer", "observer"
-    ASSOCIATE = "associate", "associate"
-    CANDIDATE = "candidate", "candidate / acceding"
-    PARTICIPANT = "participant", "participant (non-member)"
-    DIALOGUE_PARTNER = "dialogue_partner", "dialogue partner"
+    MEMBER = "member", _("member")
+    OBSERVER = "observer", _("observer")
+    ASSOCIATE = "associate", _("associate")
+    CANDIDATE = "candidate", _("candidate / acceding")
+    PARTICIPANT = "participant", _("participant (non-member)")
+    DIALOGUE_PARTNER = "dialogue_partner", _("dialogue partner")
 
 
 class EndReason(models.TextChoices):
-    WITHDRAWAL = "withdrawal", "withdrawal"
-    NON_RENEWAL = "non_renewal", "non-renewal"
-    EXPULSION = "expulsion", "expulsion"
-    DISSOLVED = "dissolved", "bloc dissolved"
-    SUCCEEDED = "succeeded", "succeeded (by another spell or bloc)"
-    OTHER = "other", "other"
+    WITHDRAWAL = "withdrawal", _("withdrawal")
+    NON_RENEWAL = "non_renewal", _("non-renewal")
+    EXPULSION = "expulsion", _("expulsion")
+    DISSOLVED = "dissolved", _("bloc dissolved")
+    SUCCEEDED = "succeeded", _("succeeded (by another spell or bloc)")
+    OTHER = "other", _("other")
 
 
 class SuspensionKind(models.TextChoices):
-    FORMAL = "formal", "formal decision of the bloc"
-    SELF_DECLARED = "self_declared", "self-declared by the country"
-    DE_FACTO = "de_facto", "in fact, without any decision"
+    FORMAL = "formal", _("formal decision of the bloc")
+    SELF_DECLARED = "self_declared", _("self-declared by the country")
+    DE_FACTO = "de_facto", _("in fact, without any decision")
 
 
 OVERLAP_MESSAGE = "This country already has a spell in this bloc that overlaps these dates."

@@ -7,6 +7,7 @@ from django.db import connection, models
 from django.db.models import ExpressionWrapper, F, Q
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from blocs.models import Bloc, Country, Membership, Source, TimeStamped
 from blocs.periods import column_sql
@@ -38,16 +39,16 @@ def search_query(text, search_type="websearch"):
 
 
 class EventKind(models.TextChoices):
-    SUMMIT = "summit", "summit"
-    TREATY_SIGNED = "treaty_signed", "treaty signed"
-    ACCESSION = "accession", "accession"
-    SUSPENSION = "suspension", "suspension"
-    WITHDRAWAL = "withdrawal", "withdrawal"
-    ANNOUNCEMENT = "announcement", "announcement"
-    EXERCISE = "exercise", "exercise"
-    DEPLOYMENT = "deployment", "deployment"
-    CRISIS = "crisis", "crisis"
-    OTHER = "other", "other"
+    SUMMIT = "summit", _("summit")
+    TREATY_SIGNED = "treaty_signed", _("treaty signed")
+    ACCESSION = "accession", _("accession")
+    SUSPENSION = "suspension", _("suspension")
+    WITHDRAWAL = "withdrawal", _("withdrawal")
+    ANNOUNCEMENT = "announcement", _("announcement")
+    EXERCISE = "exercise", _("exercise")
+    DEPLOYMENT = "deployment", _("deployment")
+    CRISIS = "crisis", _("crisis")
+    OTHER = "other", _("other")
 
 
 class EventQuerySet(models.QuerySet):
