@@ -87,6 +87,7 @@ class Country(TimeStamped):
     name = models.CharField(max_length=120, unique=True, help_text="Short English name, as readers know it.")
     name_ru = models.CharField(
         "name in Russian",
+        db_default="",
         max_length=120,
         blank=True,
         help_text="Short Russian name, as Russian readers know it (Казахстан); pages in Russian show the English name when empty.",
@@ -211,6 +212,7 @@ class Bloc(HasPartialDates, TimeStamped):
     )
     name_ru = models.CharField(
         "name in Russian",
+        db_default="",
         max_length=200,
         blank=True,
         help_text="Full Russian name (Организация Договора о коллективной безопасности); "

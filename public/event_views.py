@@ -116,8 +116,8 @@ def event_list(request):
     # Queries: the blocs and the countries offered as filters; the matching events per year (which
     # also gives their count); one page of them; their blocs; their countries; their sources. A
     # search or filter changes the WHERE clause, never the number of queries.
-    blocs = list(Bloc.objects.only("slug", "name", "abbreviations").order_by("name"))
-    countries = list(Country.objects.only("alpha3", "name").order_by("name"))
+    blocs = list(Bloc.objects.only("slug", "name", "name_ru", "abbreviations").order_by("name"))
+    countries = list(Country.objects.only("alpha3", "name", "name_ru").order_by("name"))
     form = EventFilter(request.GET, blocs=blocs, countries=countries)
     context = {"form": form, "page": None, "problems": [], "query": ""}
     if not form.is_valid():
