@@ -6,6 +6,7 @@ from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.db import DataError, IntegrityError
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from eurasia.constraints import constraint_message
@@ -170,8 +171,8 @@ class SourceAdmin(CuratedAdmin):
 class CountryAdmin(CuratedAdmin):
     resource_classes = [CountryResource]
     list_display = ["name", "alpha2", "alpha3", "cow_code", "other_names"]
-    search_fields = ["name", "alpha2", "alpha3", "other_names"]
-    fields = ["name", "alpha2", "alpha3", "cow_code", "other_names", "notes"]
+    search_fields = ["name", "name_ru", "alpha2", "alpha3", "other_names"]
+    fields = [("name", "name_ru"), "alpha2", "alpha3", "cow_code", "other_names", "notes"]
     inlines = [CountryMembershipInline]
 
 
@@ -204,13 +205,13 @@ class BlocAdmin(CuratedAdmin):
     ]
     list_filter = ["kind", ParentFilter]
     list_select_related = ["parent"]
-    search_fields = ["name", "slug", "abbreviations"]
+    search_fields = ["name", "name_ru", "slug", "abbreviations"]
     autocomplete_fields = ["parent", "predecessors", "sources"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "abbreviations", "kind"]}),
-        ("Dates", {"fields": ["founded", "dissolved"]}),
-        ("Relations", {"fields": ["parent", "predecessors"]}),
-        ("Account", {"fields": ["description", "notes", "sources"]}),
+        (None, {"fields": [("name", "name_ru"), "slug", "abbreviations", "kind"]}),
+        (_("Dates"), {"fields": ["founded", "dissolved"]}),
+        (_("Relations"), {"fields": ["parent", "predecessors"]}),
+        (_("Account"), {"fields": ["description", "notes", "sources"]}),
     ]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [BlocMembershipInline]
@@ -247,12 +248,12 @@ class MembershipAdmin(LargeListAdmin, CuratedAdmin):
     autocomplete_fields = ["country", "bloc", "sources"]
     fieldsets = [
         (None, {"fields": ["country", "bloc", "role"]}),
-        ("Spell", {"fields": ["start", "end", "end_reason"]}),
+        (_("Spell"), {"fields": ["start", "end", "end_reason"]}),
         (
-            "Suspension",
+            _("Suspension"),
             {"fields": ["suspension_start", "suspension_end", "suspension_kind"]},
         ),
-        ("Evidence", {"fields": ["sources", "notes"]}),
+        (_("Evidence"), {"fields": ["sources", "notes"]}),
     ]
 
     @admin.display(description="bloc", ordering="bloc__name")

@@ -10,9 +10,11 @@ from django.db import models
 from django.db.models import F, OuterRef, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from blocs.periods import BOUNDS, column_sql, covers, covers_q, covers_sql, end_sql, overlap, overlap_q
 from eurasia.history import History
+from eurasia.languages import CYRILLIC, in_language, russian_page
 from eurasia.partial_dates import (
     HasPartialDates,
     partial_date_fields,
@@ -84,6 +86,13 @@ class Country(TimeStamped):
     """A state, named by its ISO 3166-1 codes."""
 
     name = models.CharField(max_length=120, unique=True, help_text="Short English name, as readers know it.")
+    name_ru = models.CharField(
+        "name in Russian",
+        db_default="",
+        max_length=120,
+        blank=True,
+        help_text="Short Russian name, as Russian readers know it (Казахстан); pages in Russian show the English name when empty.",
+    )
     alpha2 = models.CharField(
         "ISO alpha-2",
         max_length=2,
@@ -132,16 +141,21 @@ class Country(TimeStamped):
     def get_absolute_url(self):
         return reverse("blocs:country", args=[self.alpha3.lower()])
 
+    @property
+    def local_name(self):
+        """The name in the language of the page: the Russian one on Russian pages, when recorded."""
+        return in_language(self.name, self.name_ru)
+
     def natural_key(self):
         return (self.alpha3,)
 
 
 class BlocKind(models.TextChoices):
-    MILITARY_ALLIANCE = "military_alliance", "military alliance"
-    CUSTOMS_UNION = "customs_union", "customs union"
-    ECONOMIC_UNION = "economic_union", "economic union"
-    POLITICAL = "political", "political organisation"
-    OTHER = "other", "other"
+    MILITARY_ALLIANCE = "military_alliance", _("military alliance")
+    CUSTOMS_UNION = "customs_union", _("customs union")
+    ECONOMIC_UNION = "economic_union", _("economic union")
+    POLITICAL = "political", _("political organisation")
+    OTHER = "other", _("other")
 
 
 class BlocQuerySet(models.QuerySet):
@@ -201,6 +215,14 @@ class Bloc(HasPartialDates, TimeStamped):
         max_length=200,
         unique=True,
         help_text="Full English name (Collective Security Treaty Organization).",
+    )
+    name_ru = models.CharField(
+        "name in Russian",
+        db_default="",
+        max_length=200,
+        blank=True,
+        help_text="Full Russian name (Организация Договора о коллективной безопасности); "
+        "pages in Russian show the English name when empty.",
     )
     abbreviations = ArrayField(
         models.CharField(max_length=40),
@@ -271,7 +293,17 @@ class Bloc(HasPartialDates, TimeStamped):
         return reverse("blocs:bloc", args=[self.slug])
 
     @property
+    def local_name(self):
+        """The name in the language of the page: the Russian one on Russian pages, when recorded."""
+        return in_language(self.name, self.name_ru)
+
+    @property
     def short_name(self):
+        """The first abbreviation; on Russian pages the first one in Cyrillic (ОДКБ), else the Russian name."""
+        if russian_page():
+            cyrillic = next((a for a in self.abbreviations if CYRILLIC.search(a)), None)
+            if cyrillic or self.name_ru:
+                return cyrillic or self.name_ru
         return self.abbreviations[0] if self.abbreviations else self.name
 
     def exists_on(self, day):
@@ -305,27 +337,27 @@ class Bloc(HasPartialDates, TimeStamped):
 
 
 class Role(models.TextChoices):
-    MEMBER = "member", "member"
-    OBSERVER = "observer", "observer"
-    ASSOCIATE = "associate", "associate"
-    CANDIDATE = "candidate", "candidate / acceding"
-    PARTICIPANT = "participant", "participant (non-member)"
-    DIALOGUE_PARTNER = "dialogue_partner", "dialogue partner"
+    MEMBER = "member", _("member")
+    OBSERVER = "observer", _("observer")
+    ASSOCIATE = "associate", _("associate")
+    CANDIDATE = "candidate", _("candidate / acceding")
+    PARTICIPANT = "participant", _("participant (non-member)")
+    DIALOGUE_PARTNER = "dialogue_partner", _("dialogue partner")
 
 
 class EndReason(models.TextChoices):
-    WITHDRAWAL = "withdrawal", "withdrawal"
-    NON_RENEWAL = "non_renewal", "non-renewal"
-    EXPULSION = "expulsion", "expulsion"
-    DISSOLVED = "dissolved", "bloc dissolved"
-    SUCCEEDED = "succeeded", "succeeded (by another spell or bloc)"
-    OTHER = "other", "other"
+    WITHDRAWAL = "withdrawal", _("withdrawal")
+    NON_RENEWAL = "non_renewal", _("non-renewal")
+    EXPULSION = "expulsion", _("expulsion")
+    DISSOLVED = "dissolved", _("bloc dissolved")
+    SUCCEEDED = "succeeded", _("succeeded (by another spell or bloc)")
+    OTHER = "other", _("other")
 
 
 class SuspensionKind(models.TextChoices):
-    FORMAL = "formal", "formal decision of the bloc"
-    SELF_DECLARED = "self_declared", "self-declared by the country"
-    DE_FACTO = "de_facto", "in fact, without any decision"
+    FORMAL = "formal", _("formal decision of the bloc")
+    SELF_DECLARED = "self_declared", _("self-declared by the country")
+    DE_FACTO = "de_facto", _("in fact, without any decision")
 
 
 OVERLAP_MESSAGE = "This country already has a spell in this bloc that overlaps these dates."

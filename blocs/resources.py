@@ -55,23 +55,27 @@ class CountryResource(CuratedResource):
     alpha3 = Column("alpha3", "alpha-3", TextWidget(strip=True, upper=True), required=True)
     alpha2 = Column("alpha2", "alpha-2", TextWidget(strip=True, upper=True), required=True)
     name = Column("name", "name", TextWidget(strip=True), required=True)
+    name_ru = Column("name_ru", "name_ru", TextWidget(strip=True))
     cow_code = Column("cow_code", "COW code", WholeNumberWidget())
     other_names = Column("other_names", "other names")
     notes = Column("notes", "notes")
 
     key_fields = ("alpha3",)
+    translations = ("name_ru",)
     what = "country"
     unique_fields = ("alpha2", "name", "cow_code")
 
     class Meta(CuratedResource.Meta):
         model = Country
         name = "Countries by alpha-3 code"
-        fields = ("alpha3", "alpha2", "name", "cow_code", "other_names", "notes")
+        # The Russian name comes last, so that files made before it keep their column order.
+        fields = ("alpha3", "alpha2", "name", "cow_code", "other_names", "notes", "name_ru")
 
 
 class BlocResource(CuratedResource):
     slug = Column("slug", "slug", TextWidget(strip=True), required=True)
     name = Column("name", "name", TextWidget(strip=True), required=True)
+    name_ru = Column("name_ru", "name_ru", TextWidget(strip=True))
     abbreviations = Column("abbreviations", "abbreviations", ListWidget(","))
     kind = Column("kind", "kind", ChoiceWidget(BlocKind.choices, "bloc kind"), required=True)
     founded, founded_precision = partial_date_columns("founded", "founded")
@@ -83,6 +87,7 @@ class BlocResource(CuratedResource):
     sources = Column("sources", "sources", KeysWidget(Source, "key", "source"))
 
     key_fields = ("slug",)
+    translations = ("name_ru",)
     what = "bloc"
     select_related = ("parent",)
     prefetch = ("predecessors", "sources")
@@ -104,6 +109,7 @@ class BlocResource(CuratedResource):
             "description",
             "notes",
             "sources",
+            "name_ru",
         )
         # Blocs name each other (parent, predecessors), so each is saved before the rows that
         # name it; they are few, and saved one at a time with full validation.

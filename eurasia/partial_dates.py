@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from eurasia.languages import russian_page
+
 
 class Precision(models.TextChoices):
     DAY = "day", "day"
@@ -33,6 +35,10 @@ _MONTH_DAY_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})$")
 _MONTH_YEAR = re.compile(r"^([a-z]+)\.?,?\s+(\d{4})$")
 
 _PRECISIONS = frozenset(Precision.values)
+
+# A month alone is named in the nominative ("июнь 2012 г."), after a day in the genitive ("28 июня").
+RUSSIAN_MONTHS = ("январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь").split()
+RUSSIAN_MONTHS_GENITIVE = ("января февраля марта апреля мая июня июля августа сентября октября ноября декабря").split()
 
 FORMAT_HELP = 'Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").'
 
@@ -130,11 +136,25 @@ class PartialDate:
         return self.date
 
     def __str__(self):
+        if russian_page():
+            return self.russian()
+        return self.english()
+
+    def english(self):
+        """ "2012", "June 2012" or "28 June 2012"."""
         if self.precision == Precision.YEAR:
             return str(self.date.year)
         if self.precision == Precision.MONTH:
             return f"{calendar.month_name[self.date.month]} {self.date.year}"
         return f"{self.date.day} {calendar.month_name[self.date.month]} {self.date.year}"
+
+    def russian(self):
+        """As a Russian reader writes it: "2012 г.", "июнь 2012 г.", "28 июня 2012 г."."""
+        if self.precision == Precision.YEAR:
+            return f"{self.date.year} г."
+        if self.precision == Precision.MONTH:
+            return f"{RUSSIAN_MONTHS[self.date.month - 1]} {self.date.year} г."
+        return f"{self.date.day} {RUSSIAN_MONTHS_GENITIVE[self.date.month - 1]} {self.date.year} г."
 
 
 def partial_date_fields(label, help_text, required=False):

@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "eurasia.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a page is its address's: /ru/... in Russian, everything else in English.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # /api/v1/ only: its rate limit, ETags and CORS (api/middleware.py).
     "api.middleware.ApiMiddleware",
@@ -93,6 +95,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "eurasia.languages.alternates",
             ],
         },
     },
@@ -156,6 +160,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# English at the plain addresses, Russian under /ru/ (eurasia/urls.py, docs/translation.md).
+LANGUAGES = [("en-gb", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

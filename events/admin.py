@@ -3,14 +3,14 @@
 import re
 
 from django.contrib import admin
-from django.contrib.postgres.search import SearchQuery
+from django.utils.translation import gettext_lazy as _
 
 from blocs.admin import CuratedAdmin, partial_date_column
 from blocs.changelists import LargeListAdmin
 from eurasia.search import MAX_WORDS, bounded_search
 
 from .filters import EventBlocFilter, EventCountryFilter, YearFilter
-from .models import SEARCH_CONFIG, Event, search_vector
+from .models import Event, search_query, search_vector
 from .resources import EventResource
 
 
@@ -26,7 +26,7 @@ class EventAdmin(LargeListAdmin, CuratedAdmin):
     ]
     list_display_links = ["title"]
     list_filter = ["kind", YearFilter, EventBlocFilter, EventCountryFilter]
-    search_fields = ["title", "description", "location"]
+    search_fields = ["title", "description", "location", "title_ru", "description_ru"]
     # A year box rather than the date hierarchy, whose list of years reads every row.
     indexed_orderings = ["date"]
     autocomplete_fields = ["blocs", "countries", "memberships", "sources"]
@@ -37,11 +37,11 @@ class EventAdmin(LargeListAdmin, CuratedAdmin):
         words = re.findall(r"\w+", bounded_search(request, search_term))[:MAX_WORDS]
         if not words:
             return queryset, False
-        query = SearchQuery(" & ".join(f"{w}:*" for w in words), config=SEARCH_CONFIG, search_type="raw")
+        query = search_query(" & ".join(f"{w}:*" for w in words), search_type="raw")
         return queryset.alias(search=search_vector()).filter(search=query), False
 
     fieldsets = [
-        (None, {"fields": ["date", "end_date", "title", "kind", "location"]}),
-        ("Account", {"fields": ["description", "notes"]}),
-        ("Links", {"fields": ["blocs", "countries", "memberships", "sources"]}),
+        (None, {"fields": ["date", "end_date", ("title", "title_ru"), "kind", "location"]}),
+        (_("Account"), {"fields": [("description", "description_ru"), "notes"]}),
+        (_("Links"), {"fields": ["blocs", "countries", "memberships", "sources"]}),
     ]

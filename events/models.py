@@ -7,10 +7,12 @@ from django.db import connection, models
 from django.db.models import ExpressionWrapper, F, Q
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from blocs.models import Bloc, Country, Membership, Source, TimeStamped
 from blocs.periods import column_sql
 from eurasia.history import History
+from eurasia.languages import in_language
 from eurasia.partial_dates import (
     HasPartialDates,
     partial_date_fields,
@@ -18,24 +20,35 @@ from eurasia.partial_dates import (
 )
 
 SEARCH_CONFIG = "english"
+# The Russian title and description are searched with PostgreSQL's Russian stemming.
+RUSSIAN_SEARCH_CONFIG = "russian"
 
 
 def search_vector():
     # Must match the expression of the GIN index below, or PostgreSQL will not use the index.
-    return SearchVector("title", "description", "location", config=SEARCH_CONFIG)
+    return SearchVector("title", "description", "location", config=SEARCH_CONFIG) + SearchVector(
+        "title_ru", "description_ru", config=RUSSIAN_SEARCH_CONFIG
+    )
+
+
+def search_query(text, search_type="websearch"):
+    """The reader's words as a query in both languages: an event matches in English or in Russian."""
+    return SearchQuery(text, config=SEARCH_CONFIG, search_type=search_type) | SearchQuery(
+        text, config=RUSSIAN_SEARCH_CONFIG, search_type=search_type
+    )
 
 
 class EventKind(models.TextChoices):
-    SUMMIT = "summit", "summit"
-    TREATY_SIGNED = "treaty_signed", "treaty signed"
-    ACCESSION = "accession", "accession"
-    SUSPENSION = "suspension", "suspension"
-    WITHDRAWAL = "withdrawal", "withdrawal"
-    ANNOUNCEMENT = "announcement", "announcement"
-    EXERCISE = "exercise", "exercise"
-    DEPLOYMENT = "deployment", "deployment"
-    CRISIS = "crisis", "crisis"
-    OTHER = "other", "other"
+    SUMMIT = "summit", _("summit")
+    TREATY_SIGNED = "treaty_signed", _("treaty signed")
+    ACCESSION = "accession", _("accession")
+    SUSPENSION = "suspension", _("suspension")
+    WITHDRAWAL = "withdrawal", _("withdrawal")
+    ANNOUNCEMENT = "announcement", _("announcement")
+    EXERCISE = "exercise", _("exercise")
+    DEPLOYMENT = "deployment", _("deployment")
+    CRISIS = "crisis", _("crisis")
+    OTHER = "other", _("other")
 
 
 class EventQuerySet(models.QuerySet):
@@ -69,8 +82,8 @@ class EventQuerySet(models.QuerySet):
         return qs
 
     def search(self, text):
-        """PostgreSQL full-text search over title, description and location, best match first."""
-        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        """PostgreSQL full-text search over title, description and location in both languages, best match first."""
+        query = search_query(text)
         return (
             self.annotate(search=search_vector())
             .filter(search=query)
@@ -137,10 +150,23 @@ class Event(HasPartialDates, TimeStamped):
         "end date", "For events that span days: the last day. Empty for one-day events."
     )
     title = models.CharField(max_length=300, help_text="One line a reader can scan: what happened.")
+    title_ru = models.CharField(
+        "title in Russian",
+        db_default="",
+        max_length=300,
+        blank=True,
+        help_text="The title in Russian; pages in Russian show the English one when empty.",
+    )
     kind = models.CharField(max_length=20, choices=EventKind.choices, help_text="What sort of event it is.")
     description = models.TextField(
         blank=True,
         help_text="What happened, in a few sentences, with any disagreement between sources.",
+    )
+    description_ru = models.TextField(
+        "description in Russian",
+        db_default="",
+        blank=True,
+        help_text="The description in Russian; pages in Russian show the English one when empty.",
     )
     location = models.CharField(
         max_length=200,
@@ -212,6 +238,15 @@ class Event(HasPartialDates, TimeStamped):
 
     def get_absolute_url(self):
         return reverse("events:event", args=[self.pk])
+
+    @property
+    def local_title(self):
+        """The title in the language of the page: the Russian one on Russian pages, when recorded."""
+        return in_language(self.title, self.title_ru)
+
+    @property
+    def local_description(self):
+        return in_language(self.description, self.description_ru)
 
     def clean(self):
         if self.date and self.end_date and self.end_date < self.date:

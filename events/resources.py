@@ -15,12 +15,15 @@ class EventResource(CuratedResource):
     location = Column("location", "location")
     description = Column("description", "description")
     notes = Column("notes", "notes")
+    title_ru = Column("title_ru", "title_ru", TextWidget(strip=True))
+    description_ru = Column("description_ru", "description_ru")
     blocs = Column("blocs", "blocs", KeysWidget(Bloc, "slug", "bloc"))
     countries = Column("countries", "countries", KeysWidget(Country, "alpha3", "country", upper=True))
     spells = Column("memberships", "spells", SpellsWidget())
     sources = Column("sources", "sources", KeysWidget(Source, "key", "source"))
 
     key_fields = ("date", "title")
+    translations = ("title_ru", "description_ru")
 
     def existing_records(self, dataset):
         # Only the events on the dates the file names, through the date index, not all million.
@@ -46,4 +49,6 @@ class EventResource(CuratedResource):
             "countries",
             "spells",
             "sources",
+            "title_ru",
+            "description_ru",
         )

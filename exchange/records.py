@@ -242,6 +242,7 @@ class Loader:
             values = {
                 "alpha2": str(row.get("alpha2", "")).strip().upper(),
                 "name": row.get("name", ""),
+                "name_ru": row.get("name_ru", ""),
                 "cow_code": row.get("cow_code"),
                 "other_names": row.get("other_names", ""),
                 "notes": row.get("notes", ""),
@@ -265,6 +266,7 @@ class Loader:
             dissolved, dissolved_p = _partial(row.get("dissolved"), where, "dissolved", self.problems)
             values = {
                 "name": row.get("name", ""),
+                "name_ru": row.get("name_ru", ""),
                 "abbreviations": list(row.get("abbreviations") or []),
                 "kind": row.get("kind", ""),
                 "founded": founded,
@@ -356,6 +358,8 @@ class Loader:
                 "end_date_precision": end_p,
                 "kind": row.get("kind", ""),
                 "description": row.get("description", ""),
+                "title_ru": row.get("title_ru", ""),
+                "description_ru": row.get("description_ru", ""),
                 "location": row.get("location", ""),
                 "notes": row.get("notes", ""),
             }
@@ -402,6 +406,7 @@ def dump():
                 "alpha3": c.alpha3,
                 "alpha2": c.alpha2,
                 "name": c.name,
+                "name_ru": c.name_ru,
                 "cow_code": c.cow_code,
                 "other_names": c.other_names,
                 "notes": c.notes,
@@ -412,6 +417,7 @@ def dump():
             {
                 "slug": b.slug,
                 "name": b.name,
+                "name_ru": b.name_ru,
                 "abbreviations": b.abbreviations,
                 "kind": b.kind,
                 "founded": _iso(b, "founded"),
@@ -447,8 +453,10 @@ def dump():
                 "date": _iso(e, "date"),
                 "end_date": _iso(e, "end_date"),
                 "title": e.title,
+                "title_ru": e.title_ru,
                 "kind": e.kind,
                 "description": e.description,
+                "description_ru": e.description_ru,
                 "location": e.location,
                 "notes": e.notes,
                 "blocs": sorted(b.slug for b in e.blocs.all()),

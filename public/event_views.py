@@ -3,7 +3,6 @@
 import hashlib
 
 from django import forms
-from django.contrib.postgres.search import SearchQuery
 from django.core.cache import cache
 from django.core.paginator import InvalidPage
 from django.db.models import Count, Prefetch
@@ -16,7 +15,7 @@ from django.utils.safestring import mark_safe
 from blocs.changelists import IdsFirstPaginator
 from blocs.models import Bloc, Country, Membership
 from eurasia.page_cache import cached_until_records_change
-from events.models import SEARCH_CONFIG, Event, EventKind, search_vector
+from events.models import Event, EventKind, search_query, search_vector
 from public import charts
 
 PER_PAGE = 25
@@ -117,8 +116,8 @@ def event_list(request):
     # Queries: the blocs and the countries offered as filters; the matching events per year (which
     # also gives their count); one page of them; their blocs; their countries; their sources. A
     # search or filter changes the WHERE clause, never the number of queries.
-    blocs = list(Bloc.objects.only("slug", "name", "abbreviations").order_by("name"))
-    countries = list(Country.objects.only("alpha3", "name").order_by("name"))
+    blocs = list(Bloc.objects.only("slug", "name", "name_ru", "abbreviations").order_by("name"))
+    countries = list(Country.objects.only("alpha3", "name", "name_ru").order_by("name"))
     form = EventFilter(request.GET, blocs=blocs, countries=countries)
     context = {"form": form, "page": None, "problems": [], "query": ""}
     if not form.is_valid():
@@ -140,7 +139,7 @@ def event_list(request):
     matched = events
     if words:
         # Matched through the GIN index; the vector is only tested here, not selected.
-        query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
+        query = search_query(words)
         matched = events.alias(search=search_vector()).filter(search=query)
     per_year = counts_per_year(request, matched, data)
     total = sum(n for _, n in per_year)

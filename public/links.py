@@ -5,6 +5,7 @@ drawing the chart. The address is the same as `get_absolute_url()` gives, with t
 """
 
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.translation import get_language
 
 # Stand-ins that each URL converter accepts and that cannot occur in a real address.
 SLUG_MARK = "key-to-swap"
@@ -14,7 +15,7 @@ _patterns = {}
 
 
 def _pattern(name, mark):
-    key = (name, get_urlconf(), get_script_prefix())
+    key = (name, get_urlconf(), get_script_prefix(), get_language())
     if key not in _patterns:
         _patterns[key] = reverse(name, args=[mark])
     return _patterns[key]

@@ -93,7 +93,7 @@ def country_statuses(day, layers, article=True):
     """Each country's standing on `day` in the map's layers, counted by PostgreSQL: one row per country."""
     member = Q(role=Role.MEMBER)
     suspended = Membership.suspended_q(day)
-    role_words = Case(*(When(role=value, then=Value(label)) for value, label in Role.choices), default=F("role"))
+    role_words = Case(*(When(role=value, then=Value(str(label))) for value, label in Role.choices), default=F("role"))
     suspension_words = Case(
         When(suspended & Q(suspension_kind=SuspensionKind.SELF_DECLARED), then=Value(" (self-suspended)")),
         When(suspended & Q(suspension_kind=SuspensionKind.FORMAL), then=Value(" (suspended by the bloc)")),

@@ -316,7 +316,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         else:
             progress.stage(f"Writing {self.model._meta.verbose_name_plural}", queryset.count())
         resource = self.choose_export_resource_class(export_form, request)(**self.get_export_resource_kwargs(request))
-        selected = self.get_export_resource_fields_from_form(export_form)
+        selected = resource.without_empty_translations(queryset, self.get_export_resource_fields_from_form(export_form))
         if isinstance(file_format, SpreadsheetCSV):
             body = resource.export_csv(queryset, selected, progress=progress)
             response = StreamingHttpResponse(body, content_type=CSV_CONTENT_TYPE)

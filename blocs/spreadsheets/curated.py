@@ -63,6 +63,8 @@ class CuratedResource(ModelResource):
     unique_fields: tuple = ()  # other unique model fields, checked for a whole batch at once
     select_related: tuple = ()
     prefetch: tuple = ()
+    # Texts in Russian (name_ru, ...): exported only when some record of the export has one.
+    translations: tuple = ()
 
     class Meta:
         use_bulk = True
@@ -119,6 +121,19 @@ class CuratedResource(ModelResource):
             sql = f"SELECT {', '.join(select)} FROM ({inner}) r"
         columns = [(field.column_name, getattr(field.widget, "text", True)) for field in fields]
         return sql, params, columns
+
+    def without_empty_translations(self, queryset, selected_fields):
+        """The columns to export, less the Russian ones that no record of `queryset` fills.
+
+        A file of records with no Russian text keeps the columns it always had; one query per
+        Russian column.
+        """
+        selected = list(selected_fields or self.get_export_order())
+        return [
+            name
+            for name in selected
+            if name not in self.translations or queryset.exclude(**{self.fields[name].attribute: ""}).exists()
+        ]
 
     def export_rows(self, queryset, selected_fields=None):
         """Values (not strings) row by row, from a server-side cursor, for the streamed writers."""

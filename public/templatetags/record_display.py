@@ -5,8 +5,10 @@ import calendar
 from django import template
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
-from eurasia.partial_dates import Precision
+from eurasia.languages import in_language, missing_translation, russian_page
+from eurasia.partial_dates import RUSSIAN_MONTHS_GENITIVE, Precision
 from public.links import url_for
 from public.svg import SUSPENSION_STYLE
 
@@ -17,6 +19,35 @@ register = template.Library()
 def href(obj):
     """`{{ bloc|href }}`: the page of a bloc, a country or an event, as get_absolute_url gives it."""
     return url_for(obj)
+
+
+LOCAL_FIELDS = {"name": "name_ru", "title": "title_ru", "description": "description_ru"}
+
+
+@register.filter
+def local(obj, name):
+    """`{{ bloc|local:"name" }}`: the Russian text on Russian pages; the English one, marked, when there is none."""
+    english, russian = getattr(obj, name), getattr(obj, LOCAL_FIELDS[name])
+    if missing_translation(english, russian):
+        return format_html(
+            '<span lang="en" class="in-english">{}</span> <small class="in-english-mark">({})</small>',
+            english,
+            gettext("in English"),
+        )
+    return in_language(english, russian)
+
+
+@register.filter
+def local_text(obj, name):
+    """`{{ event|local_text:"description" }}`: as `local`, for a text of paragraphs."""
+    english, russian = getattr(obj, name), getattr(obj, LOCAL_FIELDS[name])
+    if missing_translation(english, russian):
+        return format_html(
+            '<div lang="en" class="in-english">{}</div><p class="in-english-mark">({})</p>',
+            linebreaks(english, autoescape=True),
+            gettext("in English"),
+        )
+    return linebreaks(in_language(english, russian), autoescape=True)
 
 
 @register.filter
@@ -36,7 +67,8 @@ def when(event):
         return partial_date(event, "date")
     if start.precision == end.precision == Precision.DAY and start.date.year == end.date.year:
         a, b = start.date, end.date
-        first = f"{a.day}" if a.month == b.month else f"{a.day} {calendar.month_name[a.month]}"
+        month = RUSSIAN_MONTHS_GENITIVE[a.month - 1] if russian_page() else calendar.month_name[a.month]
+        first = f"{a.day}" if a.month == b.month else f"{a.day} {month}"
         separator = "–" if a.month == b.month else " – "
         return format_html(
             '<time datetime="{}">{}</time>{}<time datetime="{}">{}</time>', start.iso, first, separator, end.iso, end
@@ -105,7 +137,7 @@ def spell_row(m, by, with_earlier):
     if by == "bloc":
         head = format_html('<a href="{}">{}</a>', url_for(m.bloc), m.bloc.short_name)
     else:
-        head = format_html('<a href="{}">{}</a>', url_for(m.country), m.country.name)
+        head = format_html('<a href="{}">{}</a>', url_for(m.country), local(m.country, "name"))
     bloc = (
         format_html('<td data-label="Bloc"><a href="{}">{}</a></td>', url_for(m.bloc), m.bloc.short_name)
         if with_earlier
@@ -191,7 +223,7 @@ def member_row(m):
         '<td data-label="Sources">{}</td></tr>',
         mark_safe(' class="is-suspended"') if m.is_suspended else "",
         url_for(m.country),
-        m.country.name,
+        local(m.country, "name"),
         m.role,
         m.get_role_display(),
         status,
