@@ -192,3 +192,19 @@ def world(django_db_setup, django_db_blocker):
     from .pages_world import shared_world
 
     yield from shared_world(django_db_blocker)
+
+
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's default language.
+
+    A request to a /ru/ page leaves Russian active in the thread that served it (the locale
+    middleware activates a language and never puts it back), and `reverse()` would then give
+    the next test /ru/ addresses.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
