@@ -154,7 +154,7 @@ class MapChoice:
             layers = []
             for colour, slug in zip(PALETTE, self.slugs, strict=False):
                 bloc = blocs[slug]
-                words = f"Member of the {bloc.short_name}"
+                words = f"{bloc.short_name} member"
                 if bloc not in existing:
                     words += " (not in existence on this date)"
                 layers.append(Layer(slug, words, bloc.short_name, colour, [bloc.pk]))
@@ -175,7 +175,7 @@ class MapChoice:
             layers = []
             for colour, line in zip(PALETTE, lines, strict=False):
                 short = " / ".join(b.short_name for b in line)
-                layers.append(Layer(line[-1].slug, f"Member of the {short}", short, colour, [b.pk for b in line]))
+                layers.append(Layer(line[-1].slug, f"{short} member", short, colour, [b.pk for b in line]))
             return layers
         layers = []
         for layer in ("military", "economic"):
