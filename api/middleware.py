@@ -1,26 +1,34 @@
 """HTTP for the read API under /api/v1/: a rate limit per address, conditional requests, caching and CORS.
 
-Validators come from the records' change counter (blocs migration 0005), the same counter the
-page cache keys on: the ETag names the counter's value and Last-Modified the last change. The
-counter moves when a write's statement ends, before it commits, so a request that reads it while a
-write to the records is still open (a curator's save, an import) is answered without validators
-and cannot be revalidated against data it never saw. The snapshot the page cache also keys on is
-left out: any commit moves it, and every API request commits its own rate-limit count.
+Validators come from the records' state, read with the one small query the page cache keys on
+(eurasia/page_cache.py `records_state`): the number of committed transactions that wrote to the
+records, as this reader sees them. The ETag names that state and Last-Modified the last change.
+A write still open elsewhere is not counted, and every statement of the answer reads a snapshot
+at least as new as the state, so an answer is never older than its ETag; a replica's state is its
+own, lag included.
+
+The rate limit counts requests per address and window without touching the database: in Redis
+when the page store is shared (PAGE_CACHE_URL), where every worker of every app server counts
+into one number with one INCR; otherwise in each worker process's memory, so that an address may
+make up to the limit once per worker (docs/api.md, "Rate limit"). A Redis that stops answering
+falls back to the worker's own count.
 """
 
+import logging
 import math
+import threading
 import time
+from functools import lru_cache
 
+import redis
 from django.conf import settings
-from django.db import connections
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 
-from eurasia.routers import PRIMARY, read_connection
+from eurasia.page_cache import records_state
 from eurasia.throttle import client_address
 
-from .models import RateWindow
 from .problems import PROBLEM_TYPE, problem_response
 
 PREFIX = "/api/v1/"
@@ -36,60 +44,71 @@ PREFLIGHT = {
     "Access-Control-Allow-Headers": "If-None-Match, If-Modified-Since",
     "Access-Control-Max-Age": "86400",
 }
+log = logging.getLogger(__name__)
 
 
 def _limits():
     return {"requests": 600, "window": 60} | getattr(settings, "API_RATE_LIMIT", {})
 
 
+class LocalCounts:
+    """Requests per address in the current window, in this process; forgotten when the window turns."""
+
+    def __init__(self):
+        self.lock = threading.Lock()  # threaded workers share the counts
+        self.window, self.hits = None, {}
+
+    def count(self, window, address):
+        with self.lock:
+            if window != self.window:
+                self.window, self.hits = window, {}
+            hits = self.hits[address] = self.hits.get(address, 0) + 1
+            return hits
+
+    def clear(self):
+        with self.lock:
+            self.window, self.hits = None, {}
+
+
+local_counts = LocalCounts()
+
+
+@lru_cache(maxsize=1)
+def _shared(url):
+    # The page store's Redis, with its short timeouts (settings.CACHES["pages"]).
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+
+
 def count_request(address):
-    """Count one request of `address` in one atomic statement: (requests in this window, seconds left)."""
+    """Count one request of `address`: (requests in this window, seconds left in it)."""
     limits = _limits()
     now = time.time()
-    window = int(now // limits["window"])
-    table = connections[PRIMARY].ops.quote_name(RateWindow._meta.db_table)
-    # One INSERT ... ON CONFLICT: parallel requests of one address each see their own count.
-    sql = f"""INSERT INTO {table} (address, "window", hits) VALUES (%s, %s, 1)
-        ON CONFLICT (address) DO UPDATE SET
-          hits = CASE WHEN {table}."window" = EXCLUDED."window" THEN {table}.hits + 1 ELSE 1 END,
-          "window" = EXCLUDED."window"
-        RETURNING hits"""
-    with connections[PRIMARY].cursor() as cursor:
-        cursor.execute(sql, [address, window])
-        hits = cursor.fetchone()[0]
-    return hits, (window + 1) * limits["window"] - now
+    length = limits["window"]
+    window = (length, int(now // length))
+    left = (window[1] + 1) * length - now
+    if settings.PAGE_CACHE_URL:
+        key = f"eurasia:api-rate:{length}:{window[1]}:{address}"
+        try:
+            # INCR is atomic: parallel requests of one address each see their own count.
+            hits, _ = (
+                _shared(settings.PAGE_CACHE_URL).pipeline(transaction=False).incr(key).expire(key, length).execute()
+            )
+            return hits, left
+        except redis.RedisError as error:
+            log.warning("rate-limit store unavailable, counting in this worker: %s", error)
+    return local_counts.count(window, address), left
 
 
-def record_tables():
-    from events.models import Event
-
-    from .views import RECORD_MODELS
-
-    return [m._meta.db_table for m in RECORD_MODELS] + [Event.memberships.through._meta.db_table]
-
-
-_STATE_SQL = """SELECT last_value, is_called, EXISTS (
-    SELECT 1 FROM pg_locks
-    WHERE locktype = 'relation' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-      AND relation = ANY(%s::text[]::regclass[]) AND pid <> pg_backend_pid()
-      AND mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'))
-FROM records_changes"""
 _last_modified = {}
 
 
 def records_version():
-    """The records' change counter, or None while a write to them is open or the reads go to a replica."""
-    connection = read_connection()
-    if connection.alias != PRIMARY:
-        return None  # a replica shows neither the primary's open writes nor an exact counter
-    with connection.cursor() as cursor:
-        cursor.execute(_STATE_SQL, [record_tables()])
-        counter, called, writing = cursor.fetchone()
-    return None if writing else (counter if called else 0)
+    """The records' state as this reader sees them, as ETag text (one query)."""
+    return records_state().partition("|")[2].replace("|", ".")
 
 
 def last_modified(version):
-    """When the records last changed, read once per change of the counter in each process."""
+    """When the records last changed, read once per change of their state in each process."""
     if version not in _last_modified:
         from public.datasets import data_facts
 
@@ -126,11 +145,6 @@ class ApiMiddleware:
             detail = f"More than {limit} requests in {_limits()['window']} seconds from your address: wait {wait} s."
             return problem_response(429, "Too many requests", detail, headers={"Retry-After": str(wait)})
         version = records_version()
-        if version is None:
-            response = self.get_response(request)
-            if response.status_code == 200:
-                response["Cache-Control"] = "no-cache"
-            return response
         etag = f'"{getattr(settings, "API_REVISION", REVISION)}-{version}"'
         modified = last_modified(version)
         # Whole seconds, as the header carries them: If-Modified-Since then compares equal.
@@ -143,6 +157,6 @@ class ApiMiddleware:
         response["ETag"] = etag
         if stamp:
             response["Last-Modified"] = http_date(stamp)
-        # Kept by any cache, but checked with the server each time: a 304 costs two small queries.
+        # Kept by any cache, but checked with the server each time: a 304 costs one small query.
         response["Cache-Control"] = "public, no-cache"
         return response

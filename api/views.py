@@ -22,7 +22,7 @@ from ninja import NinjaAPI, Query
 from ninja.errors import ValidationError
 from ninja.openapi.views import openapi_view
 
-from blocs.models import Bloc, BlocSource, Country, Membership, MembershipSource, Source, Succession
+from blocs.models import Bloc, Country, Membership, MembershipSource, Source
 from blocs.periods import column_sql
 from eurasia.partial_dates import PartialDate
 from eurasia.routers import read_connection
@@ -42,21 +42,6 @@ from .problems import (
     parse_year,
     problem_response,
 )
-
-# The tables whose writes move the records' change counter, and so the API's ETags.
-RECORD_MODELS = [
-    Country,
-    Bloc,
-    Source,
-    Membership,
-    MembershipSource,
-    BlocSource,
-    Succession,
-    Event,
-    EventBloc,
-    EventCountry,
-    EventSource,
-]
 
 DESCRIPTION = """Read-only JSON over the record: countries, blocs, sources, membership spells, events,
 and the /data/ datasets (members on a date, country-year, dyad-year). Records are named by

@@ -3,7 +3,13 @@
 No public or admin page may hold a database connection for long: a statement running past
 settings.STATEMENT_TIMEOUT_SECONDS is cancelled by PostgreSQL, and the reader gets a 503 page that
 says so. Downloads and imports (whose views are named in EXEMPT_VIEWS) run without the limit, as do
-management commands and anything else outside a request.
+management commands and anything else outside a request (jobs run in their own worker process).
+
+The setting costs a round trip, so it is made once per connection rather than once per request:
+a persistent connection (CONN_MAX_AGE) keeps the value its last request wanted, and the next
+request sets it again only when it wants another (a download after a page). A value set inside a
+transaction is undone if the transaction rolls back, so there it is not remembered, and it is
+reset when the request ends, as before.
 """
 
 import re
@@ -25,8 +31,14 @@ def _query_canceled(error):
     return isinstance(error, OperationalError) and isinstance(error.__cause__, errors.QueryCanceled)
 
 
+def _remembered(connection):
+    """The statement_timeout this process last set on the connection outside a transaction, if still open."""
+    raw, value = getattr(connection, "_statement_timeout", (None, None))
+    return value if raw is not None and raw is connection.connection else None
+
+
 class StatementTimeoutMiddleware:
-    """Sets statement_timeout on each connection the request uses, at its first statement, and resets it after."""
+    """Sets statement_timeout on each connection the request uses, at its first statement, unless already so."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -34,15 +46,20 @@ class StatementTimeoutMiddleware:
     def __call__(self, request):
         limit = f"{int(settings.STATEMENT_TIMEOUT_SECONDS * 1000)}ms"
         request._statement_timeout = limit if settings.STATEMENT_TIMEOUT_SECONDS else "0"
-        applied = {}
+        applied, in_transaction = {}, set()
 
         def wrapper(execute, sql, params, many, context):
             connection = context["connection"]
             wanted = request._statement_timeout
-            if applied.get(connection.alias) != wanted:
+            if (applied.get(connection.alias) or _remembered(connection)) != wanted:
                 # The driver's own cursor: the setting is no query of the page's, and not counted as one.
                 context["cursor"].cursor.execute(SET_TIMEOUT, [wanted])
                 applied[connection.alias] = wanted
+                if connection.get_autocommit():
+                    connection._statement_timeout = (connection.connection, wanted)
+                else:  # a rollback would undo it: reset at the end, remember nothing
+                    connection._statement_timeout = (None, None)
+                    in_transaction.add(connection.alias)
             return execute(sql, params, many, context)
 
         with ExitStack() as stack:
@@ -51,12 +68,13 @@ class StatementTimeoutMiddleware:
             try:
                 return self.get_response(request)
             finally:
-                for alias in applied:
+                for alias in in_transaction:
                     self._reset(connections[alias])
 
     @staticmethod
     def _reset(connection):
-        # A persistent connection goes back to the server's default for the next request or job.
+        # Back to the server's default, whether the transaction commits or not.
+        connection._statement_timeout = (None, None)
         if connection.connection is None:
             return
         try:

@@ -102,6 +102,14 @@ def fresh_page_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_counts():
+    # The API counts requests per address in the process's memory: each test starts with none.
+    from api.middleware import local_counts
+
+    local_counts.clear()
+
+
 @pytest.fixture
 def curator(db):
     return make_staff("Curators")

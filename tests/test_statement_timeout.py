@@ -72,3 +72,17 @@ def test_the_admin_carries_the_limit(admin_client, settings, monkeypatch):
     monkeypatch.setattr(ModelAdmin, "get_search_results", slow_search)
     response = admin_client.get("/admin/blocs/source/?q=x")
     assert response.status_code == 503
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_limit_is_set_once_per_connection_and_again_only_when_another_is_wanted(client, settings):
+    settings.STATEMENT_TIMEOUT_SECONDS = 5
+    assert client.get("/timeout/").content == b"5s"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "5s"  # kept for the connection's next request
+        # Changed behind the middleware's back: a request that sets nothing shows it.
+        cursor.execute("SET statement_timeout = '7s'")
+    assert client.get("/timeout/").content == b"7s"
+    assert client.get("/timeout.csv").content == b"0"  # a download wants another: set again
+    assert client.get("/timeout/").content == b"5s"
