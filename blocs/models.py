@@ -88,6 +88,7 @@ class Country(TimeStamped):
     name = models.CharField(max_length=120, unique=True, help_text="Short English name, as readers know it.")
     name_ru = models.CharField(
         "name in Russian",
+        default="",
         db_default="",
         max_length=120,
         blank=True,
@@ -218,6 +219,7 @@ class Bloc(HasPartialDates, TimeStamped):
     )
     name_ru = models.CharField(
         "name in Russian",
+        default="",
         db_default="",
         max_length=200,
         blank=True,

@@ -616,30 +616,16 @@ class Bench:
         read once more, the progress writes on their own connection and the pickled preview."""
         n = self.options.import_rows
         self.heading(f"Preview and import of {n:,} spells as background jobs vs within the request, seconds", "request")
-        from django_tasks_db.management.commands.db_worker import Worker
-        from django_tasks_db.models import DBTaskResult
 
         from blocs.resources import MembershipResource
         from blocs.spreadsheets.background import preview_import
         from blocs.spreadsheets.formats import SpreadsheetCSV
         from blocs.spreadsheets.pending import ImportFile
         from blocs.spreadsheets.writers import csv_lines
-        from jobs.models import Job
+        from jobs.models import Job, run_queued_here
 
         def run_queued():
-            worker = Worker(
-                queue_names=["default"],
-                interval=0,
-                batch=True,
-                backend_name="default",
-                startup_delay=False,
-                max_tasks=None,
-                worker_id="bench",
-                excluded_queue_names=[],
-            )
-            while (task := DBTaskResult.objects.ready().select_for_update(skip_locked=True).first()) is not None:
-                task.claim(worker.worker_id)
-                worker.run_task(task)
+            run_queued_here("bench")
 
         with transaction.atomic():
             ids = list(Membership.objects.order_by("pk").values_list("pk", flat=True)[:n])

@@ -152,6 +152,7 @@ class Event(HasPartialDates, TimeStamped):
     title = models.CharField(max_length=300, help_text="One line a reader can scan: what happened.")
     title_ru = models.CharField(
         "title in Russian",
+        default="",
         db_default="",
         max_length=300,
         blank=True,
@@ -164,6 +165,7 @@ class Event(HasPartialDates, TimeStamped):
     )
     description_ru = models.TextField(
         "description in Russian",
+        default="",
         db_default="",
         blank=True,
         help_text="The description in Russian; pages in Russian show the English one when empty.",

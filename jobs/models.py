@@ -263,3 +263,27 @@ def finish(job_id, state, message):
     Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
         state=state, finished_at=timezone.now(), message=message
     )
+
+
+def run_queued_here(worker_id="inline"):
+    """Run every queued task in this process and this transaction, as `manage.py db_worker --batch` does.
+
+    For the tests and the benchmark, which keep their work inside one transaction: the command
+    itself closes connections between tasks, which would end it.
+    """
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
+    while (task := DBTaskResult.objects.ready().select_for_update(skip_locked=True).first()) is not None:
+        task.claim(worker.worker_id)
+        worker.run_task(task)

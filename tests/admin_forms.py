@@ -1,5 +1,7 @@
 """Build the POST data a browser sends for an admin form, so tests change one field at a time."""
 
+from django.urls import reverse
+
 
 def _add(data, form):
     for field in form:
@@ -34,3 +36,32 @@ def errors(response):
         if name != "__all__":
             found += [f"{name}: {m}" for m in messages]
     return found
+
+
+def membership_form(country, bloc, **kw):
+    data = {
+        "country": country.pk,
+        "bloc": bloc.pk,
+        "role": "member",
+        "start": "",
+        "end": "",
+        "end_reason": "",
+        "suspension_start": "",
+        "suspension_end": "",
+        "suspension_kind": "",
+        "notes": "",
+    }
+    data.update(kw)
+    return data
+
+
+def save_in_admin(client, obj, **changes):
+    data = form_data(client.get(change_url(obj)))
+    data.update(changes)
+    response = client.post(change_url(obj), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    return response
+
+
+def change_url(obj):
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])

@@ -216,3 +216,31 @@ def site_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def worker(transactional_db, settings):
+    """Start `manage.py db_worker` processes against the test database; they are stopped after the test."""
+    import subprocess
+    import sys
+
+    from .servers import ROOT, database_url, local_env
+
+    env = local_env(
+        DATABASE_URL=database_url(connection.settings_dict),
+        JOB_HEARTBEAT_SECONDS="0.2",
+        BACKGROUND_IMPORT_ROWS="100",
+    )
+    processes = []
+
+    def start():
+        args = [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload", "--interval", "0.1"]
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)

@@ -6,26 +6,10 @@ from django.urls import reverse
 from blocs.models import Bloc, Country, Membership, Source
 from events.models import Event
 
+from .admin_forms import membership_form
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source
 
 pytestmark = pytest.mark.django_db
-
-
-def membership_form(country, bloc, **kw):
-    data = {
-        "country": country.pk,
-        "bloc": bloc.pk,
-        "role": "member",
-        "start": "",
-        "end": "",
-        "end_reason": "",
-        "suspension_start": "",
-        "suspension_end": "",
-        "suspension_kind": "",
-        "notes": "",
-    }
-    data.update(kw)
-    return data
 
 
 def errors_of(response):

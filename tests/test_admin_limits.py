@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from eurasia.search import MAX_CHARS, MAX_WORDS
 from tests.conftest import make_bloc, make_country, make_event, make_membership
-from tests.test_import_export import fields, url
+from tests.spreadsheet_forms import fields, url
 
 pytestmark = pytest.mark.django_db
 

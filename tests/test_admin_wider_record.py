@@ -8,10 +8,9 @@ from django.urls import reverse
 
 from blocs.models import Bloc, Membership, Role, SuspensionKind
 
-from .admin_forms import errors, form_data
+from .admin_forms import errors, form_data, membership_form
 from .conftest import make_country
-from .test_admin import membership_form
-from .test_import_export import assert_refused, export, import_file
+from .spreadsheet_forms import assert_refused, export, import_file
 
 pytestmark = pytest.mark.django_db
 

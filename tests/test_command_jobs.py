@@ -19,7 +19,7 @@ from jobs.models import Job
 
 from .big_dataset import big_dataset
 from .conftest import make_country, make_staff
-from .test_jobs import run_worker, wait_for, worker  # noqa: F401 (worker is a fixture)
+from .workers import run_worker, wait_for
 
 
 def history():

@@ -5,14 +5,10 @@ from django.test import Client
 from django.urls import reverse
 
 from blocs.models import Bloc, Country, Membership
-from tests.admin_forms import errors, form_data
+from tests.admin_forms import change_url, errors, form_data
 from tests.conftest import make_bloc, make_country, make_membership, make_staff
 
 pytestmark = pytest.mark.django_db
-
-
-def change_url(obj):
-    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
 
 @pytest.fixture

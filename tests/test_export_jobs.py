@@ -14,8 +14,8 @@ from events.models import Event
 from jobs.models import Job
 
 from .conftest import make_staff
-from .test_import_export import fields
-from .test_jobs import run_worker
+from .spreadsheet_forms import fields
+from .workers import run_worker
 
 pytestmark = pytest.mark.django_db
 

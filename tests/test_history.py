@@ -11,11 +11,9 @@ from events.models import Event
 from tests.admin_forms import form_data
 from tests.conftest import make_bloc, make_country, make_event, make_membership, make_source
 
+from .admin_forms import change_url, save_in_admin
+
 pytestmark = pytest.mark.django_db
-
-
-def change_url(obj):
-    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
 
 def history_url(obj):
@@ -30,14 +28,6 @@ def compare_url(obj, old, new):
 def version_url(obj, version):
     name = f"admin:{obj._meta.app_label}_{obj._meta.model_name}_simple_history"
     return reverse(name, args=[obj.pk, version.history_id])
-
-
-def save_in_admin(client, obj, **changes):
-    data = form_data(client.get(change_url(obj)))
-    data.update(changes)
-    response = client.post(change_url(obj), data)
-    assert response.status_code == 302, response.context["adminform"].form.errors
-    return response
 
 
 def test_admin_change_records_who_when_and_each_field(curator_client, curator):

@@ -1,13 +1,11 @@
 """Admin import and export: round trip, all-or-nothing imports with clear errors, roles, safe spreadsheets."""
 
 import csv
-import html
 import io
 
 import openpyxl
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from blocs.models import Bloc, Country, ImportFile, Membership, Source, Succession
@@ -17,27 +15,24 @@ from events.models import Event
 from exchange.records import dump
 
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source, make_staff
+from .spreadsheet_forms import (
+    CSV,
+    EXPORT_CSV,
+    EXPORT_XLSX,
+    XLSX,
+    assert_refused,
+    confirm,
+    export,
+    fields,
+    import_file,
+    snapshot,
+    upload,
+    url,
+)
 
 pytestmark = pytest.mark.django_db
 
-CSV, XLSX = "0", "1"  # positions of the import formats in the admin's format list
-EXPORT_CSV, EXPORT_XLSX = "0", "1"
 ORDER = [("blocs", "source"), ("blocs", "country"), ("blocs", "bloc"), ("blocs", "membership"), ("events", "event")]
-HISTORY = [Source, Country, Bloc, Membership, Event]
-
-
-def url(app, model, view):
-    return reverse(f"admin:{app}_{model}_{view}")
-
-
-def snapshot():
-    """Everything a curator or a reader could see: the records by natural key, their history and the admin log."""
-    return {
-        "records": dump(),
-        "history": [m.history.count() for m in HISTORY],
-        "log": LogEntry.objects.count(),
-        "kept files": ImportFile.objects.count(),
-    }
 
 
 def rich_data():
@@ -88,44 +83,6 @@ def rich_data():
     make_event(
         date=d("2009-10-02"), end_date=d("2009-10-05"), title="=1+1 exercise", kind="exercise", location="Rubezh"
     )
-
-
-def export(client, app, model, fmt=EXPORT_CSV, query=""):
-    response = client.post(url(app, model, "export") + query, {"format": fmt, "resource": "0", **fields(app, model)})
-    assert response.status_code == 200, response.content[:500]
-    return b"".join(response.streaming_content) if response.streaming else response.content, response
-
-
-def fields(app, model):
-    """Tick every column on the export form, as a curator who leaves the form as it is."""
-    from django.contrib.admin import site
-
-    resource = next(a.resource_classes[0] for m, a in site._registry.items() if m._meta.model_name == model)
-    return {f"{resource.__name__.lower()}_{name}": "on" for name in resource().get_export_order()}
-
-
-def upload(client, app, model, content, name="data.csv", fmt=CSV):
-    upload = SimpleUploadedFile(name, content)
-    return client.post(url(app, model, "import"), {"import_file": upload, "format": fmt, "resource": "0"})
-
-
-def confirm(client, app, model, preview):
-    form = preview.context["confirm_form"]
-    assert form is not None, problems(preview)
-    return client.post(url(app, model, "process_import"), form.initial, follow=True)
-
-
-def import_file(client, app, model, content, name="data.csv", fmt=CSV):
-    preview = upload(client, app, model, content, name, fmt)
-    assert preview.status_code == 200
-    assert "confirm_form" in preview.context and preview.context["confirm_form"], problems(preview)
-    return preview, confirm(client, app, model, preview)
-
-
-def problems(response):
-    result = response.context.get("result") if response.context else None
-    form = response.context.get("form") if response.context else None
-    return {"problems": getattr(result, "problems", None), "form": form.errors if form is not None else None}
 
 
 def empty_database():
@@ -237,18 +194,6 @@ class TestRoundTrip:
         confirm(curator_client, "blocs", "country", preview)
         assert Country.objects.filter(alpha3="KGZ").exists()
         assert not ImportFile.objects.exists()
-
-
-def assert_refused(client, app, model, content, *expected, name="data.csv", fmt=CSV):
-    before = snapshot()
-    response = upload(client, app, model, content, name, fmt)
-    assert response.status_code == 200
-    assert not response.context.get("confirm_form")
-    page = html.unescape(response.content.decode())
-    for text in expected:
-        assert text in page, (text, problems(response))
-    assert snapshot() == before
-    return response
 
 
 SPELLS = "country,bloc,role,start,end\n"

@@ -5,14 +5,12 @@ import html
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 
 from blocs.spreadsheets.pending import ImportFile
@@ -20,7 +18,7 @@ from events.models import Event
 from jobs.models import Job
 
 from .conftest import make_staff
-from .servers import ROOT, database_url, local_env
+from .workers import run_worker, wait_for
 
 ROWS = 300  # above the threshold the tests set, so that the file goes to the background
 
@@ -38,29 +36,6 @@ def events_csv(count, start=0):
 def upload(client, content, name="events.csv", model="events/event"):
     data = {"format": "0", "import_file": SimpleUploadedFile(name, content, content_type="text/csv")}
     return client.post(f"/admin/{model}/import/", data)
-
-
-def run_worker():
-    """Run every queued task in this process, as `manage.py db_worker --batch` does, in the test's transaction.
-
-    (The command itself closes connections between tasks, which would end the test's transaction.)
-    """
-    from django_tasks_db.management.commands.db_worker import Worker
-    from django_tasks_db.models import DBTaskResult
-
-    worker = Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
-    while (task := DBTaskResult.objects.ready().select_for_update(skip_locked=True).first()) is not None:
-        task.claim(worker.worker_id)
-        worker.run_task(task)
 
 
 def page_text(response):
@@ -232,38 +207,6 @@ def test_a_job_is_taken_by_one_worker_only(admin_client):
 
 
 # Against a worker in its own process: progress is seen while the job runs; cancel and kill -9 store nothing
-
-
-@pytest.fixture
-def worker(transactional_db, settings):
-    env = local_env(
-        DATABASE_URL=database_url(connection.settings_dict),
-        JOB_HEARTBEAT_SECONDS="0.2",
-        BACKGROUND_IMPORT_ROWS="100",
-    )
-    processes = []
-
-    def start():
-        args = [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload", "--interval", "0.1"]
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        processes.append(process)
-        return process
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
-
-
-def wait_for(condition, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 BIG = 20_000  # rows enough that a job is seen running on a shared machine

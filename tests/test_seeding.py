@@ -17,9 +17,9 @@ from django.db import connection
 from blocs.models import Bloc, Membership
 from events.models import Event
 
+from .admin_forms import save_in_admin
 from .conftest import FIXTURES
 from .servers import ROOT, database_url, free_port, get, local_env, production_env
-from .test_history import save_in_admin
 
 pytestmark = pytest.mark.django_db
 
