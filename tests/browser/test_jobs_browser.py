@@ -56,7 +56,7 @@ def page(browser, live_server, settings):
 
 
 def test_the_progress_bar_advances_to_the_preview_and_the_import(page, worker, tmp_path):
-    count = 20_000
+    count = 80_000  # enough that the preview takes several of the page's polls on a quiet machine too
     lines = [f"2001-01-{1 + n % 28:02},Event number {n},summit" for n in range(count)]
     path = tmp_path / "events.csv"
     path.write_text("date,title,kind\n" + "\n".join(lines) + "\n")
