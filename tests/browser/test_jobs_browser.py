@@ -5,13 +5,12 @@ import sys
 import time
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 
 from events.models import Event
 from tests.servers import ROOT, database_url, local_env
 
-from .conftest import SCREENSHOTS
+from .conftest import SCREENSHOTS, sign_in_as_superuser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -44,12 +43,7 @@ def page(browser, live_server, settings):
         lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 and "favicon" not in r.url else None,
     )
     page.base = live_server.url
-    User.objects.create_superuser("root", "root@example.org", "pw-for-tests-only")
-    page.goto(f"{page.base}/admin/login/")
-    page.fill("#id_username", "root")
-    page.fill("#id_password", "pw-for-tests-only")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{page.base}/admin/")
+    sign_in_as_superuser(page, page.base)
     yield page
     page.close()
     assert not problems  # no script error, no CSP refusal
