@@ -224,7 +224,7 @@ def worker(transactional_db, settings):
     import subprocess
     import sys
 
-    from .servers import ROOT, database_url, local_env
+    from .servers import ROOT, database_url, local_env, stop
 
     env = local_env(
         DATABASE_URL=database_url(connection.settings_dict),
@@ -241,6 +241,4 @@ def worker(transactional_db, settings):
 
     yield start
     for process in processes:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
+        stop(process, timeout=10)

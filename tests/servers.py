@@ -87,9 +87,19 @@ def gunicorn(env, workers=1, extra=()):
                 time.sleep(0.2)
         yield base
     finally:
+        stop(process)
+
+
+def stop(process, timeout=20):
+    """Ask a process to stop, and kill it if it has not within `timeout` seconds.
+
+    A worker asked to stop first finishes the job it holds; a test must not wait on that forever, nor
+    leave it holding locks that the next test's flush would wait on.
+    """
+    if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -164,5 +174,4 @@ def redis_server(tmp_dir):
                 time.sleep(0.05)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        stop(process)

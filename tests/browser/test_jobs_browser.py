@@ -1,28 +1,14 @@
 """A large import in a real Chromium: the job page's progress bar advances, then the preview opens."""
 
-import subprocess
-import sys
 import time
 
 import pytest
-from django.db import connection
 
 from events.models import Event
-from tests.servers import ROOT, database_url, local_env
 
 from .conftest import SCREENSHOTS, sign_in_as_superuser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker(live_server):
-    env = local_env(DATABASE_URL=database_url(connection.settings_dict), JOB_HEARTBEAT_SECONDS="0.2")
-    args = [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload", "--interval", "0.1"]
-    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    yield process
-    process.terminate()
-    process.wait(timeout=30)
 
 
 @pytest.fixture
@@ -50,6 +36,7 @@ def page(browser, live_server, settings):
 
 
 def test_the_progress_bar_advances_to_the_preview_and_the_import(page, worker, tmp_path):
+    worker()
     count = 80_000  # enough that the preview takes several of the page's polls on a quiet machine too
     lines = [f"2001-01-{1 + n % 28:02},Event number {n},summit" for n in range(count)]
     path = tmp_path / "events.csv"
@@ -60,7 +47,7 @@ def test_the_progress_bar_advances_to_the_preview_and_the_import(page, worker, t
     page.click("input[type=submit]")
     page.wait_for_selector("#job progress")
     seen = []
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # a busy machine is slow, not wrong
     while "/import/job/" not in page.url and time.monotonic() < deadline:
         try:
             seen.append(int(page.eval_on_selector("#job progress", "bar => bar.value")))
@@ -70,12 +57,12 @@ def test_the_progress_bar_advances_to_the_preview_and_the_import(page, worker, t
         except Exception:
             pass  # the page moved on to the preview between two looks
         time.sleep(0.05)
-    page.wait_for_selector("input[name=confirm]")
+    page.wait_for_selector("input[name=confirm]", timeout=60_000)
     assert "/import/job/" in page.url
     assert any(0 < value < 100 for value in seen), seen  # it was seen part-way
     assert seen == sorted(seen)  # and it only went forward
     assert f"{count} new, 0 changed, 0 unchanged" in page.text_content(".import-summary")
     page.click("input[name=confirm]")
-    page.wait_for_url(f"{page.base}/admin/events/event/", timeout=120_000)
+    page.wait_for_url(f"{page.base}/admin/events/event/", timeout=600_000)
     assert f"Imported events: {count} new, 0 changed, 0 unchanged." in page.text_content(".messagelist")
     assert Event.objects.count() == count
