@@ -15,7 +15,7 @@ DEFAULT_LIMIT = 100
 
 
 class Problem(Exception):
-    """A request the API cannot answer; the handler in api/views.py turns it into a problem document."""
+    """A request the API cannot answer; the handler in api/service.py turns it into a problem document."""
 
     def __init__(self, status, title, detail, parameter=None, headers=None):
         super().__init__(detail)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import api, docs
+from .service import api, docs
 
 urlpatterns = [
     path("api/", docs, name="api-docs"),
