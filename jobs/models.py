@@ -205,8 +205,10 @@ def duration(seconds):
 class Outcome:
     """What a job's work gives back: the message, where to see the result, and any output it made."""
 
-    def __init__(self, message, result_url="", output=None, output_type=""):
+    def __init__(self, message, result_url="", output=None, output_type="", tell=False):
         self.message, self.result_url, self.output, self.output_type = message, result_url, output, output_type
+        # Whether the result page shows the message once to the job's owner (an import's "Imported ...").
+        self.tell = tell
 
 
 def run(job_id, work):
@@ -227,9 +229,14 @@ def run(job_id, work):
     reporter = Reporter(job)
     try:
         with transaction.atomic():
+            # The work must not write the job's own row: its lock would be held until the end, and
+            # the reporter's writes on their own connection would wait on it. What the work has to
+            # say about the job comes back in its Outcome and is written here, with the end.
             outcome = work(job, reporter)
             reporter.stop()
+            params = {**job.params, "tell": True} if outcome.tell else job.params
             ended = Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
+                params=params,
                 state=Job.State.DONE,
                 finished_at=timezone.now(),
                 stage=reporter.name[:100],

@@ -5,13 +5,16 @@ same calls drive a job's progress bar in the admin (Reporter), a progress bar on
 plain periodic lines in a log (CommandProgress), or nothing (Silent).
 """
 
+import logging
 import sys
 import threading
 import time
 
 from django.conf import settings
-from django.db import connections
+from django.db import OperationalError, connections
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 
 class Cancelled(Exception):
@@ -43,11 +46,16 @@ class Reporter(Silent):
     """
 
     every = 0.25  # seconds between progress writes
+    # A write that waits this long for the job's row is skipped: the next one tells the same. Nothing
+    # should hold the row while the job runs (jobs.models.run); this keeps a mistake from hanging it.
+    lock_timeout_ms = 5000
 
     def __init__(self, job):
         self.job_id = job.pk
         self.connection = connections.create_connection("default")
         self.connection.inc_thread_sharing()
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(self.lock_timeout_ms)}")
         self.lock = threading.Lock()
         self.name, self.done, self.total = "", 0, 0
         self.written = 0.0
@@ -64,13 +72,18 @@ class Reporter(Silent):
 
             quote, meta = self.connection.ops.quote_name, Job._meta
             columns = [quote(meta.get_field(name).column) for name in ("stage", "done", "total", "heartbeat_at")]
-            with self.connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{c} = %s' for c in columns)} "
-                    f"WHERE {quote(meta.pk.column)} = %s RETURNING {quote(meta.get_field('cancel_requested').column)}",
-                    [self.name[:100], self.done, self.total, timezone.now(), self.job_id],
-                )
-                row = cursor.fetchone()
+            try:
+                with self.connection.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{c} = %s' for c in columns)} "
+                        f"WHERE {quote(meta.pk.column)} = %s "
+                        f"RETURNING {quote(meta.get_field('cancel_requested').column)}",
+                        [self.name[:100], self.done, self.total, timezone.now(), self.job_id],
+                    )
+                    row = cursor.fetchone()
+            except OperationalError:
+                logger.warning("Job %s: its progress could not be written (its row was locked)", self.job_id)
+                return
             self.cancelled = self.cancelled or bool(row and row[0])
             self.written = time.monotonic()
 

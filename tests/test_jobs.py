@@ -297,3 +297,34 @@ def test_load_records_tells_its_progress_in_a_log(tmp_path, capsys):
     call_command("load_records", str(path))
     err = capsys.readouterr().err
     assert "Loading memberships: 60 of 60 rows" in err and "Loading events: 30 of 30 rows" in err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_ends_even_when_its_work_holds_the_jobs_row(settings, monkeypatch):
+    """The progress writer gives up on a locked row instead of waiting on it for ever.
+
+    A confirmed import once wrote its own job row inside the job's transaction: the heartbeat then
+    waited on that row's lock, and the job waited on the heartbeat, until the worker was killed.
+    The work now says what it has to say in its Outcome; a mistake of that kind costs progress
+    writes, not the job.
+    """
+    from jobs.models import Outcome, run
+    from jobs.progress import Reporter
+
+    settings.JOB_HEARTBEAT_SECONDS = 0.05
+    monkeypatch.setattr(Reporter, "lock_timeout_ms", 200)
+    job = Job.objects.create(title="holds its row", task="tests.holds")
+
+    def work(job, progress):
+        progress.stage("Working", 3)
+        Job.objects.filter(pk=job.pk).update(title="holds its row, locked")  # the mistake
+        time.sleep(0.5)  # several heartbeats meet the lock
+        progress.advance(3)
+        return Outcome("Imported 3 rows.", tell=True)
+
+    started = time.monotonic()
+    run(job.pk, work)
+    job.refresh_from_db()
+    assert job.state == "done" and job.message == "Imported 3 rows." and job.params == {"tell": True}
+    assert job.title == "holds its row, locked"
+    assert time.monotonic() - started < 20

@@ -108,9 +108,7 @@ def confirm(job, progress):
     post_import.send(sender=None, model=admin_.model)
     info = admin_.get_model_info()
     url = reverse(f"admin:{info[0]}_{info[1]}_changelist", current_app=admin_.admin_site.name)
-    job.params["tell"] = True
-    type(job).objects.filter(pk=job.pk).update(params=job.params)
-    return Outcome(admin_.success_message(result), result_url=url)
+    return Outcome(admin_.success_message(result), result_url=url, tell=True)
 
 
 @task()
