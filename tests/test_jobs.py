@@ -322,9 +322,7 @@ def test_a_job_ends_even_when_its_work_holds_the_jobs_row(settings, monkeypatch)
         progress.advance(3)
         return Outcome("Imported 3 rows.", tell=True)
 
-    started = time.monotonic()
-    run(job.pk, work)
+    run(job.pk, work)  # it returns: before, it waited for ever
     job.refresh_from_db()
     assert job.state == "done" and job.message == "Imported 3 rows." and job.params == {"tell": True}
     assert job.title == "holds its row, locked"
-    assert time.monotonic() - started < 20

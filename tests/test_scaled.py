@@ -251,7 +251,6 @@ def replica_in_use(replica):
 
 
 def test_two_app_servers_a_replica_and_a_shared_page_store(primary_and_replica, tmp_path):
-    started = time.monotonic()
     primary, replica, env = primary_and_replica
     with redis_server(tmp_path) as redis_url:
         env = {
@@ -338,4 +337,3 @@ def test_two_app_servers_a_replica_and_a_shared_page_store(primary_and_replica, 
         finally:
             a.kill()
             b.kill()
-    assert time.monotonic() - started < 120

@@ -123,15 +123,18 @@ def upload(client, content, name="data.xlsx", fmt=XLSX, model="blocs/source"):
 
 
 def measured(call):
-    """(result, seconds, megabytes by which the process's peak memory grew) of `call()`.
+    """(result, CPU seconds, megabytes by which the process's peak memory grew) of `call()`.
 
+    The request is served in this process, so the CPU time it took is the work the server did
+    for it: a refusal that reads too much shows here whatever else the machine is doing, where
+    the time on the clock would also count the other work sharing its cores.
     The peak resident size (getrusage) costs nothing to read, where tracing every allocation
     slowed the reading several times; its growth is at most what the call itself took.
     """
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.monotonic()
+    started = time.process_time()
     result = call()
-    seconds = time.monotonic() - started
+    seconds = time.process_time() - started
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024  # kilobytes on Linux
     return result, seconds, grown
 
