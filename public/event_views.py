@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from blocs.changelists import IdsFirstPaginator
 from blocs.models import Bloc, Country, Membership, local_name
+from eurasia.languages import in_reading_order
 from eurasia.page_cache import cached_until_records_change
 from events.models import Event, EventKind, search_query, search_vector
 from public import charts
@@ -121,8 +122,12 @@ def event_list(request):
     # Queries: the blocs and the countries offered as filters; the matching events per year (which
     # also gives their count); one page of them; their blocs; their countries; their sources. A
     # search or filter changes the WHERE clause, never the number of queries.
-    blocs = list(Bloc.objects.only("slug", "name", "name_ru", "abbreviations").order_by(local_name()))
-    countries = list(Country.objects.only("alpha3", "name", "name_ru").order_by(local_name()))
+    blocs = in_reading_order(
+        Bloc.objects.only("slug", "name", "name_ru", "abbreviations").order_by(local_name()), lambda b: b.local_label
+    )
+    countries = in_reading_order(
+        Country.objects.only("alpha3", "name", "name_ru").order_by(local_name()), lambda c: c.local_name
+    )
     form = EventFilter(request.GET, blocs=blocs, countries=countries)
     context = {"form": form, "page": None, "problems": [], "query": ""}
     if not form.is_valid():

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from blocs.models import BlocKind
+from eurasia.languages import in_reading_order
 from eurasia.partial_dates import PartialDate
 
 from .svg import INK, MUTED, Defs, el, num, svg_root, text
@@ -314,7 +315,7 @@ def region_map(statuses, layers, *, day, prefix="map", title=None, article=True)
     shorts = {layer.key: layer.short for layer in layers}
     off_map = [
         f"{s.name} ({', '.join(shorts[key] for key in s.members + s.others)})" if not article else s.name
-        for code, s in sorted(statuses.items(), key=lambda item: item[1].name)
+        for code, s in in_reading_order(sorted(statuses.items(), key=lambda item: item[1].name), lambda i: i[1].name)
         if code not in drawn and s.category() != "none"
     ]
     title = title or gettext("Blocs on %(day)s") % {"day": day_words}
@@ -431,7 +432,7 @@ def map_description(statuses, layers, day_words, off_map, article=True):
     labels = {layer.key: layer.label for layer in layers}
     groups = {key: [] for key in labels}
     several, others = [], []
-    for status in sorted(statuses.values(), key=lambda s: s.name):
+    for status in in_reading_order(sorted(statuses.values(), key=lambda s: s.name), lambda s: s.name):
         category = status.category()
         name = status.name + (" " + gettext("(suspended)") if status.hatched() else "")
         if category in groups:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext, pgettext
 
 from blocs.models import Bloc, Country, Membership, Role, Succession, SuspensionKind, local_name
-from eurasia.languages import russian_page
+from eurasia.languages import in_reading_order, russian_page
 from eurasia.page_cache import cached_until_records_change
 from eurasia.partial_dates import PartialDate, Precision
 from events.models import Event
@@ -293,11 +293,12 @@ def home(request):
         return bad_map_choice(request, e)
     statuses = country_statuses(day, layers, choice.is_article)
     shown = largest(existing, HOME_BLOCS)
-    spells = list(
+    spells = in_reading_order(
         Membership.objects.active_on(day)
         .filter(bloc__in=[b.pk for b in shown])
         .select_related("country")
-        .order_by(local_name("country__"))
+        .order_by(local_name("country__")),
+        lambda m: m.country.local_name,
     )
     events = list(Event.objects.newest_first().prefetch_related("blocs", "sources")[:RECENT_EVENTS])
 
@@ -364,11 +365,12 @@ def bloc_detail(request, slug):
     children = list(bloc.children.all())
     # A bloc's story starts in the blocs it continued (the CSTO's in the CST), so their spells are
     # drawn too, set apart, on the same row as the country's later spells.
-    spells = list(
+    spells = in_reading_order(
         Membership.objects.filter(bloc_id__in=[bloc.pk, *(b.pk for b in predecessors)])
         .select_related("country", "bloc")
         .prefetch_related(cited())
-        .order_by(local_name("country__"), "start", "bloc__name")
+        .order_by(local_name("country__"), "start", "bloc__name"),
+        lambda m: m.country.local_name,
     )
     own = [m for m in spells if m.bloc_id == bloc.pk]
     markers = marker_values(Event.objects.for_bloc(bloc))
@@ -456,7 +458,7 @@ def country_list(request):
     # Queries: countries with the number of blocs they are in today; the first of today's spells
     # of each, with their blocs.
     in_force = Membership.in_force_q(day, via="memberships__")
-    countries = list(
+    countries = in_reading_order(
         Country.objects.annotate(spells_now=Count("memberships", filter=in_force))
         .order_by(local_name())
         .prefetch_related(
@@ -467,7 +469,8 @@ def country_list(request):
                 .order_by(local_name("bloc__"))[:CHIPS],
                 to_attr="current",
             )
-        )
+        ),
+        lambda c: c.local_name,
     )
     for country in countries:
         country.more_now = country.spells_now - len(country.current)
@@ -586,12 +589,13 @@ def on_date(request, day):
         page = paginator.page(number)
     except InvalidPage:
         raise Http404(gettext("There is no page “%(page)s” of the blocs on this date.") % {"page": number[:20]})
-    spells = list(
+    spells = in_reading_order(
         Membership.objects.active_on(when)
         .filter(bloc__in=[b.pk for b in page.object_list])
         .select_related("country", "bloc")
         .prefetch_related(cited())
-        .order_by(local_name("country__"))
+        .order_by(local_name("country__")),
+        lambda m: m.country.local_name,
     )
     by_bloc = {}
     for m in spells:
