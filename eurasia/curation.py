@@ -10,6 +10,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.utils import get_m2m_reverse_field_name
 
 from eurasia.history import changes, compare, record_change
@@ -37,7 +38,7 @@ class CheckedSaveForm(forms.ModelForm):
     choice to replace their values with one's own.
     """
 
-    seen_updated_at = forms.CharField(widget=forms.HiddenInput, required=False)
+    seen_updated_at = forms.CharField(widget=forms.HiddenInput, required=False, label=_("Seen updated at"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
