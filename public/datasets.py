@@ -97,12 +97,27 @@ YEAR_RULE = _(
 )
 
 
+# How the codebook names each kind of column, in the page's language.
+KIND_WORDS = {
+    "text": _("text"),
+    "integer": _("integer"),
+    "date": _("date"),
+    "year": _("year"),
+    "code": _("code"),
+    "flag": _("flag"),
+}
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     kind: str  # text, integer, date, year, code or flag: how the file and the codebook show it
     sql: str
     description: str
+
+    @property
+    def kind_words(self):
+        return KIND_WORDS[self.kind]
 
 
 lowered = lazy(lambda text: str(text).lower(), str)
