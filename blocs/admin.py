@@ -6,6 +6,7 @@ from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.db import DataError, IntegrityError
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -48,7 +49,7 @@ class CuratedAdmin(CurationAdminMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin
         except (IntegrityError, DataError) as error:
             self.message_user(
                 request,
-                f"Nothing was saved: {constraint_message(error)}",
+                gettext("Nothing was saved: %(reason)s") % {"reason": constraint_message(error)},
                 messages.ERROR,
             )
             return HttpResponseRedirect(request.get_full_path())
@@ -65,14 +66,14 @@ def partial_date_column(name, label):
 
 
 class SpellStatusFilter(admin.SimpleListFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
         return [
-            ("current", "current"),
-            ("suspended", "suspended now"),
-            ("ended", "ended"),
+            ("current", _("current")),
+            ("suspended", _("suspended now")),
+            ("ended", _("ended")),
         ]
 
     def queryset(self, request, queryset):
@@ -106,7 +107,8 @@ class MembershipInlineFormSet(forms.BaseInlineFormSet):
                 if spell.shares_days_with(other):
                     form.add_error(
                         "start",
-                        f"This spell overlaps another spell on this page ({other.partial_date('start')} onwards).",
+                        gettext("This spell overlaps another spell on this page (%(start)s onwards).")
+                        % {"start": other.partial_date("start")},
                     )
             spells.append(spell)
 
@@ -155,16 +157,16 @@ class SourceAdmin(CuratedAdmin):
         "title",
         "publisher",
         "kind",
-        partial_date_column("published", "published"),
+        partial_date_column("published", _("published")),
         "link",
     ]
     list_filter = ["kind"]
     search_fields = ["key", "title", "publisher", "url"]
     fields = ["key", "title", "publisher", "kind", "url", "published", "notes"]
 
-    @admin.display(description="URL")
+    @admin.display(description=_("URL"))
     def link(self, obj):
-        return format_html('<a href="{}" rel="noopener">open</a>', obj.url) if obj.url else "—"
+        return format_html('<a href="{}" rel="noopener">{}</a>', obj.url, gettext("open")) if obj.url else "—"
 
 
 @admin.register(Country)
@@ -177,11 +179,11 @@ class CountryAdmin(CuratedAdmin):
 
 
 class ParentFilter(admin.SimpleListFilter):
-    title = "place"
+    title = _("place")
     parameter_name = "place"
 
     def lookups(self, request, model_admin):
-        return [("top", "top-level blocs"), ("inside", "inside another bloc")]
+        return [("top", _("top-level blocs")), ("inside", _("inside another bloc"))]
 
     def queryset(self, request, queryset):
         if self.value() == "top":
@@ -199,8 +201,8 @@ class BlocAdmin(CuratedAdmin):
         "slug",
         "abbreviation_list",
         "kind",
-        partial_date_column("founded", "founded"),
-        partial_date_column("dissolved", "dissolved"),
+        partial_date_column("founded", _("founded")),
+        partial_date_column("dissolved", _("dissolved")),
         "parent",
     ]
     list_filter = ["kind", ParentFilter]
@@ -216,7 +218,7 @@ class BlocAdmin(CuratedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [BlocMembershipInline]
 
-    @admin.display(description="abbreviations")
+    @admin.display(description=_("abbreviations"))
     def abbreviation_list(self, obj):
         return ", ".join(obj.abbreviations)
 
@@ -228,10 +230,10 @@ class MembershipAdmin(LargeListAdmin, CuratedAdmin):
         "country",
         "bloc_short",
         "role",
-        partial_date_column("start", "start"),
-        partial_date_column("suspension_start", "suspended"),
-        partial_date_column("suspension_end", "suspension lifted"),
-        partial_date_column("end", "end"),
+        partial_date_column("start", _("start")),
+        partial_date_column("suspension_start", _("suspended")),
+        partial_date_column("suspension_end", _("suspension lifted")),
+        partial_date_column("end", _("end")),
         "end_reason",
     ]
     list_filter = [SpellStatusFilter, "role", BlocFilter, CountryFilter, "end_reason"]
@@ -256,7 +258,7 @@ class MembershipAdmin(LargeListAdmin, CuratedAdmin):
         (_("Evidence"), {"fields": ["sources", "notes"]}),
     ]
 
-    @admin.display(description="bloc", ordering="bloc__name")
+    @admin.display(description=_("bloc"), ordering="bloc__name")
     def bloc_short(self, obj):
         return obj.bloc.short_name
 

@@ -1,11 +1,12 @@
 """Countries, blocs, the membership spells that join them, and the sources behind them."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BlocsConfig(AppConfig):
     name = "blocs"
-    verbose_name = "Countries, blocs and memberships"
+    verbose_name = _("Countries, blocs and memberships")
 
     def ready(self):
         from django.apps import apps as live_apps

@@ -12,6 +12,8 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import Bloc, Country
 
@@ -112,10 +114,10 @@ class LargeListAdmin:
     def action_checkbox(self, obj):
         # The same box Django draws, without a form widget's template per row (a third of the page's time).
         return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="Select this object for an action - {}">',
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
             ACTION_CHECKBOX_NAME,
             obj.pk,
-            obj,
+            gettext("Select this object for an action - %(obj)s") % {"obj": obj},
         )
 
     def get_sortable_by(self, request):
@@ -185,7 +187,7 @@ class RecordFilter(InputFilter):
             return queryset
         record = self.find(text)
         if record is None:
-            self.error = f"No {self.title} is called “{text}”."
+            self.error = self.not_found % {"text": text}
             return queryset.none()
         self.chosen = str(record)
         return self.narrow(queryset, record)
@@ -195,15 +197,17 @@ class RecordFilter(InputFilter):
 
 
 class BlocFilter(RecordFilter):
-    title = "bloc"
+    title = _("bloc")
+    not_found = _("No bloc is called “%(text)s”.")
     parameter_name = "bloc"
-    placeholder = "slug or name, e.g. csto"
+    placeholder = _("slug or name, e.g. csto")
     model, code, lookup = Bloc, "slug", "bloc"
 
 
 class CountryFilter(RecordFilter):
-    title = "country"
+    title = _("country")
+    not_found = _("No country is called “%(text)s”.")
     parameter_name = "country"
-    placeholder = "alpha-3 or name, e.g. KAZ"
+    placeholder = _("alpha-3 or name, e.g. KAZ")
     model, code, lookup = Country, "alpha3", "country"
     code_case = staticmethod(str.upper)

@@ -7,9 +7,11 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, OuterRef, Q
-from django.db.models.functions import Upper
+from django.db.models import F, OuterRef, Q, Value
+from django.db.models.functions import Coalesce, NullIf, Upper
 from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from blocs.periods import BOUNDS, column_sql, covers, covers_q, covers_sql, end_sql, overlap, overlap_q
@@ -21,14 +23,17 @@ from eurasia.partial_dates import (
     precision_constraint,
 )
 
-SLUG_HELP = "Lower-case letters, digits and hyphens; used in URLs, imports and exports."
+SLUG_HELP = _("Lower-case letters, digits and hyphens; used in URLs, imports and exports.")
 
 
 class TimeStamped(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True, help_text="When the record was created.")
+    created_at = models.DateTimeField(
+        auto_now_add=True, help_text=_("When the record was created."), verbose_name=_("created at")
+    )
     updated_at = models.DateTimeField(
         auto_now=True,
-        help_text="When the record was last changed; shown on the public pages.",
+        help_text=_("When the record was last changed; shown on the public pages."),
+        verbose_name=_("updated at"),
     )
 
     class Meta:
@@ -43,30 +48,42 @@ class Source(HasPartialDates, TimeStamped):
     key = models.SlugField(
         max_length=80,
         unique=True,
-        help_text="Short stable key, such as tass-687141; the natural key in imports and exports. " + SLUG_HELP,
+        help_text=format_lazy(
+            "{} {}", _("Short stable key, such as tass-687141; the natural key in imports and exports."), SLUG_HELP
+        ),
+        verbose_name=_("key"),
     )
-    title = models.CharField(max_length=300, blank=True, help_text="Title of the page or document.")
+    title = models.CharField(
+        max_length=300, blank=True, help_text=_("Title of the page or document."), verbose_name=_("title")
+    )
     publisher = models.CharField(
         max_length=200,
         blank=True,
-        help_text="Who published it: an agency, a ministry, a journal.",
+        help_text=_("Who published it: an agency, a ministry, a journal."),
+        verbose_name=_("publisher"),
     )
     kind = models.CharField(
         max_length=100,
         blank=True,
-        help_text='What sort of source it is: "news", "CSTO official", "wiki mirror" (weaker), ...',
+        help_text=_('What sort of source it is: "news", "CSTO official", "wiki mirror" (weaker), ...'),
+        verbose_name=_("kind"),
     )
     url = models.URLField(
         max_length=1000,
         blank=True,
-        help_text="Where to read it; leave empty when none is recorded.",
+        help_text=_("Where to read it; leave empty when none is recorded."),
+        verbose_name=_("url"),
     )
-    published, published_precision = partial_date_fields("published", "When it was published.")
-    notes = models.TextField(blank=True, help_text="Anything a curator should know about this source.")
+    published, published_precision = partial_date_fields(_("published"), _("When it was published."))
+    notes = models.TextField(
+        blank=True, help_text=_("Anything a curator should know about this source."), verbose_name=_("notes")
+    )
 
     history = History()
 
     class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
         ordering = ["key"]
         constraints = [precision_constraint("published", "source")]
 
@@ -77,6 +94,15 @@ class Source(HasPartialDates, TimeStamped):
         return (self.key,)
 
 
+def local_name(via=""):
+    """The name a reader of the page sorts and reads by, as an expression: on Russian pages the Russian name,
+    the English one where there is none; elsewhere the English name. `via` leads to a country or a bloc
+    ("country__")."""
+    if russian_page():
+        return Coalesce(NullIf(F(f"{via}name_ru"), Value("")), F(f"{via}name"))
+    return F(f"{via}name")
+
+
 class CountryQuerySet(models.QuerySet):
     def get_by_natural_key(self, alpha3):
         return self.get(alpha3=alpha3.upper())
@@ -85,52 +111,61 @@ class CountryQuerySet(models.QuerySet):
 class Country(TimeStamped):
     """A state, named by its ISO 3166-1 codes."""
 
-    name = models.CharField(max_length=120, unique=True, help_text="Short English name, as readers know it.")
+    name = models.CharField(
+        max_length=120, unique=True, help_text=_("Short English name, as readers know it."), verbose_name=_("name")
+    )
     name_ru = models.CharField(
-        "name in Russian",
+        _("name in Russian"),
         default="",
         db_default="",
         max_length=120,
         blank=True,
-        help_text="Short Russian name, as Russian readers know it (Казахстан); pages in Russian show the English name when empty.",
+        help_text=_(
+            "Short Russian name, as Russian readers know it (Казахстан); pages in Russian show the English name when empty."
+        ),
     )
     alpha2 = models.CharField(
-        "ISO alpha-2",
+        _("ISO alpha-2"),
         max_length=2,
         unique=True,
-        validators=[RegexValidator(r"^[A-Z]{2}$", "Two capital letters, as in ISO 3166-1 (RU, KZ).")],
-        help_text="ISO 3166-1 alpha-2 code, two capital letters (RU).",
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Two capital letters, as in ISO 3166-1 (RU, KZ)."))],
+        help_text=_("ISO 3166-1 alpha-2 code, two capital letters (RU)."),
     )
     alpha3 = models.CharField(
-        "ISO alpha-3",
+        _("ISO alpha-3"),
         max_length=3,
         unique=True,
-        validators=[RegexValidator(r"^[A-Z]{3}$", "Three capital letters, as in ISO 3166-1 (RUS, KAZ).")],
-        help_text="ISO 3166-1 alpha-3 code, three capital letters (RUS); the natural key in URLs, imports and exports.",
+        validators=[RegexValidator(r"^[A-Z]{3}$", _("Three capital letters, as in ISO 3166-1 (RUS, KAZ)."))],
+        help_text=_(
+            "ISO 3166-1 alpha-3 code, three capital letters (RUS); the natural key in URLs, imports and exports."
+        ),
     )
     cow_code = models.PositiveSmallIntegerField(
-        "COW code",
+        _("COW code"),
         null=True,
         blank=True,
         unique=True,
-        help_text="Correlates of War country code (Russia is 365), for joining with COW and ATOP data.",
+        help_text=_("Correlates of War country code (Russia is 365), for joining with COW and ATOP data."),
     )
     other_names = models.CharField(
         max_length=300,
         blank=True,
-        help_text="Other names and spellings, separated by semicolons (Kirghizia; Kyrgyz Republic).",
+        help_text=_("Other names and spellings, separated by semicolons (Kirghizia; Kyrgyz Republic)."),
+        verbose_name=_("other names"),
     )
     notes = models.TextField(
         blank=True,
-        help_text="Anything a curator should know about this country's record.",
+        help_text=_("Anything a curator should know about this country's record."),
+        verbose_name=_("notes"),
     )
 
     history = History()
     objects = CountryQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("country")
         ordering = ["name"]
-        verbose_name_plural = "countries"
+        verbose_name_plural = _("countries")
         constraints = [
             models.CheckConstraint(condition=Q(alpha2__regex=r"^[A-Z]{2}$"), name="country_alpha2_format"),
             models.CheckConstraint(condition=Q(alpha3__regex=r"^[A-Z]{3}$"), name="country_alpha3_format"),
@@ -175,8 +210,8 @@ class BlocQuerySet(models.QuerySet):
 
 class BlocSource(models.Model):
     # The link goes with the bloc, but a cited source cannot be deleted from under it.
-    bloc = models.ForeignKey("Bloc", on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+    bloc = models.ForeignKey("Bloc", on_delete=models.CASCADE, related_name="+", verbose_name=_("bloc"))
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+", verbose_name=_("source"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bloc", "source"], name="blocsource_unique")]
@@ -189,8 +224,16 @@ class Succession(models.Model):
     """One bloc continuing another (EurAsEC, the Customs Union and the SES into the EAEU)."""
 
     # Both ends are history: deleting either bloc must not silently drop the link.
-    predecessor = models.ForeignKey("Bloc", on_delete=models.PROTECT, related_name="+", help_text="The earlier bloc.")
-    successor = models.ForeignKey("Bloc", on_delete=models.PROTECT, related_name="+", help_text="The later bloc.")
+    predecessor = models.ForeignKey(
+        "Bloc",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The earlier bloc."),
+        verbose_name=_("predecessor"),
+    )
+    successor = models.ForeignKey(
+        "Bloc", on_delete=models.PROTECT, related_name="+", help_text=_("The later bloc."), verbose_name=_("successor")
+    )
 
     class Meta:
         constraints = [
@@ -210,35 +253,42 @@ class Bloc(HasPartialDates, TimeStamped):
     slug = models.SlugField(
         max_length=60,
         unique=True,
-        help_text="Stable short name, such as csto or cu-bkr. " + SLUG_HELP,
+        help_text=format_lazy("{} {}", _("Stable short name, such as csto or cu-bkr."), SLUG_HELP),
+        verbose_name=_("slug"),
     )
     name = models.CharField(
         max_length=200,
         unique=True,
-        help_text="Full English name (Collective Security Treaty Organization).",
+        help_text=_("Full English name (Collective Security Treaty Organization)."),
+        verbose_name=_("name"),
     )
     name_ru = models.CharField(
-        "name in Russian",
+        _("name in Russian"),
         default="",
         db_default="",
         max_length=200,
         blank=True,
-        help_text="Full Russian name (Организация Договора о коллективной безопасности); "
-        "pages in Russian show the English name when empty.",
+        help_text=_(
+            "Full Russian name (Организация Договора о коллективной безопасности); "
+            "pages in Russian show the English name when empty."
+        ),
     )
     abbreviations = ArrayField(
         models.CharField(max_length=40),
         default=list,
         blank=True,
-        help_text="Abbreviations and other short names, separated by commas (CSTO, ОДКБ, ODKB).",
+        help_text=_("Abbreviations and other short names, separated by commas (CSTO, ОДКБ, ODKB)."),
+        verbose_name=_("abbreviations"),
     )
-    kind = models.CharField(max_length=20, choices=BlocKind.choices, help_text="What sort of bloc it is.")
+    kind = models.CharField(
+        max_length=20, choices=BlocKind.choices, help_text=_("What sort of bloc it is."), verbose_name=_("kind")
+    )
     founded, founded_precision = partial_date_fields(
-        "founded",
-        "When the bloc came into being (its treaty in force or first operation).",
+        _("founded"),
+        _("When the bloc came into being (its treaty in force or first operation)."),
     )
     dissolved, dissolved_precision = partial_date_fields(
-        "dissolved", "When the bloc ceased to exist; empty while it exists."
+        _("dissolved"), _("When the bloc ceased to exist; empty while it exists.")
     )
     # A force inside an organisation (the CSTO's CRRF) keeps its own spells but points to its parent.
     parent = models.ForeignKey(
@@ -247,7 +297,8 @@ class Bloc(HasPartialDates, TimeStamped):
         blank=True,
         on_delete=models.PROTECT,
         related_name="children",
-        help_text="The bloc this one sits inside, if any (the CRRF sits inside the CSTO).",
+        help_text=_("The bloc this one sits inside, if any (the CRRF sits inside the CSTO)."),
+        verbose_name=_("parent"),
     )
     predecessors = models.ManyToManyField(
         "self",
@@ -256,31 +307,38 @@ class Bloc(HasPartialDates, TimeStamped):
         through_fields=("successor", "predecessor"),
         related_name="successors",
         blank=True,
-        help_text="Blocs this one continued or absorbed (the CST for the CSTO).",
+        help_text=_("Blocs this one continued or absorbed (the CST for the CSTO)."),
+        verbose_name=_("predecessors"),
     )
-    description = models.TextField(blank=True, help_text="A short account of the bloc for readers.")
+    description = models.TextField(
+        blank=True, help_text=_("A short account of the bloc for readers."), verbose_name=_("description")
+    )
     notes = models.TextField(
         blank=True,
-        help_text="Curators' notes: alternative dates, disagreements between sources.",
+        help_text=_("Curators' notes: alternative dates, disagreements between sources."),
+        verbose_name=_("notes"),
     )
     sources = models.ManyToManyField(
         "blocs.Source",
         through=BlocSource,
         related_name="blocs",
         blank=True,
-        help_text="Sources for the bloc's facts.",
+        help_text=_("Sources for the bloc's facts."),
+        verbose_name=_("sources"),
     )
 
     history = History(m2m_fields=[sources, predecessors])
     objects = BlocQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("bloc")
+        verbose_name_plural = _("blocs")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(dissolved__isnull=True) | Q(founded__isnull=True) | Q(dissolved__gte=F("founded")),
                 name="bloc_dissolved_after_founded",
-                violation_error_message="A bloc cannot be dissolved before it was founded.",
+                violation_error_message=_("A bloc cannot be dissolved before it was founded."),
             ),
             models.CheckConstraint(condition=~Q(parent=F("pk")), name="bloc_not_own_parent"),
             precision_constraint("founded", "bloc"),
@@ -293,6 +351,12 @@ class Bloc(HasPartialDates, TimeStamped):
 
     def get_absolute_url(self):
         return reverse("blocs:bloc", args=[self.slug])
+
+    @property
+    def local_label(self):
+        """As `str()`, in the language of the page: "Организация Договора о коллективной безопасности (ОДКБ)"."""
+        name, short = self.local_name, self.short_name
+        return f"{name} ({short})" if short and short != name else name
 
     @property
     def local_name(self):
@@ -329,11 +393,11 @@ class Bloc(HasPartialDates, TimeStamped):
     def clean(self):
         errors = {}
         if self.founded and self.dissolved and self.dissolved < self.founded:
-            errors["dissolved"] = (
-                f"The bloc cannot be dissolved ({self.partial_date('dissolved')}) before it was founded ({self.partial_date('founded')})."
-            )
+            errors["dissolved"] = gettext(
+                "The bloc cannot be dissolved (%(dissolved)s) before it was founded (%(founded)s)."
+            ) % {"dissolved": self.partial_date("dissolved"), "founded": self.partial_date("founded")}
         if self.pk and self.parent_id == self.pk:
-            errors["parent"] = "A bloc cannot sit inside itself."
+            errors["parent"] = gettext("A bloc cannot sit inside itself.")
         if errors:
             raise ValidationError(errors)
 
@@ -362,7 +426,7 @@ class SuspensionKind(models.TextChoices):
     DE_FACTO = "de_facto", _("in fact, without any decision")
 
 
-OVERLAP_MESSAGE = "This country already has a spell in this bloc that overlaps these dates."
+OVERLAP_MESSAGE = _("This country already has a spell in this bloc that overlaps these dates.")
 
 
 class DateRange(models.Func):
@@ -402,8 +466,10 @@ class MembershipQuerySet(models.QuerySet):
 
 class MembershipSource(models.Model):
     # The link goes with the spell, but a cited source cannot be deleted from under it.
-    membership = models.ForeignKey("Membership", on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+    membership = models.ForeignKey(
+        "Membership", on_delete=models.CASCADE, related_name="+", verbose_name=_("membership")
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+", verbose_name=_("source"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["membership", "source"], name="membershipsource_unique")]
@@ -422,67 +488,78 @@ class Membership(HasPartialDates, TimeStamped):
         Country,
         on_delete=models.PROTECT,
         related_name="memberships",
-        help_text="The member country.",
+        help_text=_("The member country."),
+        verbose_name=_("country"),
     )
     bloc = models.ForeignKey(
         Bloc,
         on_delete=models.PROTECT,
         related_name="memberships",
-        help_text="The bloc it belongs to.",
+        help_text=_("The bloc it belongs to."),
+        verbose_name=_("bloc"),
     )
     role = models.CharField(
         max_length=20,
         choices=Role.choices,
         default=Role.MEMBER,
-        help_text="The country's standing in the bloc during this spell.",
+        help_text=_("The country's standing in the bloc during this spell."),
+        verbose_name=_("role"),
     )
     start, start_precision = partial_date_fields(
-        "start",
-        "First day of the spell (accession, entry into force, or status granted).",
+        _("start"),
+        _("First day of the spell (accession, entry into force, or status granted)."),
         required=True,
     )
     suspension_start, suspension_start_precision = partial_date_fields(
-        "suspension start", "When the membership was suspended or frozen, if it was."
+        _("suspension start"), _("When the membership was suspended or frozen, if it was.")
     )
     suspension_end, suspension_end_precision = partial_date_fields(
-        "suspension end",
-        "When the suspension was lifted; empty while it lasts. Needs a suspension start.",
+        _("suspension end"),
+        _("When the suspension was lifted; empty while it lasts. Needs a suspension start."),
     )
     suspension_kind = models.CharField(
         max_length=20,
         choices=SuspensionKind.choices,
         blank=True,
         help_text=(
-            "Whether the bloc decided the suspension, the country declared it (Armenia's 2024 freeze), "
-            "or it holds in fact without any decision (Afghanistan in the SCO since 2021)."
+            _(
+                "Whether the bloc decided the suspension, the country declared it (Armenia's 2024 freeze), "
+                "or it holds in fact without any decision (Afghanistan in the SCO since 2021)."
+            )
         ),
+        verbose_name=_("suspension kind"),
     )
     end, end_precision = partial_date_fields(
-        "end",
-        "The day the spell ended: the first day the country no longer held this role. Empty while it lasts.",
+        _("end"),
+        _("The day the spell ended: the first day the country no longer held this role. Empty while it lasts."),
     )
     end_reason = models.CharField(
         max_length=20,
         choices=EndReason.choices,
         blank=True,
-        help_text="Why the spell ended; only with an end date.",
+        help_text=_("Why the spell ended; only with an end date."),
+        verbose_name=_("end reason"),
     )
     notes = models.TextField(
         blank=True,
-        help_text="Alternative dates, disagreements between sources, the founding article's claims.",
+        help_text=_("Alternative dates, disagreements between sources, the founding article's claims."),
+        verbose_name=_("notes"),
     )
     sources = models.ManyToManyField(
         Source,
         through=MembershipSource,
         related_name="memberships",
         blank=True,
-        help_text="Sources for the spell's dates.",
+        help_text=_("Sources for the spell's dates."),
+        verbose_name=_("sources"),
     )
 
     history = History(m2m_fields=[sources])
     objects = MembershipQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["bloc__name", "country__name", "start"]
         indexes = [
             models.Index(fields=["bloc", "start"], name="membership_bloc_start"),
@@ -495,13 +572,13 @@ class Membership(HasPartialDates, TimeStamped):
             models.CheckConstraint(
                 condition=Q(suspension_start__isnull=True) | Q(suspension_start__gte=F("start")),
                 name="membership_suspension_after_start",
-                violation_error_message="A suspension cannot start before the spell starts.",
+                violation_error_message=_("A suspension cannot start before the spell starts."),
             ),
             models.CheckConstraint(
                 condition=Q(suspension_end__isnull=True)
                 | (Q(suspension_start__isnull=False) & Q(suspension_end__gte=F("suspension_start"))),
                 name="membership_suspension_end_after_suspension_start",
-                violation_error_message="A suspension end needs a suspension start on or before it.",
+                violation_error_message=_("A suspension end needs a suspension start on or before it."),
             ),
             models.CheckConstraint(
                 condition=Q(end__isnull=True)
@@ -511,17 +588,17 @@ class Membership(HasPartialDates, TimeStamped):
                     & (Q(suspension_end__isnull=True) | Q(end__gte=F("suspension_end")))
                 ),
                 name="membership_end_after_other_dates",
-                violation_error_message="A spell cannot end before it starts or before its suspension.",
+                violation_error_message=_("A spell cannot end before it starts or before its suspension."),
             ),
             models.CheckConstraint(
                 condition=Q(end_reason="") | Q(end__isnull=False),
                 name="membership_end_reason_needs_end",
-                violation_error_message="An end reason needs an end date.",
+                violation_error_message=_("An end reason needs an end date."),
             ),
             models.CheckConstraint(
                 condition=Q(suspension_kind="") | Q(suspension_start__isnull=False),
                 name="membership_suspension_kind_needs_start",
-                violation_error_message="A suspension kind needs a suspension start.",
+                violation_error_message=_("A suspension kind needs a suspension start."),
             ),
             ExclusionConstraint(
                 name="membership_no_overlapping_spells",
@@ -554,27 +631,33 @@ class Membership(HasPartialDates, TimeStamped):
         if self.start is None:
             return errors
         if self.suspension_start and self.suspension_start < self.start:
-            errors["suspension_start"] = (
-                f"The suspension cannot start ({self.partial_date('suspension_start')}) before the spell starts ({self.partial_date('start')})."
-            )
+            errors["suspension_start"] = gettext(
+                "The suspension cannot start (%(suspension_start)s) before the spell starts (%(start)s)."
+            ) % {"suspension_start": self.partial_date("suspension_start"), "start": self.partial_date("start")}
         if self.suspension_end and not self.suspension_start:
-            errors["suspension_end"] = "A suspension end needs a suspension start."
+            errors["suspension_end"] = gettext("A suspension end needs a suspension start.")
         elif self.suspension_end and self.suspension_end < self.suspension_start:
-            errors["suspension_end"] = (
-                f"The suspension cannot end ({self.partial_date('suspension_end')}) before it starts ({self.partial_date('suspension_start')})."
-            )
+            errors["suspension_end"] = gettext(
+                "The suspension cannot end (%(suspension_end)s) before it starts (%(suspension_start)s)."
+            ) % {
+                "suspension_end": self.partial_date("suspension_end"),
+                "suspension_start": self.partial_date("suspension_start"),
+            }
         if self.end:
             end = self.partial_date("end")
             if self.end < self.start:
-                errors["end"] = f"The spell cannot end ({end}) before it starts ({self.partial_date('start')})."
+                errors["end"] = gettext("The spell cannot end (%(end)s) before it starts (%(start)s).") % {
+                    "end": end,
+                    "start": self.partial_date("start"),
+                }
             elif self.suspension_end and self.end < self.suspension_end:
-                errors["end"] = (
-                    f"The spell cannot end ({end}) before its suspension ends ({self.partial_date('suspension_end')})."
-                )
+                errors["end"] = gettext(
+                    "The spell cannot end (%(end)s) before its suspension ends (%(suspension_end)s)."
+                ) % {"end": end, "suspension_end": self.partial_date("suspension_end")}
             elif self.suspension_start and self.end < self.suspension_start:
-                errors["end"] = (
-                    f"The spell cannot end ({end}) before its suspension starts ({self.partial_date('suspension_start')})."
-                )
+                errors["end"] = gettext(
+                    "The spell cannot end (%(end)s) before its suspension starts (%(suspension_start)s)."
+                ) % {"end": end, "suspension_start": self.partial_date("suspension_start")}
         return errors
 
     def clean(self):
@@ -582,10 +665,10 @@ class Membership(HasPartialDates, TimeStamped):
         if self.end_reason and not self.end:
             errors.setdefault(
                 "end_reason",
-                "An end reason needs an end date; leave it empty while the spell lasts.",
+                gettext("An end reason needs an end date; leave it empty while the spell lasts."),
             )
         if self.suspension_kind and not self.suspension_start:
-            errors.setdefault("suspension_kind", "A suspension kind needs a suspension start.")
+            errors.setdefault("suspension_kind", gettext("A suspension kind needs a suspension start."))
         if errors:
             raise ValidationError(errors)
 

@@ -1,6 +1,9 @@
 """Fill and compile the Russian catalogue: `python -m devtools.translations FILE.json` sets msgstrs, then writes the .mo.
 
-The .mo is committed, so that a fresh clone and the image need no gettext tools (docs/translation.md).
+The file maps a msgid to its Russian text. A plural entry is keyed "singular|plural" and given the three
+Russian forms as a list (one, few, many); an entry with a context is keyed "context\x04msgid", as gettext
+itself joins them. The .mo is committed, so that a fresh clone and the image need no gettext tools
+(docs/translation.md).
 """
 
 import json
@@ -15,10 +18,18 @@ CATALOGUE = Path(__file__).resolve().parent.parent / "locale" / "ru" / "LC_MESSA
 def fill(translations):
     po = polib.pofile(str(CATALOGUE))
     for entry in po:
-        if entry.msgid in translations:
-            entry.msgstr = translations[entry.msgid]
-            if "fuzzy" in entry.flags:
-                entry.flags.remove("fuzzy")
+        key = f"{entry.msgid}|{entry.msgid_plural}" if entry.msgid_plural else entry.msgid
+        if entry.msgctxt:
+            key = f"{entry.msgctxt}\x04{key}"
+        if key not in translations:
+            continue
+        if entry.msgid_plural:
+            entry.msgstr_plural = dict(enumerate(translations[key]))
+        else:
+            entry.msgstr = translations[key]
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+            entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
     po.metadata_is_fuzzy = False
     po.metadata["Language"] = "ru"
     po.metadata["Content-Type"] = "text/plain; charset=UTF-8"

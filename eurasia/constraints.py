@@ -2,6 +2,7 @@
 
 from django.apps import apps
 from django.db import DataError, IntegrityError
+from django.utils.translation import gettext
 
 
 def constraint_message(error):
@@ -15,11 +16,11 @@ def constraint_message(error):
                 if constraint.name == name:
                     return str(constraint.violation_error_message % {"name": name})
         if name.endswith("_key") or name.endswith("_uniq"):
-            return "A record with the same key already exists."
+            return gettext("A record with the same key already exists.")
         if name.endswith("_fk") or "fk_" in name:
-            return "It refers to a record that does not exist, or is still referred to by others."
+            return gettext("It refers to a record that does not exist, or is still referred to by others.")
     if isinstance(error, DataError):
-        return "A value is not valid for the database (a date or number out of range, or text too long)."
+        return gettext("A value is not valid for the database (a date or number out of range, or text too long).")
     if isinstance(error, IntegrityError):
-        return "It would contradict the record already stored (a duplicate key or a broken link)."
+        return gettext("It would contradict the record already stored (a duplicate key or a broken link).")
     return str(error)

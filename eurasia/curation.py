@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.utils import get_m2m_reverse_field_name
 
 from eurasia.history import changes, compare, record_change
@@ -36,7 +38,7 @@ class CheckedSaveForm(forms.ModelForm):
     choice to replace their values with one's own.
     """
 
-    seen_updated_at = forms.CharField(widget=forms.HiddenInput, required=False)
+    seen_updated_at = forms.CharField(widget=forms.HiddenInput, required=False, label=_("Seen updated at"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,7 +81,10 @@ class CheckedSaveForm(forms.ModelForm):
         current = rows.values_list("updated_at", flat=True).first()
         name = model._meta.verbose_name
         if current is None:
-            raise ValidationError(f"This {name} was deleted by someone else after you opened it. Nothing was saved.")
+            raise ValidationError(
+                gettext("This %(record)s was deleted by someone else after you opened it. Nothing was saved.")
+                % {"record": name}
+            )
         try:
             seen = parse_datetime(token)
         except ValueError:
@@ -97,17 +102,21 @@ class CheckedSaveForm(forms.ModelForm):
         opened = history.filter(updated_at=seen).first() if seen else None
         if newest is None or opened is None:
             return [
-                f"This {name} was changed by someone else after you opened it. Your changes were not saved.",
-                "Reload the page to see the record as it is now.",
+                gettext("This %(record)s was changed by someone else after you opened it. Your changes were not saved.")
+                % {"record": name},
+                gettext("Reload the page to see the record as it is now."),
             ]
         later = list(history.filter(history_date__gt=opened.history_date).select_related("history_user"))
         who = ", ".join(dict.fromkeys(_who(v) for v in reversed(later)))
         lines = [
-            f"This {name} was changed by {who} (last at {_when(newest.history_date)}) after you opened it. "
-            "Your changes were not saved. What changed since:"
+            gettext(
+                "This %(record)s was changed by %(who)s (last at %(when)s) after you opened it. "
+                "Your changes were not saved. What changed since:"
+            )
+            % {"record": name, "who": who, "when": _when(newest.history_date)}
         ]
         lines += [f"{c.label}: “{c.old}” → “{c.new}”" for c in changes(opened, newest)]
-        lines.append("The form still shows your values. Saving again replaces theirs with yours.")
+        lines.append(gettext("The form still shows your values. Saving again replaces theirs with yours."))
         return lines
 
 
@@ -191,10 +200,10 @@ class CurationAdminMixin:
         history = self.model.history.filter(**{self.model._meta.pk.attname: object_id}).select_related("history_user")
         wanted = [request.GET.get("old", ""), request.GET.get("new", "")]
         if not all(v.isdigit() and len(v) < 19 for v in wanted):
-            raise Http404("Choose two versions to compare.")
+            raise Http404(gettext("Choose two versions to compare."))
         versions = {v.history_id: v for v in history.filter(history_id__in=[int(v) for v in wanted])}
         if len(versions) != len(set(wanted)):
-            raise Http404("No such version of this record.")
+            raise Http404(gettext("No such version of this record."))
         old, new = sorted((versions[int(v)] for v in wanted), key=lambda v: (v.history_date, v.history_id))
         obj = self.get_queryset(request).filter(pk=object_id).first() or new.instance
         if not self.has_view_history_or_change_history_permission(request, obj):
@@ -202,7 +211,7 @@ class CurationAdminMixin:
         opts = self.model._meta
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Compare versions: {obj}",
+            "title": gettext("Compare versions: %(record)s") % {"record": obj},
             "opts": opts,
             "object": obj,
             "old": old,

@@ -23,6 +23,21 @@ def missing_translation(english, russian):
     return bool(english) and not russian and russian_page()
 
 
+def in_reading_order(items, name):
+    """`items` as a reader of a Russian page finds them in a list: by the Russian `name(item)`, case
+    ignored and ё read as е, Cyrillic names before those shown in English. Other pages keep the order
+    given (the database's, by English name). PostgreSQL's own collations differ between installs (the
+    embedded server has no ICU), so the Russian order is settled here."""
+    if not russian_page():
+        return list(items)
+
+    def key(item):
+        text = str(name(item))
+        return (not CYRILLIC.match(text), text.casefold().replace("ё", "е"))
+
+    return sorted(items, key=key)
+
+
 def path_in(path, language):
     """The same page in `language`: "/blocs/csto/" is "/ru/blocs/csto/" in Russian, and back."""
     prefix = f"/{RUSSIAN}/"

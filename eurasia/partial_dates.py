@@ -15,6 +15,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from eurasia.languages import russian_page
 
@@ -40,7 +43,7 @@ _PRECISIONS = frozenset(Precision.values)
 RUSSIAN_MONTHS = ("январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь").split()
 RUSSIAN_MONTHS_GENITIVE = ("января февраля марта апреля мая июня июля августа сентября октября ноября декабря").split()
 
-FORMAT_HELP = 'Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").'
+FORMAT_HELP = gettext_noop('Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").')
 
 
 @dataclass(frozen=True, order=True)
@@ -79,9 +82,9 @@ class PartialDate:
         raw = str(text).strip()
         value = raw.lower()
         if not value:
-            raise ValueError("The date is empty.")
+            raise ValueError(gettext("The date is empty."))
         if len(value) > 40:
-            raise ValueError("That is too long to be a date. " + FORMAT_HELP)
+            raise ValueError(gettext("That is too long to be a date.") + " " + gettext(FORMAT_HELP))
         if m := _ISO.match(value):
             year, month, day = m.groups()
             return cls._build(raw, int(year), month and int(month), day and int(day))
@@ -94,28 +97,31 @@ class PartialDate:
         if m := _MONTH_YEAR.match(value):
             month, year = m.groups()
             return cls._build(raw, int(year), cls._month(raw, month), None)
-        raise ValueError(f'"{raw}" is not a date. ' + FORMAT_HELP)
+        raise ValueError(gettext('"%(raw)s" is not a date.') % {"raw": raw} + " " + gettext(FORMAT_HELP))
 
     @staticmethod
     def _month(raw, name):
         if name not in MONTHS:
-            raise ValueError(f'"{raw}": "{name}" is not the name of a month.')
+            raise ValueError(gettext('"%(raw)s": "%(name)s" is not the name of a month.') % {"raw": raw, "name": name})
         return MONTHS[name]
 
     @classmethod
     def _build(cls, raw, year, month, day):
         if year < 1:
-            raise ValueError(f'"{raw}": the year must be 1 or later.')
+            raise ValueError(gettext('"%(raw)s": the year must be 1 or later.') % {"raw": raw})
         if month is None:
             return cls(datetime.date(year, 1, 1), Precision.YEAR)
         if not 1 <= month <= 12:
-            raise ValueError(f'"{raw}": there is no month {month}.')
+            raise ValueError(gettext('"%(raw)s": there is no month %(month)s.') % {"raw": raw, "month": month})
         if day is None:
             return cls(datetime.date(year, month, 1), Precision.MONTH)
         try:
             return cls(datetime.date(year, month, day), Precision.DAY)
         except ValueError:
-            raise ValueError(f'"{raw}": {calendar.month_name[month]} {year} has no day {day}.') from None
+            raise ValueError(
+                gettext('"%(raw)s": %(month)s has no day %(day)s.')
+                % {"raw": raw, "month": PartialDate(datetime.date(year, month, 1), Precision.MONTH), "day": day}
+            ) from None
 
     @property
     def iso(self):
@@ -167,14 +173,14 @@ def partial_date_fields(label, help_text, required=False):
         label,
         null=not required,
         blank=not required,
-        help_text=f"{help_text} {FORMAT_HELP}",
+        help_text=format_lazy("{} {}", help_text, _(FORMAT_HELP)),
     )
     precision = models.CharField(
-        f"{label} precision",
+        format_lazy(_("{label} precision"), label=label),
         max_length=5,
         choices=Precision.choices,
         default=Precision.DAY,
-        help_text="How much of the date the sources give: the day, the month or only the year.",
+        help_text=_("How much of the date the sources give: the day, the month or only the year."),
     )
     return date, precision
 

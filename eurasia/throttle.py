@@ -11,6 +11,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
+from django.utils.translation import ngettext
 
 CACHE = "logins"
 # A pause that keeps being earned doubles each time, up to 2**6 windows (16 hours for 15 minutes);
@@ -145,8 +146,14 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
         if wait:
             minutes = math.ceil(wait / 60)
             raise ValidationError(
-                "Too many failed logins for this account or from your address. Logging in is paused: "
-                f"try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+                ngettext(
+                    "Too many failed logins for this account or from your address. Logging in is paused: "
+                    "try again in %(minutes)d minute.",
+                    "Too many failed logins for this account or from your address. Logging in is paused: "
+                    "try again in %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes},
                 code="throttled",
             )
         cleaned = super().clean()  # a wrong password raises, and the attempt stays counted

@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from django.conf import settings
 from django.db import OperationalError, connections
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 # URL names of views that read or write whole tables on purpose: /data/ downloads, admin exports
 # and imports (django-import-export's names end so).
@@ -90,10 +91,9 @@ class StatementTimeoutMiddleware:
 
     def process_exception(self, request, exception):
         if _query_canceled(exception):
-            message = (
-                "The database took longer than we allow for one page "
-                f"({settings.STATEMENT_TIMEOUT_SECONDS:g} seconds) and the request was stopped. "
-                "Narrow the list or search, or try again in a moment."
-            )
+            message = gettext(
+                "The database took longer than we allow for one page (%(seconds)s seconds) and the request "
+                "was stopped. Narrow the list or search, or try again in a moment."
+            ) % {"seconds": f"{settings.STATEMENT_TIMEOUT_SECONDS:g}"}
             return render(request, "503.html", {"message": message}, status=503)
         return None

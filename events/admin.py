@@ -18,8 +18,8 @@ from .resources import EventResource
 class EventAdmin(LargeListAdmin, CuratedAdmin):
     resource_classes = [EventResource]
     list_display = [
-        partial_date_column("date", "date"),
-        partial_date_column("end_date", "until"),
+        partial_date_column("date", _("date")),
+        partial_date_column("end_date", _("until")),
         "title",
         "kind",
         "location",

@@ -1,7 +1,9 @@
 """Dated events: summits, accessions, suspensions, withdrawals, exercises, crises."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EventsConfig(AppConfig):
     name = "events"
+    verbose_name = _("Events")

@@ -7,6 +7,7 @@ from django.db import connection, models
 from django.db.models import ExpressionWrapper, F, Q
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from blocs.models import Bloc, Country, Membership, Source, TimeStamped
@@ -106,8 +107,8 @@ class EventQuerySet(models.QuerySet):
 
 # Events are history: a bloc, country or source that an event names cannot be deleted from under it.
 class EventBloc(models.Model):
-    event = models.ForeignKey("Event", on_delete=models.CASCADE, related_name="+")
-    bloc = models.ForeignKey(Bloc, on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey("Event", on_delete=models.CASCADE, related_name="+", verbose_name=_("event"))
+    bloc = models.ForeignKey(Bloc, on_delete=models.PROTECT, related_name="+", verbose_name=_("bloc"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "bloc"], name="eventbloc_unique")]
@@ -118,8 +119,8 @@ class EventBloc(models.Model):
 
 
 class EventCountry(models.Model):
-    event = models.ForeignKey("Event", on_delete=models.CASCADE, related_name="+")
-    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey("Event", on_delete=models.CASCADE, related_name="+", verbose_name=_("event"))
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="+", verbose_name=_("country"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "country"], name="eventcountry_unique")]
@@ -130,8 +131,8 @@ class EventCountry(models.Model):
 
 
 class EventSource(models.Model):
-    event = models.ForeignKey("Event", on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey("Event", on_delete=models.CASCADE, related_name="+", verbose_name=_("event"))
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+", verbose_name=_("source"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "source"], name="eventsource_unique")]
@@ -145,73 +146,86 @@ class Event(HasPartialDates, TimeStamped):
 
     PARTIAL_DATES = ("date", "end_date")
 
-    date, date_precision = partial_date_fields("date", "When it happened, or when it began.", required=True)
+    date, date_precision = partial_date_fields(_("date"), _("When it happened, or when it began."), required=True)
     end_date, end_date_precision = partial_date_fields(
-        "end date", "For events that span days: the last day. Empty for one-day events."
+        _("end date"), _("For events that span days: the last day. Empty for one-day events.")
     )
-    title = models.CharField(max_length=300, help_text="One line a reader can scan: what happened.")
+    title = models.CharField(
+        max_length=300, help_text=_("One line a reader can scan: what happened."), verbose_name=_("title")
+    )
     title_ru = models.CharField(
-        "title in Russian",
+        _("title in Russian"),
         default="",
         db_default="",
         max_length=300,
         blank=True,
-        help_text="The title in Russian; pages in Russian show the English one when empty.",
+        help_text=_("The title in Russian; pages in Russian show the English one when empty."),
     )
-    kind = models.CharField(max_length=20, choices=EventKind.choices, help_text="What sort of event it is.")
+    kind = models.CharField(
+        max_length=20, choices=EventKind.choices, help_text=_("What sort of event it is."), verbose_name=_("kind")
+    )
     description = models.TextField(
         blank=True,
-        help_text="What happened, in a few sentences, with any disagreement between sources.",
+        help_text=_("What happened, in a few sentences, with any disagreement between sources."),
+        verbose_name=_("description"),
     )
     description_ru = models.TextField(
-        "description in Russian",
+        _("description in Russian"),
         default="",
         db_default="",
         blank=True,
-        help_text="The description in Russian; pages in Russian show the English one when empty.",
+        help_text=_("The description in Russian; pages in Russian show the English one when empty."),
     )
     location = models.CharField(
         max_length=200,
         blank=True,
-        help_text="Where it happened (city, region), if known.",
+        help_text=_("Where it happened (city, region), if known."),
+        verbose_name=_("location"),
     )
     blocs = models.ManyToManyField(
         Bloc,
         through=EventBloc,
         related_name="events",
         blank=True,
-        help_text="The blocs it concerns.",
+        help_text=_("The blocs it concerns."),
+        verbose_name=_("blocs"),
     )
     countries = models.ManyToManyField(
         Country,
         through=EventCountry,
         related_name="events",
         blank=True,
-        help_text="The countries it concerns.",
+        help_text=_("The countries it concerns."),
+        verbose_name=_("countries"),
     )
     # Unlinked, not deleted, if a spell goes: the event still happened.
     memberships = models.ManyToManyField(
         Membership,
         related_name="events",
         blank=True,
-        help_text="Membership spells this event started, suspended or ended.",
+        help_text=_("Membership spells this event started, suspended or ended."),
+        verbose_name=_("memberships"),
     )
     sources = models.ManyToManyField(
         Source,
         through=EventSource,
         related_name="events",
         blank=True,
-        help_text="Sources that report it.",
+        help_text=_("Sources that report it."),
+        verbose_name=_("sources"),
     )
     notes = models.TextField(
         blank=True,
-        help_text="Curators' notes: alternative dates, what the founding article claimed.",
+        help_text=_("Curators' notes: alternative dates, what the founding article claimed."),
+        verbose_name=_("notes"),
     )
 
     history = History(m2m_fields=[blocs, countries, memberships, sources])
     objects = EventQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["-date", "-id"]
         indexes = [
             models.Index(fields=["-date", "-id"], name="event_date_desc"),
@@ -222,7 +236,7 @@ class Event(HasPartialDates, TimeStamped):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("date")),
                 name="event_end_after_start",
-                violation_error_message="An event cannot end before it begins.",
+                violation_error_message=_("An event cannot end before it begins."),
             ),
             precision_constraint("date", "event"),
             precision_constraint("end_date", "event"),
@@ -231,7 +245,7 @@ class Event(HasPartialDates, TimeStamped):
             models.UniqueConstraint(
                 fields=["date", "title"],
                 name="event_date_title_unique",
-                violation_error_message="An event with this title is already recorded on this date.",
+                violation_error_message=_("An event with this title is already recorded on this date."),
             ),
         ]
 
@@ -254,7 +268,8 @@ class Event(HasPartialDates, TimeStamped):
         if self.date and self.end_date and self.end_date < self.date:
             raise ValidationError(
                 {
-                    "end_date": f"The event cannot end ({self.partial_date('end_date')}) before it begins ({self.partial_date('date')})."
+                    "end_date": gettext("The event cannot end (%(end)s) before it begins (%(start)s).")
+                    % {"end": self.partial_date("end_date"), "start": self.partial_date("date")}
                 }
             )
 

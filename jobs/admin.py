@@ -11,6 +11,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_tasks_db.models import DBTaskResult
 
@@ -53,12 +55,14 @@ class JobAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="result")
+    @admin.display(description=_("result"))
     def result(self, job):
         if job.state == Job.State.DONE and job.result_url:
-            return format_html('<a href="{}">{}</a>', job.result_url, "See the result")
+            return format_html('<a href="{}">{}</a>', job.result_url, gettext("See the result"))
         if job.state == Job.State.DONE and job.output_type:
-            return format_html('<a href="{}">{}</a>', reverse("admin:jobs_job_download", args=[job.pk]), "Download")
+            return format_html(
+                '<a href="{}">{}</a>', reverse("admin:jobs_job_download", args=[job.pk]), gettext("Download")
+            )
         if job.finished:
             return job.message[:200]
         return format_html('<a href="{}">{}</a>', job.get_absolute_url(), f"{job.percent()} %")
@@ -81,7 +85,7 @@ class JobAdmin(admin.ModelAdmin):
         Job.objects.filter(pk=job_id).mark_stalled()
         job = Job.objects.defer("output", "file_data").select_related("owner").filter(pk=job_id).first()
         if job is None:
-            raise Http404("There is no such job: finished jobs are removed after a day.")
+            raise Http404(gettext("There is no such job: finished jobs are removed after a day."))
         if not self.has_view_permission(request, job):
             raise PermissionDenied
         return job
@@ -107,7 +111,7 @@ class JobAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not re.fullmatch(r"[0-9]{1,18}", str(object_id)):
-            raise Http404("There is no such job.")
+            raise Http404(gettext("There is no such job."))
         return HttpResponseRedirect(self.get_job(request, int(object_id)).get_absolute_url())
 
     def status_view(self, request, job_id):
@@ -117,16 +121,19 @@ class JobAdmin(admin.ModelAdmin):
     def cancel_view(self, request, job_id):
         job = self.get_job(request, job_id)
         if job.finished:
-            messages.info(request, f"The job had already ended ({job.get_state_display()}); nothing changed.")
+            messages.info(
+                request,
+                gettext("The job had already ended (%(state)s); nothing changed.") % {"state": job.get_state_display()},
+            )
         else:
             job.cancel()
-            messages.info(request, "The job is being cancelled; nothing of it will be stored.")
+            messages.info(request, gettext("The job is being cancelled; nothing of it will be stored."))
         return HttpResponseRedirect(job.get_absolute_url())
 
     def again_view(self, request, job_id):
         job = self.get_job(request, job_id)
         if job.state not in (Job.State.FAILED, Job.State.CANCELLED):
-            messages.error(request, "Only a failed or cancelled job can be run again.")
+            messages.error(request, gettext("Only a failed or cancelled job can be run again."))
             return HttpResponseRedirect(job.get_absolute_url())
         with transaction.atomic():
             again = job.again()
@@ -136,7 +143,7 @@ class JobAdmin(admin.ModelAdmin):
         job = self.get_job(request, job_id)
         output = Job.objects.filter(pk=job.pk).values_list("output", flat=True).first()
         if job.state != Job.State.DONE or not job.output_type or output is None:
-            raise Http404("This job made no file to download, or it was removed after a day.")
+            raise Http404(gettext("This job made no file to download, or it was removed after a day."))
         response = HttpResponse(bytes(output), content_type=job.output_type)
         response["Content-Disposition"] = content_disposition_header(True, job.file_name)
         # A file is handed over once, then removed: it is not kept in the database longer than needed.

@@ -14,6 +14,8 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
@@ -55,17 +57,25 @@ class Job(models.Model):
     MAX_AGE = datetime.timedelta(days=1)  # finished jobs and their files are removed after a day
 
     class State(models.TextChoices):
-        QUEUED = "queued", "waiting for a worker"
-        RUNNING = "running", "running"
-        DONE = "done", "done"
-        FAILED = "failed", "failed"
-        CANCELLED = "cancelled", "cancelled"
+        QUEUED = "queued", _("waiting for a worker")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
 
     FINISHED = (State.DONE, State.FAILED, State.CANCELLED)
 
-    title = models.CharField(max_length=200, help_text="What the job does, as the Jobs list shows it.")
-    task = models.CharField(max_length=200, help_text="The task that runs the job (a Python path), to run it again.")
-    params = models.JSONField(default=dict, blank=True, help_text="What the task needs to know to do the job.")
+    title = models.CharField(
+        max_length=200, help_text=_("What the job does, as the Jobs list shows it."), verbose_name=_("title")
+    )
+    task = models.CharField(
+        max_length=200,
+        help_text=_("The task that runs the job (a Python path), to run it again."),
+        verbose_name=_("task"),
+    )
+    params = models.JSONField(
+        default=dict, blank=True, help_text=_("What the task needs to know to do the job."), verbose_name=_("params")
+    )
     # A job is of no use without the curator who asked for it.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -73,29 +83,61 @@ class Job(models.Model):
         null=True,
         blank=True,
         related_name="jobs",
-        help_text="Who asked for the job; only they and superusers see it. Empty for a command's job.",
+        help_text=_("Who asked for the job; only they and superusers see it. Empty for a command's job."),
+        verbose_name=_("owner"),
     )
-    file_name = models.CharField(max_length=255, blank=True, help_text="The file the job reads or writes.")
+    file_name = models.CharField(
+        max_length=255, blank=True, help_text=_("The file the job reads or writes."), verbose_name=_("file name")
+    )
     file_data = models.BinaryField(
-        null=True, blank=True, help_text="The file the job reads, kept until it is done (to run a failed job again)."
+        null=True,
+        blank=True,
+        help_text=_("The file the job reads, kept until it is done (to run a failed job again)."),
+        verbose_name=_("file data"),
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, help_text="Where it is.")
-    stage = models.CharField(max_length=100, blank=True, help_text="The step it is on.")
-    done = models.BigIntegerField(default=0, help_text="Rows (or records) done in this step.")
-    total = models.BigIntegerField(default=0, help_text="Rows (or records) this step has; 0 when not yet known.")
-    cancel_requested = models.BooleanField(default=False, help_text="Its owner asked for it to stop.")
-    message = models.TextField(blank=True, help_text="How it ended: its result, or why it failed.")
-    result_url = models.CharField(max_length=500, blank=True, help_text="Where its result is: a preview, a list.")
-    output = models.BinaryField(null=True, blank=True, help_text="What it made: a preview, or a file to download.")
-    output_type = models.CharField(max_length=100, blank=True, help_text="The content type of a file it made.")
-    created_at = models.DateTimeField(auto_now_add=True, help_text="When it was asked for.")
-    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it.")
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The worker's last sign of life.")
-    finished_at = models.DateTimeField(null=True, blank=True, help_text="When it ended.")
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.QUEUED, help_text=_("Where it is."), verbose_name=_("state")
+    )
+    stage = models.CharField(max_length=100, blank=True, help_text=_("The step it is on."), verbose_name=_("stage"))
+    done = models.BigIntegerField(
+        default=0, help_text=_("Rows (or records) done in this step."), verbose_name=_("done")
+    )
+    total = models.BigIntegerField(
+        default=0, help_text=_("Rows (or records) this step has; 0 when not yet known."), verbose_name=_("total")
+    )
+    cancel_requested = models.BooleanField(
+        default=False, help_text=_("Its owner asked for it to stop."), verbose_name=_("cancel requested")
+    )
+    message = models.TextField(
+        blank=True, help_text=_("How it ended: its result, or why it failed."), verbose_name=_("message")
+    )
+    result_url = models.CharField(
+        max_length=500, blank=True, help_text=_("Where its result is: a preview, a list."), verbose_name=_("result url")
+    )
+    output = models.BinaryField(
+        null=True, blank=True, help_text=_("What it made: a preview, or a file to download."), verbose_name=_("output")
+    )
+    output_type = models.CharField(
+        max_length=100, blank=True, help_text=_("The content type of a file it made."), verbose_name=_("output type")
+    )
+    created_at = models.DateTimeField(
+        auto_now_add=True, help_text=_("When it was asked for."), verbose_name=_("created at")
+    )
+    started_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a worker took it."), verbose_name=_("started at")
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("The worker's last sign of life."), verbose_name=_("heartbeat at")
+    )
+    finished_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When it ended."), verbose_name=_("finished at")
+    )
 
     objects = JobQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["state", "heartbeat_at"])]
 
@@ -133,11 +175,15 @@ class Job(models.Model):
             return None if delta is None else round(delta.total_seconds())
 
         elapsed, remaining = seconds(self.elapsed()), seconds(self.remaining())
-        counts = f"{self.done:,} of {self.total:,} rows" if self.total else f"{self.done:,} rows"
+        counts = (
+            gettext("%(done)s of %(total)s rows") % {"done": f"{self.done:,}", "total": f"{self.total:,}"}
+            if self.total
+            else gettext("%(done)s rows") % {"done": f"{self.done:,}"}
+        )
         if elapsed is not None:
-            counts += f", {duration(elapsed)} elapsed"
+            counts += gettext(", %(time)s elapsed") % {"time": duration(elapsed)}
         if remaining is not None:
-            counts += f", about {duration(remaining)} left"
+            counts += gettext(", about %(time)s left") % {"time": duration(remaining)}
         return {
             "id": self.pk,
             "title": self.title,
@@ -198,8 +244,10 @@ def duration(seconds):
     minutes, seconds = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+        return gettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    if minutes:
+        return gettext("%(minutes)d min %(seconds)d s") % {"minutes": minutes, "seconds": seconds}
+    return gettext("%(seconds)d s") % {"seconds": seconds}
 
 
 class Outcome:

@@ -11,6 +11,9 @@ import datetime
 from dataclasses import dataclass, field
 from html import escape
 
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
 from blocs.models import BlocKind, Role, SuspensionKind
 from eurasia.partial_dates import PartialDate, Precision
 
@@ -73,13 +76,13 @@ class Spell:
         return spell
 
     def describe(self, who, role_label, end_reason):
-        words = f"{who}: {role_label}, {self.start} – {self.end or 'present'}"
+        words = f"{who}: {role_label}, {self.start} – {self.end or gettext('present')}"
         if self.end and end_reason:
             words += f" ({end_reason})"
         if self.suspension_start:
             kind = SUSPENSION_STYLE.get(self.suspension_kind, SUSPENSION_STYLE[""])["label"]
-            until = f" until {self.suspension_end}" if self.suspension_end else ""
-            words += f"; {kind} from {self.suspension_start}{until}"
+            until = f" {gettext('until')} {self.suspension_end}" if self.suspension_end else ""
+            words += f"; {kind} {gettext('from')} {self.suspension_start}{until}"
         return words
 
 
@@ -106,9 +109,9 @@ class Marker:
 
 # Events on a timeline, coloured by what they did to the membership.
 MARKER_GROUPS = {
-    "break": ({"suspension", "withdrawal", "crisis"}, "#b3261e", "suspension, withdrawal or crisis"),
-    "join": ({"accession", "treaty_signed"}, "#2f7d45", "treaty or accession"),
-    "other": (set(), "#4a5561", "other event"),
+    "break": ({"suspension", "withdrawal", "crisis"}, "#b3261e", _("suspension, withdrawal or crisis")),
+    "join": ({"accession", "treaty_signed"}, "#2f7d45", _("treaty or accession")),
+    "other": (set(), "#4a5561", _("other event")),
 }
 
 
@@ -135,17 +138,17 @@ def membership_timeline(rows, *, title, desc, today, prefix, markers=(), band=No
     ongoing = any(s.end is None for row in rows for s in row.spells)
     items = [(swatch_fill(defs.role_fill(r), ROLE_STYLE[r]["colour"]), ROLE_STYLE[r]["label"]) for r in roles]
     if any(s.earlier for row in rows for s in row.spells):
-        items.append((swatch_fill(EARLIER_COLOUR), earlier_label or "in an earlier bloc"))
+        items.append((swatch_fill(EARLIER_COLOUR), earlier_label or gettext("in an earlier bloc")))
     items += [
         (swatch_fill(defs.suspension_fill(k), SUSPENSION_STYLE[k]["colour"]), SUSPENSION_STYLE[k]["label"])
         for k in kinds
     ]
     if uncertain:
         items.append(
-            (swatch_uncertain(defs, ROLE_STYLE[Role.MEMBER]["colour"]), "date known only to the month or year")
+            (swatch_uncertain(defs, ROLE_STYLE[Role.MEMBER]["colour"]), gettext("date known only to the month or year"))
         )
     if ongoing:
-        items.append((swatch_ongoing(ROLE_STYLE[Role.MEMBER]["colour"]), "continues today"))
+        items.append((swatch_ongoing(ROLE_STYLE[Role.MEMBER]["colour"]), gettext("continues today")))
     groups = {m.group for m in markers}
     items += [(swatch_diamond(colour), label) for name, (_, colour, label) in MARKER_GROUPS.items() if name in groups]
     legend_svg, legend_height = legend(items, 4)
@@ -380,11 +383,11 @@ def blocs_timeline(rows, successions, *, today, prefix, title, desc, since=None)
     kinds = [k for k in KIND_COLOUR if any(r.kind == k for r in rows)]
     items = [(swatch_fill(KIND_COLOUR[k]), BlocKind(k).label) for k in kinds]
     if any(p and p.precision != Precision.DAY for r in rows for p in (r.founded, r.dissolved)):
-        items.append((swatch_uncertain(defs, MUTED), "date known only to the month or year"))
+        items.append((swatch_uncertain(defs, MUTED), gettext("date known only to the month or year")))
     if any(r.dissolved is None for r in rows):
-        items.append((swatch_ongoing(MUTED), "exists today"))
+        items.append((swatch_ongoing(MUTED), gettext("exists today")))
     if successions:
-        items.append((swatch_line(MUTED, dashed=True), "continued by"))
+        items.append((swatch_line(MUTED, dashed=True), gettext("continued by")))
     legend_svg, legend_height = legend(items, 4)
 
     axis_y = legend_height + 26
@@ -429,7 +432,9 @@ def blocs_timeline(rows, successions, *, today, prefix, title, desc, since=None)
 def bloc_bar(row, scale, y, defs, today):
     colour = KIND_COLOUR.get(row.kind, KIND_COLOUR[BlocKind.OTHER])
     if row.founded is None:  # nothing to draw honestly; say so in the row
-        words = text(scale.left + 8, y + BAR / 2 + 4, "founding date not recorded", fill=MUTED, font_style="italic")
+        words = text(
+            scale.left + 8, y + BAR / 2 + 4, gettext("founding date not recorded"), fill=MUTED, font_style="italic"
+        )
         return el("g", words + el("title", escape(row.tooltip)), class_="bloc-bar")
     spell = Spell(role=Role.MEMBER, start=row.founded, end=row.dissolved)
     out = []
@@ -462,7 +467,9 @@ def bloc_bar(row, scale, y, defs, today):
         x = scale(end_lo)
         out.append(el("path", d=f"M{x:.1f},{y - 2:.1f} l9,{BAR / 2 + 2:.1f} l-9,{BAR / 2 + 2:.1f} z", fill=colour))
     if row.members_now:
-        words = f"{row.members_now} member{'s' if row.members_now != 1 else ''} today"
+        words = ngettext("%(count)d member today", "%(count)d members today", row.members_now) % {
+            "count": row.members_now
+        }
         if x1 - x0 > len(words) * 6.6 + 12:
             out.append(
                 text(
@@ -509,7 +516,12 @@ def events_per_year(counts, *, href, prefix, title, desc):
                 rx="1.5",
                 fill=ROLE_STYLE[Role.MEMBER]["colour"],
             )
-            bar += el("title", escape(f"{year}: {n} event{'s' if n != 1 else ''}"))
+            bar += el(
+                "title",
+                escape(
+                    ngettext("%(year)d: %(count)d event", "%(year)d: %(count)d events", n) % {"year": year, "count": n}
+                ),
+            )
             out.append(el("a", bar, href=href(year), tabindex="-1", class_="year-bar"))
         if year % label_every == 0 or len(years) == 1:
             out.append(text(x + step / 2, bottom + 16, str(year), text_anchor="middle", fill=MUTED, font_size="11"))

@@ -13,7 +13,11 @@ from functools import partial
 from django.db import connection
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.functional import lazy
 from django.utils.http import content_disposition_header, http_date
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from blocs.models import Bloc, Country, Membership, MembershipSource, Role, Source
@@ -48,15 +52,15 @@ spell_col, event_col = partial(column_sql, Membership, "m"), partial(column_sql,
 
 # Correlates of War IGO codes, and the order of strength used when a year holds several roles.
 STATUS_CODES = [
-    (1, "full member", "The country held the role member in the bloc."),
-    (2, "associate member", "The country held the role associate, and not member."),
-    (3, "observer", "The country held the role observer, and neither member nor associate."),
+    (1, _("full member"), _("The country held the role member in the bloc.")),
+    (2, _("associate member"), _("The country held the role associate, and not member.")),
+    (3, _("observer"), _("The country held the role observer, and neither member nor associate.")),
     (
         0,
-        "no membership",
-        "None of those roles (a candidate, a dialogue partner or a non-member participant is coded 0).",
+        _("no membership"),
+        _("None of those roles (a candidate, a dialogue partner or a non-member participant is coded 0)."),
     ),
-    (-1, "bloc not in existence", "The bloc had not been founded yet, or had been dissolved."),
+    (-1, _("bloc not in existence"), _("The bloc had not been founded yet, or had been dissolved.")),
 ]
 ROLE_RANK = {Role.MEMBER: 3, Role.ASSOCIATE: 2, Role.OBSERVER: 1}
 RANK_STATUS = {3: 1, 2: 2, 1: 3}
@@ -64,24 +68,24 @@ RANK_STATUS = {3: 1, 2: 2, 1: 3}
 # The seed's blocs, by family, and the column of the Correlates of War IGO data (v3, state-year)
 # that codes the same organisation, where there is one; docs/codebook.md has the same table.
 SEED_BLOCS = [
-    ("military alliance", "cst", "Collective Security Treaty (1992)", ""),
-    ("military alliance", "csto", "Collective Security Treaty Organization (2002)", "csto"),
-    ("military alliance", "csto-crrf", "Collective Rapid Reaction Force of the CSTO (2009)", ""),
-    ("military alliance", "nato", "North Atlantic Treaty Organization (1949)", "nato"),
-    ("economic union", "eurasec", "Eurasian Economic Community (2000-2015)", "eaec"),
-    ("economic union", "cu-bkr", "Customs Union of Belarus, Kazakhstan and Russia (2010-2015)", ""),
-    ("economic union", "ses", "Single Economic Space (2012-2015)", ""),
-    ("economic union", "eaeu", "Eurasian Economic Union (2015)", ""),
-    ("political organisation", "cis", "Commonwealth of Independent States (1991)", "cis"),
-    ("political organisation", "shanghai-five", "Shanghai Five (1996-2001)", ""),
-    ("political organisation", "sco", "Shanghai Cooperation Organisation (2001)", "sco"),
-    ("political organisation", "guam", "GUAM (1997)", ""),
-    ("political organisation", "by-ru-community", "Community of Russia and Belarus (1996-1997)", ""),
-    ("political organisation", "by-ru-union", "Union of Belarus and Russia (1997-2000)", ""),
-    ("political organisation", "union-state", "Union State of Russia and Belarus (1999)", ""),
+    (_("military alliance"), "cst", _("Collective Security Treaty (1992)"), ""),
+    (_("military alliance"), "csto", _("Collective Security Treaty Organization (2002)"), "csto"),
+    (_("military alliance"), "csto-crrf", _("Collective Rapid Reaction Force of the CSTO (2009)"), ""),
+    (_("military alliance"), "nato", _("North Atlantic Treaty Organization (1949)"), "nato"),
+    (_("economic union"), "eurasec", _("Eurasian Economic Community (2000-2015)"), "eaec"),
+    (_("economic union"), "cu-bkr", _("Customs Union of Belarus, Kazakhstan and Russia (2010-2015)"), ""),
+    (_("economic union"), "ses", _("Single Economic Space (2012-2015)"), ""),
+    (_("economic union"), "eaeu", _("Eurasian Economic Union (2015)"), ""),
+    (_("political organisation"), "cis", _("Commonwealth of Independent States (1991)"), "cis"),
+    (_("political organisation"), "shanghai-five", _("Shanghai Five (1996-2001)"), ""),
+    (_("political organisation"), "sco", _("Shanghai Cooperation Organisation (2001)"), "sco"),
+    (_("political organisation"), "guam", _("GUAM (1997)"), ""),
+    (_("political organisation"), "by-ru-community", _("Community of Russia and Belarus (1996-1997)"), ""),
+    (_("political organisation"), "by-ru-union", _("Union of Belarus and Russia (1997-2000)"), ""),
+    (_("political organisation"), "union-state", _("Union State of Russia and Belarus (1999)"), ""),
 ]
 
-YEAR_RULE = (
+YEAR_RULE = _(
     "A country is coded for a year with the strongest role it held on at least one day of that year "
     "(member, then associate, then observer), so a year in which the status changed carries the "
     "higher of the two. A spell covers the days from its start up to, not including, its end; an end "
@@ -93,6 +97,17 @@ YEAR_RULE = (
 )
 
 
+# How the codebook names each kind of column, in the page's language.
+KIND_WORDS = {
+    "text": _("text"),
+    "integer": _("integer"),
+    "date": _("date"),
+    "year": _("year"),
+    "code": _("code"),
+    "flag": _("flag"),
+}
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -100,33 +115,59 @@ class Column:
     sql: str
     description: str
 
+    @property
+    def kind_words(self):
+        return KIND_WORDS[self.kind]
+
+
+lowered = lazy(lambda text: str(text).lower(), str)
+
 
 def _partial(model, alias, field, label):
     """A partial date as two columns: its first day and its precision (empty when there is no date)."""
     column, precision = column_sql(model, alias, field), column_sql(model, alias, f"{field}_precision")
     return [
-        Column(field, "date", column, f"{label}: the first day of the period the sources give."),
+        Column(
+            field, "date", column, format_lazy(_("{label}: the first day of the period the sources give."), label=label)
+        ),
         Column(
             f"{field}_precision",
             "text",
             f"CASE WHEN {column} IS NULL THEN NULL ELSE {precision} END",
-            f"How much of the {label.lower()} is known: day, month or year.",
+            format_lazy(_("How much of the {label} is known: day, month or year."), label=lowered(label)),
         ),
     ]
 
 
+COUNTRY_NAME_RU = Column(
+    "country_name_ru",
+    "text",
+    f"NULLIF({country_col('name_ru')}, '')",
+    _("Short Russian name of the country; empty when none is recorded."),
+)
 COUNTRY = [
-    Column("country_alpha3", "text", country_col("alpha3"), "ISO 3166-1 alpha-3 code of the country (RUS)."),
-    Column("country_alpha2", "text", country_col("alpha2"), "ISO 3166-1 alpha-2 code (RU)."),
+    Column("country_alpha3", "text", country_col("alpha3"), _("ISO 3166-1 alpha-3 code of the country (RUS).")),
+    Column("country_alpha2", "text", country_col("alpha2"), _("ISO 3166-1 alpha-2 code (RU).")),
     Column(
-        "country_cow_code", "integer", country_col("cow_code"), "Correlates of War country code (365); empty when none."
+        "country_cow_code",
+        "integer",
+        country_col("cow_code"),
+        _("Correlates of War country code (365); empty when none."),
     ),
-    Column("country_name", "text", country_col("name"), "Short English name of the country."),
+    Column("country_name", "text", country_col("name"), _("Short English name of the country.")),
 ]
 BLOC = [
-    Column("bloc_slug", "text", bloc_col("slug"), "The bloc's stable short name, as in the site's URLs (csto)."),
-    Column("bloc_name", "text", bloc_col("name"), "Full English name of the bloc."),
+    Column("bloc_slug", "text", bloc_col("slug"), _("The bloc's stable short name, as in the site's URLs (csto).")),
+    Column("bloc_name", "text", bloc_col("name"), _("Full English name of the bloc.")),
 ]
+BLOC_NAME_RU = Column(
+    "bloc_name_ru",
+    "text",
+    f"NULLIF({bloc_col('name_ru')}, '')",
+    _("Full Russian name of the bloc; empty when none is recorded."),
+)
+# The Russian names come last, so that the columns before them keep their places.
+NAMES_RU = [COUNTRY_NAME_RU, BLOC_NAME_RU]
 
 
 def _keys(alias, owner_alias, link, owner, target, key):
@@ -157,54 +198,77 @@ EVENT_SOURCES, EVENT_SOURCES_JOIN = _keys("es", "e", Event.sources.through, "eve
 MEMBERSHIP_COLUMNS = [
     *COUNTRY,
     *BLOC,
-    Column("role", "text", spell_col("role"), "The country's standing in the bloc: " + ", ".join(Role.values) + "."),
-    *_partial(Membership, "m", "start", "Start"),
-    *_partial(Membership, "m", "suspension_start", "Suspension start"),
-    *_partial(Membership, "m", "suspension_end", "Suspension end"),
+    Column(
+        "role",
+        "text",
+        spell_col("role"),
+        format_lazy(_("The country's standing in the bloc: {roles}."), roles=", ".join(Role.values)),
+    ),
+    *_partial(Membership, "m", "start", _("Start")),
+    *_partial(Membership, "m", "suspension_start", _("Suspension start")),
+    *_partial(Membership, "m", "suspension_end", _("Suspension end")),
     Column(
         "suspension_kind",
         "text",
         f"NULLIF({spell_col('suspension_kind')}, '')",
-        "formal (decided by the bloc), self_declared (by the country) or de_facto (inactive in fact, without any "
-        "decision); empty without a suspension.",
+        _(
+            "formal (decided by the bloc), self_declared (by the country) or de_facto (inactive in fact, without any "
+            "decision); empty without a suspension."
+        ),
     ),
-    *_partial(Membership, "m", "end", "End"),
+    *_partial(Membership, "m", "end", _("End")),
     Column(
         "end_reason",
         "text",
         f"NULLIF({spell_col('end_reason')}, '')",
-        "Why the spell ended: withdrawal, non_renewal, expulsion, dissolved, succeeded or other.",
+        _("Why the spell ended: withdrawal, non_renewal, expulsion, dissolved, succeeded or other."),
     ),
-    Column("source_keys", "text", SPELL_SOURCES, "Keys of the sources for the spell, separated by semicolons."),
+    Column("source_keys", "text", SPELL_SOURCES, _("Keys of the sources for the spell, separated by semicolons.")),
+    *NAMES_RU,
 ]
 
 EVENT_COLUMNS = [
-    *_partial(Event, "e", "date", "Date"),
-    *_partial(Event, "e", "end_date", "End date"),
-    Column("title", "text", event_col("title"), "What happened, in one line."),
+    *_partial(Event, "e", "date", _("Date")),
+    *_partial(Event, "e", "end_date", _("End date")),
+    Column("title", "text", event_col("title"), _("What happened, in one line.")),
     Column(
-        "kind", "text", event_col("kind"), "summit, treaty_signed, accession, suspension, withdrawal, announcement, ..."
+        "kind",
+        "text",
+        event_col("kind"),
+        _("summit, treaty_signed, accession, suspension, withdrawal, announcement, ..."),
     ),
-    Column("location", "text", f"NULLIF({event_col('location')}, '')", "Where it happened, when known."),
+    Column("location", "text", f"NULLIF({event_col('location')}, '')", _("Where it happened, when known.")),
     Column(
         "bloc_slugs",
         "text",
         EVENT_BLOCS,
-        "The blocs it concerns, separated by semicolons.",
+        _("The blocs it concerns, separated by semicolons."),
     ),
     Column(
         "country_alpha3s",
         "text",
         EVENT_COUNTRIES,
-        "The countries it concerns (alpha-3), separated by semicolons.",
+        _("The countries it concerns (alpha-3), separated by semicolons."),
     ),
     Column(
         "source_keys",
         "text",
         EVENT_SOURCES,
-        "Keys of the sources that report it, separated by semicolons.",
+        _("Keys of the sources that report it, separated by semicolons."),
     ),
-    Column("description", "text", f"NULLIF({event_col('description')}, '')", "A few sentences on what happened."),
+    Column("description", "text", f"NULLIF({event_col('description')}, '')", _("A few sentences on what happened.")),
+    Column(
+        "title_ru",
+        "text",
+        f"NULLIF({event_col('title_ru')}, '')",
+        _("What happened, in one line, in Russian; empty when no Russian title is recorded."),
+    ),
+    Column(
+        "description_ru",
+        "text",
+        f"NULLIF({event_col('description_ru')}, '')",
+        _("The same in Russian; empty when no Russian description is recorded."),
+    ),
 ]
 
 # The day of the members-on-a-date snapshot, and the first and last day of a year of the yearly datasets.
@@ -212,55 +276,63 @@ DAY = "%(day)s::date"
 YEAR_FIRST, YEAR_LAST = "make_date(y.year, 1, 1)", "make_date(y.year, 12, 31)"
 
 MEMBERS_ON_COLUMNS = [
-    Column("as_of", "date", DAY, "The date of the snapshot (the ?date= asked for)."),
+    Column("as_of", "date", DAY, _("The date of the snapshot (the ?date= asked for).")),
     *COUNTRY,
     *BLOC,
-    Column("role", "text", spell_col("role"), "The country's standing in the bloc on that date."),
-    *_partial(Membership, "m", "start", "Start"),
+    Column("role", "text", spell_col("role"), _("The country's standing in the bloc on that date.")),
+    *_partial(Membership, "m", "start", _("Start")),
     Column(
         "suspended",
         "flag",
         f"CASE WHEN {Membership.suspended_sql('m', DAY)} THEN 1 ELSE 0 END",
-        "1 when the membership was suspended on that date, else 0.",
+        _("1 when the membership was suspended on that date, else 0."),
     ),
-    *_partial(Membership, "m", "suspension_start", "Suspension start"),
-    *_partial(Membership, "m", "end", "End"),
-    Column("source_keys", "text", SPELL_SOURCES, "Keys of the sources for the spell, separated by semicolons."),
+    *_partial(Membership, "m", "suspension_start", _("Suspension start")),
+    *_partial(Membership, "m", "end", _("End")),
+    Column("source_keys", "text", SPELL_SOURCES, _("Keys of the sources for the spell, separated by semicolons.")),
+    *NAMES_RU,
 ]
 
 COUNTRY_YEAR_COLUMNS = [
-    Column("country_alpha3", "text", country_col("alpha3"), "ISO 3166-1 alpha-3 code of the country."),
-    Column("country_cow_code", "integer", country_col("cow_code"), "Correlates of War country code; empty when none."),
-    Column("country_name", "text", country_col("name"), "Short English name of the country."),
+    Column("country_alpha3", "text", country_col("alpha3"), _("ISO 3166-1 alpha-3 code of the country.")),
+    Column(
+        "country_cow_code", "integer", country_col("cow_code"), _("Correlates of War country code; empty when none.")
+    ),
+    Column("country_name", "text", country_col("name"), _("Short English name of the country.")),
     *BLOC,
-    Column("year", "year", "y.year", "The calendar year."),
+    Column("year", "year", "y.year", _("The calendar year.")),
     Column(
         "status",
         "code",
         "CASE WHEN NOT bloc_exists THEN -1 ELSE COALESCE(h.status, 0) END",
-        "COW IGO status code: 1 full member, 2 associate, 3 observer, 0 no membership, -1 bloc not in existence.",
+        _("COW IGO status code: 1 full member, 2 associate, 3 observer, 0 no membership, -1 bloc not in existence."),
     ),
     Column(
         "suspended",
         "flag",
         "CASE WHEN bloc_exists AND h.suspended THEN 1 ELSE 0 END",
-        "1 when the spell giving the status was suspended on at least one day of the year, else 0.",
+        _("1 when the spell giving the status was suspended on at least one day of the year, else 0."),
     ),
+    *NAMES_RU,
 ]
 
 DYAD_YEAR_COLUMNS = [
     *[Column(c.name, c.kind, f"a.{c.name}", c.description) for c in BLOC],
-    Column("year", "year", "a.year", "The calendar year."),
-    Column("country1_alpha3", "text", "a.country_alpha3", "The first country of the pair (alphabetically first)."),
-    Column("country1_cow_code", "integer", "a.country_cow_code", "Its Correlates of War code."),
-    Column("country2_alpha3", "text", "b.country_alpha3", "The second country of the pair."),
-    Column("country2_cow_code", "integer", "b.country_cow_code", "Its Correlates of War code."),
+    Column("year", "year", "a.year", _("The calendar year.")),
+    Column("country1_alpha3", "text", "a.country_alpha3", _("The first country of the pair (alphabetically first).")),
+    Column("country1_cow_code", "integer", "a.country_cow_code", _("Its Correlates of War code.")),
+    Column("country2_alpha3", "text", "b.country_alpha3", _("The second country of the pair.")),
+    Column("country2_cow_code", "integer", "b.country_cow_code", _("Its Correlates of War code.")),
     Column(
-        "country1_suspended", "flag", "a.suspended", "1 when the first country's membership was suspended that year."
+        "country1_suspended", "flag", "a.suspended", _("1 when the first country's membership was suspended that year.")
     ),
     Column(
-        "country2_suspended", "flag", "b.suspended", "1 when the second country's membership was suspended that year."
+        "country2_suspended",
+        "flag",
+        "b.suspended",
+        _("1 when the second country's membership was suspended that year."),
     ),
+    Column("bloc_name_ru", "text", "a.bloc_name_ru", BLOC_NAME_RU.description),
 ]
 
 
@@ -386,44 +458,48 @@ DATASETS = {
     for spec in [
         DatasetSpec(
             "memberships",
-            "Membership spells",
-            "one row per spell",
-            "Every spell of every country in every bloc, with its role, dates, suspension, end and sources.",
+            _("Membership spells"),
+            _("one row per spell"),
+            _("Every spell of every country in every bloc, with its role, dates, suspension, end and sources."),
             MEMBERSHIP_COLUMNS,
             _memberships_sql,
         ),
         DatasetSpec(
             "members",
-            "Members on a date",
-            "one row per spell in force on the date",
-            "Who belonged to what on one day (?date=YYYY-MM-DD; today when left out), with whether the "
-            "membership was suspended that day.",
+            _("Members on a date"),
+            _("one row per spell in force on the date"),
+            _(
+                "Who belonged to what on one day (?date=YYYY-MM-DD; today when left out), with whether the "
+                "membership was suspended that day."
+            ),
             MEMBERS_ON_COLUMNS,
             _members_on_sql,
             by_date=True,
         ),
         DatasetSpec(
             "country-year",
-            "Country-year",
-            "one row per country, bloc and year",
-            "Membership status coded as in the Correlates of War IGO data, with a suspended flag.",
+            _("Country-year"),
+            _("one row per country, bloc and year"),
+            _("Membership status coded as in the Correlates of War IGO data, with a suspended flag."),
             COUNTRY_YEAR_COLUMNS,
             _country_year_sql,
         ),
         DatasetSpec(
             "dyad-year",
-            "Dyad-year",
-            "one row per pair of countries, bloc and year in which both were full members",
-            "Pairs of countries that were both full members (status 1 in the country-year data) of a bloc "
-            "in a year, in the Correlates of War dyadic style.",
+            _("Dyad-year"),
+            _("one row per pair of countries, bloc and year in which both were full members"),
+            _(
+                "Pairs of countries that were both full members (status 1 in the country-year data) of a bloc "
+                "in a year, in the Correlates of War dyadic style."
+            ),
             DYAD_YEAR_COLUMNS,
             _dyad_year_sql,
         ),
         DatasetSpec(
             "events",
-            "Events",
-            "one row per event",
-            "Every event with its dates, kind, place, blocs, countries and sources.",
+            _("Events"),
+            _("one row per event"),
+            _("Every event with its dates, kind, place, blocs, countries and sources."),
             EVENT_COLUMNS,
             _events_sql,
         ),
@@ -469,7 +545,10 @@ def _year(request, name):
         return None
     # Length first: int() refuses strings of over 4,300 digits, and isdigit() passes "²", which int() refuses.
     if len(raw) > 4 or not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 9999:
-        raise BadRequest(f'"{raw[:40]}" is not a year: give ?{name}= as four digits, such as 1992.')
+        raise BadRequest(
+            gettext('"%(raw)s" is not a year: give ?%(name)s= as four digits, such as 1992.')
+            % {"raw": raw[:40], "name": name}
+        )
     return int(raw)
 
 
@@ -480,20 +559,27 @@ def parse_scope(request, spec, first_year):
     scope["first"] = scope["first"] or first_year or today.year
     scope["last"] = scope["last"] or today.year
     if scope["first"] > scope["last"]:
-        raise BadRequest(f"?from={scope['first']} comes after ?to={scope['last']}: the first year must come first.")
+        raise BadRequest(
+            gettext("?from=%(first)s comes after ?to=%(last)s: the first year must come first.")
+            % {"first": scope["first"], "last": scope["last"]}
+        )
     if scope["last"] - scope["first"] >= MAX_YEARS:
-        raise BadRequest(f"Ask for at most {MAX_YEARS} years at a time.")
+        raise BadRequest(gettext("Ask for at most %(most)d years at a time.") % {"most": MAX_YEARS})
     raw_day = request.GET.get("date", "").strip()
     if spec.by_date and raw_day:
         try:
             scope["day"] = datetime.date.fromisoformat(raw_day)
         except ValueError:
-            raise BadRequest(f'"{raw_day[:40]}" is not a date: give ?date= as YYYY-MM-DD, such as 2012-06-28.')
+            raise BadRequest(not_a_date(raw_day))
         if len(raw_day) != 10:
-            raise BadRequest(f'"{raw_day[:40]}" is not a date: give ?date= as YYYY-MM-DD, such as 2012-06-28.')
+            raise BadRequest(not_a_date(raw_day))
     else:
         scope["day"] = today
     return scope
+
+
+def not_a_date(raw):
+    return gettext('"%(raw)s" is not a date: give ?date= as YYYY-MM-DD, such as 2012-06-28.') % {"raw": raw[:40]}
 
 
 def file_name(spec, scope, changed_at, extension):
@@ -538,7 +624,7 @@ def codebook(request):
 def download(request, dataset, extension):
     spec = DATASETS.get(dataset)
     if spec is None or extension not in ("csv", "xlsx"):
-        raise Http404("No such dataset.")
+        raise Http404(gettext("No such dataset."))
     changed_at, first_year = data_facts()
     try:
         scope = parse_scope(request, spec, first_year)

@@ -11,9 +11,12 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from blocs.changelists import IdsFirstPaginator
-from blocs.models import Bloc, Country, Membership
+from blocs.models import Bloc, Country, Membership, local_name
+from eurasia.languages import in_reading_order
 from eurasia.page_cache import cached_until_records_change
 from events.models import Event, EventKind, search_query, search_vector
 from public import charts
@@ -56,26 +59,26 @@ class EventFilter(forms.Form):
     """The filters of /events/, read from the query string; every value is checked before use."""
 
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=200,
-        error_messages={"max_length": "Search for at most %(limit_value)d characters."},
+        error_messages={"max_length": _("Search for at most %(limit_value)d characters.")},
     )
     bloc = forms.ChoiceField(
         required=False,
         widget=QuickSelect,
-        error_messages={"invalid_choice": "There is no bloc with the short name “%(value)s”."},
+        error_messages={"invalid_choice": _("There is no bloc with the short name “%(value)s”.")},
     )
     country = forms.ChoiceField(
         required=False,
         widget=QuickSelect,
-        error_messages={"invalid_choice": "There is no country with the code “%(value)s”."},
+        error_messages={"invalid_choice": _("There is no country with the code “%(value)s”.")},
     )
     kind = forms.ChoiceField(
         required=False,
         widget=QuickSelect,
-        choices=[("", "any kind")] + EventKind.choices,
-        error_messages={"invalid_choice": "“%(value)s” is not a kind of event."},
+        choices=[("", _("any kind"))] + EventKind.choices,
+        error_messages={"invalid_choice": _("“%(value)s” is not a kind of event.")},
     )
 
     def __init__(self, data, *, blocs, countries):
@@ -88,22 +91,25 @@ class EventFilter(forms.Form):
             "min_value": 1,
             "max_value": 9999,
             "error_messages": {
-                "invalid": "Enter a year, such as 2012.",
-                "min_value": "Enter a year from 1 to 9999.",
-                "max_value": "Enter a year from 1 to 9999.",
+                "invalid": _("Enter a year, such as 2012."),
+                "min_value": _("Enter a year from 1 to 9999."),
+                "max_value": _("Enter a year from 1 to 9999."),
             },
-            "widget": forms.NumberInput(attrs={"placeholder": "year", "min": 1, "max": 9999}),
+            "widget": forms.NumberInput(attrs={"placeholder": gettext("year"), "min": 1, "max": 9999}),
         }
-        self.fields["from"] = forms.IntegerField(label="From", **year)
-        self.fields["to"] = forms.IntegerField(label="To", **year)
-        self.fields["bloc"].choices = [("", "any bloc")] + [(b.slug, str(b)) for b in blocs]
-        self.fields["country"].choices = [("", "any country")] + [(c.alpha3, c.name) for c in countries]
+        self.fields["from"] = forms.IntegerField(label=gettext("From"), **year)
+        self.fields["to"] = forms.IntegerField(label=gettext("To"), **year)
+        self.fields["bloc"].choices = [("", gettext("any bloc"))] + [(b.slug, b.local_label) for b in blocs]
+        self.fields["country"].choices = [("", gettext("any country"))] + [(c.alpha3, c.local_name) for c in countries]
 
     def clean(self):
         cleaned = super().clean()
         first, last = cleaned.get("from"), cleaned.get("to")
         if first and last and first > last:
-            raise forms.ValidationError(f"The years run backwards: “from” ({first}) is after “to” ({last}).")
+            raise forms.ValidationError(
+                gettext("The years run backwards: “from” (%(first)s) is after “to” (%(last)s).")
+                % {"first": first, "last": last}
+            )
         return cleaned
 
     @property
@@ -116,8 +122,12 @@ def event_list(request):
     # Queries: the blocs and the countries offered as filters; the matching events per year (which
     # also gives their count); one page of them; their blocs; their countries; their sources. A
     # search or filter changes the WHERE clause, never the number of queries.
-    blocs = list(Bloc.objects.only("slug", "name", "name_ru", "abbreviations").order_by("name"))
-    countries = list(Country.objects.only("alpha3", "name", "name_ru").order_by("name"))
+    blocs = in_reading_order(
+        Bloc.objects.only("slug", "name", "name_ru", "abbreviations").order_by(local_name()), lambda b: b.local_label
+    )
+    countries = in_reading_order(
+        Country.objects.only("alpha3", "name", "name_ru").order_by(local_name()), lambda c: c.local_name
+    )
     form = EventFilter(request.GET, blocs=blocs, countries=countries)
     context = {"form": form, "page": None, "problems": [], "query": ""}
     if not form.is_valid():
@@ -152,9 +162,12 @@ def event_list(request):
         number = paginator.validate_number(number)
     except InvalidPage:
         raise Http404(
-            f"There is no page “{str(number)[:20]}” of these events: "
-            f"there {'is' if paginator.num_pages == 1 else 'are'} {paginator.num_pages} "
-            f"page{'' if paginator.num_pages == 1 else 's'}."
+            ngettext(
+                "There is no page “%(page)s” of these events: there is %(count)d page.",
+                "There is no page “%(page)s” of these events: there are %(count)d pages.",
+                paginator.num_pages,
+            )
+            % {"page": str(number)[:20], "count": paginator.num_pages}
         )
     # A search's matches are read through the full-text index and sorted, unless there are many
     # and the page is near the top, where walking the date index finds it sooner (a broad
@@ -179,7 +192,7 @@ def event_list(request):
 @cached_until_records_change
 def event_detail(request, pk):
     if pk > LARGEST_ID:
-        raise Http404(f"There is no event number {pk}.")
+        raise Http404(gettext("There is no event number %(pk)d.") % {"pk": pk})
     # Queries: the event; its blocs; its countries; its sources; the spells it changed, with
     # their countries and blocs.
     try:
@@ -190,7 +203,7 @@ def event_detail(request, pk):
             Prefetch("memberships", queryset=Membership.objects.select_related("country", "bloc")),
         ).get(pk=pk)
     except Event.DoesNotExist:
-        raise Http404(f"There is no event number {pk}.")
+        raise Http404(gettext("There is no event number %(pk)d.") % {"pk": pk})
     return render(
         request,
         "public/event_detail.html",
@@ -229,6 +242,11 @@ def year_chart(request, per_year):
         per_year,
         href=href,
         prefix="per-year",
-        title="Events per year",
-        desc=f"{total} events over {len(per_year)} years, one bar per year; the list below gives each event.",
+        title=gettext("Events per year"),
+        desc=ngettext(
+            "%(total)d event over %(years)d years, one bar per year; the list below gives each event.",
+            "%(total)d events over %(years)d years, one bar per year; the list below gives each event.",
+            total,
+        )
+        % {"total": total, "years": len(per_year)},
     )

@@ -15,8 +15,11 @@ from html import escape
 from pathlib import Path
 
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from blocs.models import BlocKind
+from eurasia.languages import in_reading_order
 from eurasia.partial_dates import PartialDate
 
 from .svg import INK, MUTED, Defs, el, num, svg_root, text
@@ -36,15 +39,15 @@ LAYER_KINDS = {
 # What the map colours (?family=, ?show=): every family (the default), the article's two layers, the blocs
 # of one family, or chosen blocs. Families group the kinds of bloc.
 FAMILIES = {
-    "military": ("military alliances", {BlocKind.MILITARY_ALLIANCE}),
-    "economic": ("economic unions", {BlocKind.CUSTOMS_UNION, BlocKind.ECONOMIC_UNION}),
-    "political": ("political organisations", {BlocKind.POLITICAL, BlocKind.OTHER}),
+    "military": (_("military alliances"), {BlocKind.MILITARY_ALLIANCE}),
+    "economic": (_("economic unions"), {BlocKind.CUSTOMS_UNION, BlocKind.ECONOMIC_UNION}),
+    "political": (_("political organisations"), {BlocKind.POLITICAL, BlocKind.OTHER}),
 }
 ARTICLE = "article"  # ?family=article: the founding article's two layers
 FAMILY_MEMBER_WORDS = {
-    "military": "Member of a military alliance",
-    "economic": "Member of an economic or customs union",
-    "political": "Member of a political organisation",
+    "military": _("Member of a military alliance"),
+    "economic": _("Member of an economic or customs union"),
+    "political": _("Member of a political organisation"),
 }
 PALETTE = ["#c0503f", "#2f72a8", "#3d8b5a", "#c98a1b", "#7b5ea7", "#1f8a8a"]
 MOST_SHOWN = len(PALETTE)
@@ -97,6 +100,10 @@ class Layer:
     colour: str
     bloc_ids: list = field(default_factory=list)
 
+    def __post_init__(self):
+        # Words may come translated lazily (FAMILIES); the map joins them as plain strings.
+        self.label, self.short = str(self.label), str(self.short)
+
 
 @dataclass
 class MapChoice:
@@ -110,19 +117,23 @@ class MapChoice:
         family = query.get("family", "").strip()
         slugs = [s.strip().lower() for raw in query.getlist("show") for s in raw.split(",") if s.strip()]
         if family and slugs:
-            raise BadChoice("Choose either a family (?family=) or blocs (?show=), not both.")
+            raise BadChoice(gettext("Choose either a family (?family=) or blocs (?show=), not both."))
         if family and family not in ("all", ARTICLE, *FAMILIES):
             raise BadChoice(
-                f"“{family[:40]}” is not a family of blocs: choose all, "
-                + ", ".join(FAMILIES)
-                + f", or {ARTICLE} (the founding article's two layers)."
+                gettext(
+                    "“%(family)s” is not a family of blocs: choose all, %(families)s, "
+                    "or %(article)s (the founding article's two layers)."
+                )
+                % {"family": family[:40], "families": ", ".join(FAMILIES), "article": ARTICLE}
             )
         slugs = list(dict.fromkeys(slugs))
         if len(slugs) > MOST_SHOWN:
-            raise BadChoice(f"The map can colour at most {MOST_SHOWN} blocs at once.")
+            raise BadChoice(gettext("The map can colour at most %(most)d blocs at once.") % {"most": MOST_SHOWN})
         for slug in slugs:
             if not SLUG_WORD.match(slug):
-                raise BadChoice(f"“{slug[:40]}” is not a bloc's short name: use names such as csto,nato.")
+                raise BadChoice(
+                    gettext("“%(slug)s” is not a bloc's short name: use names such as csto,nato.") % {"slug": slug[:40]}
+                )
         return cls(family=family, slugs=tuple(slugs))
 
     @property
@@ -150,13 +161,13 @@ class MapChoice:
         if self.slugs:
             unknown = [s for s in self.slugs if s not in blocs]
             if unknown:
-                raise BadChoice(f"There is no bloc with the short name “{unknown[0][:40]}”.")
+                raise BadChoice(gettext("There is no bloc with the short name “%(slug)s”.") % {"slug": unknown[0][:40]})
             layers = []
             for colour, slug in zip(PALETTE, self.slugs, strict=False):
                 bloc = blocs[slug]
-                words = f"{bloc.short_name} member"
+                words = gettext("%(bloc)s member") % {"bloc": bloc.short_name}
                 if bloc not in existing:
-                    words += " (not in existence on this date)"
+                    words += " " + gettext("(not in existence on this date)")
                 layers.append(Layer(slug, words, bloc.short_name, colour, [bloc.pk]))
             return layers
         if self.is_every_family:
@@ -175,13 +186,14 @@ class MapChoice:
             layers = []
             for colour, line in zip(PALETTE, lines, strict=False):
                 short = " / ".join(b.short_name for b in line)
-                layers.append(Layer(line[-1].slug, f"{short} member", short, colour, [b.pk for b in line]))
+                words = gettext("%(bloc)s member") % {"bloc": short}
+                layers.append(Layer(line[-1].slug, words, short, colour, [b.pk for b in line]))
             return layers
         layers = []
         for layer in ("military", "economic"):
             ids = [b.pk for b in existing if layer_of(b, by_slug) == layer]
             names = name_list([b.short_name for b in existing if layer_of(b, by_slug) == layer])
-            label = "military alliances" if layer == "military" else "economic unions"
+            label = FAMILIES[layer][0]
             layers.append(Layer(layer, f"{FAMILY_MEMBER_WORDS[layer]} ({names})", label, MAP_COLOURS[layer], ids))
         return layers
 
@@ -272,7 +284,7 @@ def region_map(statuses, layers, *, day, prefix="map", title=None, article=True)
         status = statuses.get(shape["alpha3"])
         category = status.category() if status else "none"
         name = status.name if status else shape["name"]
-        tip = f"{name}: " + ("; ".join(status.lines) if status and status.lines else "no membership recorded")
+        tip = f"{name}: " + ("; ".join(status.lines) if status and status.lines else gettext("no membership recorded"))
         path = el("path", d=shape["path"], fill=fill_of(status, category, colours, defs), fill_rule="evenodd")
         if status and status.hatched():
             path += el("path", d=shape["path"], fill=overlay, fill_rule="evenodd")
@@ -303,10 +315,10 @@ def region_map(statuses, layers, *, day, prefix="map", title=None, article=True)
     shorts = {layer.key: layer.short for layer in layers}
     off_map = [
         f"{s.name} ({', '.join(shorts[key] for key in s.members + s.others)})" if not article else s.name
-        for code, s in sorted(statuses.items(), key=lambda item: item[1].name)
+        for code, s in in_reading_order(sorted(statuses.items(), key=lambda item: item[1].name), lambda i: i[1].name)
         if code not in drawn and s.category() != "none"
     ]
-    title = title or f"Blocs on {day_words}"
+    title = title or gettext("Blocs on %(day)s") % {"day": day_words}
     desc = map_description(statuses, layers, day_words, off_map, article)
     svg = svg_root(prefix, width, height, title, desc, defs.render() + "".join(body), "chart map")
     return RegionMap(svg=svg, legend=map_legend(layers, prefix, article), off_map=off_map)
@@ -333,10 +345,10 @@ class RegionMap:
 
 def name_list(names, most=4):
     if not names:
-        return "none on this date"
+        return gettext("none on this date")
     if len(names) <= most:
         return ", ".join(names)
-    return f"{', '.join(names[:most])} and {len(names) - most} more"
+    return gettext("%(names)s and %(more)d more") % {"names": ", ".join(names[:most]), "more": len(names) - most}
 
 
 def swatch(fill, **kw):
@@ -357,28 +369,30 @@ def map_legend(layers, prefix, article=True):
     )
     items = [(swatch(layer.colour), layer.label) for layer in layers]
     if article:
-        items.append((swatch(MAP_COLOURS["both"]), "Member of both"))
+        items.append((swatch(MAP_COLOURS["both"]), gettext("Member of both")))
     elif len(layers) > 1:
         split = defs.split_fill([layer.colour for layer in layers[:2]])
-        items.append((defs.render() + swatch(split), "Striped: a member of two or more of these, in their colours"))
+        items.append(
+            (defs.render() + swatch(split), gettext("Striped: a member of two or more of these, in their colours"))
+        )
     items += [
-        (swatch(MAP_COLOURS["other_role"]), "Observer, candidate, associate or other role only"),
+        (swatch(MAP_COLOURS["other_role"]), gettext("Observer, candidate, associate or other role only")),
         (
             el("defs", overlay)
             + swatch(layers[0].colour if layers else MAP_COLOURS["military"])
             + swatch(f"url(#{hatch})"),
-            "Hatched: a membership suspended",
+            gettext("Hatched: a membership suspended"),
         ),
         (
             el("rect", x="0.5", y="0.5", width="21", height="13", rx="2", fill=MAP_COLOURS["none"], stroke="#b9b2a3"),
-            "None of these",
+            gettext("None of these"),
         ),
     ]
     rows = "".join(
         el("li", el("svg", fill, viewBox="0 0 22 14", width="22", height="14", aria_hidden="true") + escape(label))
         for fill, label in items
     )
-    return mark_safe(el("ul", rows, class_="map-legend", aria_label="Key to the map"))
+    return mark_safe(el("ul", rows, class_="map-legend", aria_label=gettext("Key to the map")))
 
 
 def map_label(shape, name, strong):
@@ -418,26 +432,32 @@ def map_description(statuses, layers, day_words, off_map, article=True):
     labels = {layer.key: layer.label for layer in layers}
     groups = {key: [] for key in labels}
     several, others = [], []
-    for status in sorted(statuses.values(), key=lambda s: s.name):
+    for status in in_reading_order(sorted(statuses.values(), key=lambda s: s.name), lambda s: s.name):
         category = status.category()
-        name = status.name + (" (suspended)" if status.hatched() else "")
+        name = status.name + (" " + gettext("(suspended)") if status.hatched() else "")
         if category in groups:
             groups[category].append(name)
         elif category in ("both", "several"):
             several.append(name)
         elif category == "other_role":
             others.append(name)
-    parts = [f"Map of the region on {day_words}."]
+    parts = [gettext("Map of the region on %(day)s.") % {"day": day_words}]
     if several:
         words = (
-            "Members of both a military alliance and an economic union" if article else "Members of several of these"
+            gettext("Members of both a military alliance and an economic union")
+            if article
+            else gettext("Members of several of these")
         )
         parts.append(f"{words}: {', '.join(several)}.")
     for key, members in groups.items():
         if members:
-            parts.append(f"{labels[key]} only: {', '.join(members)}.")
+            parts.append(
+                gettext("%(layer)s only: %(countries)s.") % {"layer": labels[key], "countries": ", ".join(members)}
+            )
     if others:
-        parts.append(f"Observers, candidates or associates only: {', '.join(others)}.")
+        parts.append(
+            gettext("Observers, candidates or associates only: %(countries)s.") % {"countries": ", ".join(others)}
+        )
     if off_map:
-        parts.append(f"Outside the map: {', '.join(off_map)}.")
+        parts.append(gettext("Outside the map: %(countries)s.") % {"countries": ", ".join(off_map)})
     return " ".join(parts)

@@ -4,6 +4,7 @@ import datetime
 from html import escape
 
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from blocs.models import BlocKind, Role, SuspensionKind
 
@@ -18,26 +19,26 @@ ONE_DAY = datetime.timedelta(days=1)
 
 # Roles differ by colour and by pattern, so that they stay apart in print and for colour-blind readers.
 ROLE_STYLE = {
-    Role.MEMBER: {"colour": "#1d5f8a", "pattern": None, "label": "member"},
-    Role.OBSERVER: {"colour": "#5a9fc8", "pattern": "dots", "label": "observer"},
-    Role.ASSOCIATE: {"colour": "#3d8b5a", "pattern": "diagonal", "label": "associate"},
-    Role.CANDIDATE: {"colour": "#c98a1b", "pattern": "stripes", "label": "candidate / acceding"},
-    Role.PARTICIPANT: {"colour": "#7b5ea7", "pattern": "grid", "label": "participant (non-member)"},
-    Role.DIALOGUE_PARTNER: {"colour": "#8a8f3a", "pattern": "dots", "label": "dialogue partner"},
+    Role.MEMBER: {"colour": "#1d5f8a", "pattern": None, "label": _("member")},
+    Role.OBSERVER: {"colour": "#5a9fc8", "pattern": "dots", "label": _("observer")},
+    Role.ASSOCIATE: {"colour": "#3d8b5a", "pattern": "diagonal", "label": _("associate")},
+    Role.CANDIDATE: {"colour": "#c98a1b", "pattern": "stripes", "label": _("candidate / acceding")},
+    Role.PARTICIPANT: {"colour": "#7b5ea7", "pattern": "grid", "label": _("participant (non-member)")},
+    Role.DIALOGUE_PARTNER: {"colour": "#8a8f3a", "pattern": "dots", "label": _("dialogue partner")},
 }
 SUSPENSION_STYLE = {
-    SuspensionKind.FORMAL: {"colour": "#b3261e", "label": "suspended by the bloc (formal)", "short": "suspended"},
+    SuspensionKind.FORMAL: {"colour": "#b3261e", "label": _("suspended by the bloc (formal)"), "short": _("suspended")},
     SuspensionKind.SELF_DECLARED: {
         "colour": "#d46a00",
-        "label": "suspended by the country itself (self-declared)",
-        "short": "self-suspended",
+        "label": _("suspended by the country itself (self-declared)"),
+        "short": _("self-suspended"),
     },
     SuspensionKind.DE_FACTO: {
         "colour": "#8c6d1f",
-        "label": "inactive in fact, without any decision",
-        "short": "inactive",
+        "label": _("inactive in fact, without any decision"),
+        "short": _("inactive"),
     },
-    "": {"colour": "#6b6b6b", "label": "suspended (kind not recorded)", "short": "suspended"},
+    "": {"colour": "#6b6b6b", "label": _("suspended (kind not recorded)"), "short": _("suspended")},
 }
 EARLIER_COLOUR = "#8d99a6"  # spells in a predecessor bloc, drawn on its successor's chart
 KIND_COLOUR = {
@@ -252,6 +253,7 @@ def legend(items, y, left=0, width=WIDTH):
     """Swatches and labels, flowed left to right and wrapped; returns (svg, height)."""
     out, x, line = [], left, 0
     for swatch, label in items:
+        label = str(label)
         item_width = 30 + len(label) * 7.3 + 18
         if x + item_width > width and x > left:
             x, line = left, line + 1

@@ -8,12 +8,14 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.fields import ArrayField
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Case, CharField, Count, F, Func, Max, Min, Prefetch, Q, Value, When
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Coalesce, Concat, NullIf
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, pgettext
 
-from blocs.models import Bloc, Country, Membership, Role, Succession, SuspensionKind
+from blocs.models import Bloc, Country, Membership, Role, Succession, SuspensionKind, local_name
+from eurasia.languages import in_reading_order, russian_page
 from eurasia.page_cache import cached_until_records_change
 from eurasia.partial_dates import PartialDate, Precision
 from events.models import Event
@@ -48,10 +50,12 @@ def parse_day(text):
     """A whole date from a URL or the date picker; a readable reason when it is not one."""
     text = text.strip()
     if not ISO_DAY.match(text):
-        raise ValueError(f"“{text[:40]}” is not a date: write it as year-month-day, such as 2012-12-05.")
+        raise ValueError(
+            gettext("“%(text)s” is not a date: write it as year-month-day, such as 2012-12-05.") % {"text": text[:40]}
+        )
     value = PartialDate.parse(text)  # raises with "February 2013 has no day 30" and the like
     if value.precision != Precision.DAY:
-        raise ValueError(f"“{text}” is not a whole date.")
+        raise ValueError(gettext("“%(text)s” is not a whole date.") % {"text": text})
     return value.date
 
 
@@ -77,9 +81,9 @@ def bad_map_choice(request, error):
 
 def map_choice_context(choice, existing):
     """What the chooser beside the map offers: the families, the article's map, and the blocs in existence that day."""
-    families = [("", "every family", choice.is_every_family)]
+    families = [("", gettext("every family"), choice.is_every_family)]
     families += [(f"?family={key}", words, choice.family == key) for key, (words, _) in maps.FAMILIES.items()]
-    families.append((f"?family={maps.ARTICLE}", "the founding article's map", choice.is_article))
+    families.append((f"?family={maps.ARTICLE}", gettext("the founding article's map"), choice.is_article))
     return {
         "map_choice": choice,
         "map_query": choice.query(),
@@ -95,16 +99,20 @@ def country_statuses(day, layers, article=True):
     suspended = Membership.suspended_q(day)
     role_words = Case(*(When(role=value, then=Value(str(label))) for value, label in Role.choices), default=F("role"))
     suspension_words = Case(
-        When(suspended & Q(suspension_kind=SuspensionKind.SELF_DECLARED), then=Value(" (self-suspended)")),
-        When(suspended & Q(suspension_kind=SuspensionKind.FORMAL), then=Value(" (suspended by the bloc)")),
-        When(suspended & Q(suspension_kind=SuspensionKind.DE_FACTO), then=Value(" (inactive in fact)")),
-        When(suspended, then=Value(" (suspended)")),
+        When(
+            suspended & Q(suspension_kind=SuspensionKind.SELF_DECLARED), then=Value(" " + gettext("(self-suspended)"))
+        ),
+        When(
+            suspended & Q(suspension_kind=SuspensionKind.FORMAL), then=Value(" " + gettext("(suspended by the bloc)"))
+        ),
+        When(suspended & Q(suspension_kind=SuspensionKind.DE_FACTO), then=Value(" " + gettext("(inactive in fact)"))),
+        When(suspended, then=Value(" " + gettext("(suspended)"))),
         default=Value(""),
     )
     line = Concat(
         role_words,
-        Value(" of "),
-        Coalesce(F("bloc__abbreviations__0"), F("bloc__name")),
+        Value(pgettext("a role of a bloc, on the map", " of ")),
+        bloc_short_name(),
         suspension_words,
         output_field=CharField(),
     )
@@ -117,7 +125,7 @@ def country_statuses(day, layers, article=True):
         counts[f"other_{i}"] = Count("pk", filter=in_layer & ~member) if layer.bloc_ids else Value(0)
     rows = (
         Membership.objects.active_on(day)
-        .values("country__alpha3", "country__name")
+        .values("country__alpha3", country_name=local_name("country__"))
         .annotate(
             **counts,
             suspended=Count("pk", filter=Q(bloc_id__in=shown) & member & suspended) if shown else Value(0),
@@ -134,16 +142,29 @@ def country_statuses(day, layers, article=True):
     statuses = {}
     for row in rows:
         alpha3 = row["country__alpha3"]
-        status = maps.CountryStatus(row["country__name"], url_for_country(alpha3))
+        status = maps.CountryStatus(row["country_name"], url_for_country(alpha3))
         status.members = [layer.key for i, layer in enumerate(layers) if row[f"member_{i}"]]
         status.others = [layer.key for i, layer in enumerate(layers) if row[f"other_{i}"] and not row[f"member_{i}"]]
         status.combined = "both" if article else "several"
         status.suspended = bool(row["suspended"])
         status.lines = list(row["lines"])
         if row["spells"] > len(status.lines):
-            status.lines.append(f"and {row['spells'] - len(status.lines)} more")
+            status.lines.append(gettext("and %(more)d more") % {"more": row["spells"] - len(status.lines)})
         statuses[alpha3] = status
     return statuses
+
+
+def bloc_short_name():
+    """A spell's bloc as `Bloc.short_name` names it, in SQL: on Russian pages its first Cyrillic abbreviation."""
+    english = Coalesce(F("bloc__abbreviations__0"), F("bloc__name"))
+    if not russian_page():
+        return english
+    cyrillic = Func(
+        F("bloc__abbreviations"),
+        template="(SELECT a FROM unnest(%(expressions)s) AS a WHERE a ~ '[\u0400-\u04ff]' LIMIT 1)",
+        output_field=CharField(),
+    )
+    return Coalesce(cyrillic, NullIf(F("bloc__name_ru"), Value("")), english)
 
 
 def timeline_order(blocs):
@@ -194,7 +215,7 @@ def blocs_chart(blocs, successions, *, prefix, day):
     ordered = sorted(timeline_order(shown), key=lambda pair: families.index(maps.family_of(pair[0])))
     for bloc, depth in ordered:
         founded, dissolved = bloc.partial_date("founded"), bloc.partial_date("dissolved")
-        span = f"{founded or 'founding date not recorded'} – {dissolved or 'today'}"
+        span = f"{founded or gettext('founding date not recorded')} – {dissolved or gettext('today')}"
         row = charts.BlocRow(
             label=bloc.short_name,
             href=url_for(bloc),
@@ -203,7 +224,7 @@ def blocs_chart(blocs, successions, *, prefix, day):
             dissolved=dissolved,
             members_now=bloc.members_now if not dissolved else None,
             child=depth > 0,
-            tooltip=f"{bloc.name} ({bloc.get_kind_display()}): {span}",
+            tooltip=f"{bloc.local_name} ({bloc.get_kind_display()}): {span}",
             key=bloc.pk,
         )
         rows.append(row)
@@ -213,20 +234,29 @@ def blocs_chart(blocs, successions, *, prefix, day):
         for s in successions
         if s.predecessor_id in by_id and s.successor_id in by_id
     ]
-    which = f"The {len(rows)} blocs with the most members today" if len(shown) < len(blocs) else f"{len(rows)} blocs"
+    which = (
+        ngettext(
+            "The %(count)d bloc with the most members today",
+            "The %(count)d blocs with the most members today",
+            len(rows),
+        )
+        if len(shown) < len(blocs)
+        else ngettext("%(count)d bloc", "%(count)d blocs", len(rows))
+    ) % {"count": len(rows)}
     chart = charts.blocs_timeline(
         rows,
         links,
         today=day,
         prefix=prefix,
         since=OVERVIEW_FROM,
-        title="The blocs over time",
-        desc=(
-            f"{which}, grouped by family (military alliances, economic unions, political organisations), "
+        title=gettext("The blocs over time"),
+        desc=gettext(
+            "%(which)s, grouped by family (military alliances, economic unions, political organisations), "
             "each drawn from its founding (or from 1991) to its dissolution or to today, "
             "coloured by kind, with dashed arrows from each bloc to the blocs that continued it. "
             "The table gives the same dates."
-        ),
+        )
+        % {"which": which},
     )
     return chart, shown
 
@@ -263,11 +293,12 @@ def home(request):
         return bad_map_choice(request, e)
     statuses = country_statuses(day, layers, choice.is_article)
     shown = largest(existing, HOME_BLOCS)
-    spells = list(
+    spells = in_reading_order(
         Membership.objects.active_on(day)
         .filter(bloc__in=[b.pk for b in shown])
         .select_related("country")
-        .order_by("country__name")
+        .order_by(local_name("country__")),
+        lambda m: m.country.local_name,
     )
     events = list(Event.objects.newest_first().prefetch_related("blocs", "sources")[:RECENT_EVENTS])
 
@@ -286,7 +317,12 @@ def home(request):
             "timeline": timeline,
             "abridged_chart": len(charted) < len(blocs),
             "region_map": maps.region_map(
-                statuses, layers, day=day, prefix="map-today", title="The region today", article=choice.is_article
+                statuses,
+                layers,
+                day=day,
+                prefix="map-today",
+                title=gettext("The region today"),
+                article=choice.is_article,
             ),
             **map_choice_context(choice, existing),
             "events": events,
@@ -323,17 +359,18 @@ def bloc_detail(request, slug):
     try:
         bloc = Bloc.objects.select_related("parent").get(slug=slug)
     except Bloc.DoesNotExist:
-        raise Http404(f"There is no bloc with the short name “{slug}”.")
+        raise Http404(gettext("There is no bloc with the short name “%(slug)s”.") % {"slug": slug})
     predecessors = list(bloc.predecessors.all())
     successors = list(bloc.successors.all())
     children = list(bloc.children.all())
     # A bloc's story starts in the blocs it continued (the CSTO's in the CST), so their spells are
     # drawn too, set apart, on the same row as the country's later spells.
-    spells = list(
+    spells = in_reading_order(
         Membership.objects.filter(bloc_id__in=[bloc.pk, *(b.pk for b in predecessors)])
         .select_related("country", "bloc")
         .prefetch_related(cited())
-        .order_by("country__name", "start", "bloc__name")
+        .order_by(local_name("country__"), "start", "bloc__name"),
+        lambda m: m.country.local_name,
     )
     own = [m for m in spells if m.bloc_id == bloc.pk]
     markers = marker_values(Event.objects.for_bloc(bloc))
@@ -346,12 +383,12 @@ def bloc_detail(request, slug):
     for country, group in groupby(spells, key=lambda m: m.country):
         rows.append(
             charts.TimelineRow(
-                label=country.name,
+                label=country.local_name,
                 href=url_for(country),
                 spells=[
                     charts.Spell.of(
                         m,
-                        f"{country.name} in {m.bloc.short_name}",
+                        gettext("%(country)s in %(bloc)s") % {"country": country.local_name, "bloc": m.bloc.short_name},
                         earlier=m.bloc.short_name if m.bloc_id != bloc.pk else "",
                     )
                     for m in group
@@ -364,24 +401,32 @@ def bloc_detail(request, slug):
     founded, dissolved = bloc.partial_date("founded"), bloc.partial_date("dissolved")
     earlier_words = ""
     if len(own) < len(spells):
-        earlier_words = (
-            f", and {len(spells) - len(own)} in the bloc{'s' if len(predecessors) > 1 else ''} it continued "
-            f"({', '.join(b.short_name for b in predecessors)}), drawn in grey"
-        )
+        earlier_words = ngettext(
+            ", and %(count)d in the bloc it continued (%(blocs)s), drawn in grey",
+            ", and %(count)d in the blocs it continued (%(blocs)s), drawn in grey",
+            len(predecessors),
+        ) % {"count": len(spells) - len(own), "blocs": ", ".join(b.short_name for b in predecessors)}
     timeline = charts.membership_timeline(
         rows,
-        title=f"Membership of the {bloc.short_name} over time",
-        desc=(
-            f"{len(own)} membership spell{'s' if len(own) != 1 else ''} in the {bloc.short_name}{earlier_words}; "
-            f"one row per country ({len(rows)}), each bar from the start of a spell to its end or to today; roles "
-            "and suspensions are told apart by colour and pattern. The table below lists the same spells."
-        ),
+        title=gettext("Membership of the %(bloc)s over time") % {"bloc": bloc.short_name},
+        desc=ngettext(
+            "%(count)d membership spell in the %(bloc)s%(earlier)s; one row per country (%(rows)d), each bar from "
+            "the start of a spell to its end or to today; roles and suspensions are told apart by colour and "
+            "pattern. The table below lists the same spells.",
+            "%(count)d membership spells in the %(bloc)s%(earlier)s; one row per country (%(rows)d), each bar from "
+            "the start of a spell to its end or to today; roles and suspensions are told apart by colour and "
+            "pattern. The table below lists the same spells.",
+            len(own),
+        )
+        % {"count": len(own), "bloc": bloc.short_name, "earlier": earlier_words, "rows": len(rows)},
         today=day,
         prefix="bloc-timeline",
         markers=event_markers(markers),
         band=(founded, dissolved) if founded else None,
-        band_label=f"{bloc.short_name} founded {founded}" + (f", dissolved {dissolved}" if dissolved else ""),
-        earlier_label=f"in the {', '.join(b.short_name for b in predecessors)}, before the {bloc.short_name}",
+        band_label=gettext("%(bloc)s founded %(founded)s") % {"bloc": bloc.short_name, "founded": founded}
+        + (gettext(", dissolved %(dissolved)s") % {"dissolved": dissolved} if dissolved else ""),
+        earlier_label=gettext("in the %(earlier)s, before the %(bloc)s")
+        % {"earlier": ", ".join(b.short_name for b in predecessors), "bloc": bloc.short_name},
     )
     current = [m for m in own if m.is_active_on(day)]
     return render(
@@ -413,14 +458,19 @@ def country_list(request):
     # Queries: countries with the number of blocs they are in today; the first of today's spells
     # of each, with their blocs.
     in_force = Membership.in_force_q(day, via="memberships__")
-    countries = list(
-        Country.objects.annotate(spells_now=Count("memberships", filter=in_force)).prefetch_related(
+    countries = in_reading_order(
+        Country.objects.annotate(spells_now=Count("memberships", filter=in_force))
+        .order_by(local_name())
+        .prefetch_related(
             Prefetch(
                 "memberships",
-                queryset=Membership.objects.active_on(day).select_related("bloc").order_by("bloc__name")[:CHIPS],
+                queryset=Membership.objects.active_on(day)
+                .select_related("bloc")
+                .order_by(local_name("bloc__"))[:CHIPS],
                 to_attr="current",
             )
-        )
+        ),
+        lambda c: c.local_name,
     )
     for country in countries:
         country.more_now = country.spells_now - len(country.current)
@@ -439,7 +489,10 @@ def country_list(request):
 def country_detail(request, code):
     day = today()
     if not ALPHA3.match(code):
-        raise Http404(f"“{code[:40]}” is not a country code: countries are named by three letters, such as kaz.")
+        raise Http404(
+            gettext("“%(code)s” is not a country code: countries are named by three letters, such as kaz.")
+            % {"code": code[:40]}
+        )
     if code != code.lower():
         return redirect("blocs:country", code.lower(), permanent=True)
     # Queries: the country; its spells with their blocs; the spells' sources; event markers;
@@ -447,7 +500,7 @@ def country_detail(request, code):
     try:
         country = Country.objects.get(alpha3=code.upper())
     except Country.DoesNotExist:
-        raise Http404(f"There is no country with the code “{code}” in the records.")
+        raise Http404(gettext("There is no country with the code “%(code)s” in the records.") % {"code": code})
     spells = list(country.memberships.select_related("bloc").prefetch_related(cited()).order_by("start", "bloc__name"))
     markers = marker_values(Event.objects.for_country(country))
     events = list(
@@ -457,15 +510,20 @@ def country_detail(request, code):
     rows = {}
     for m in spells:
         row = rows.setdefault(m.bloc_id, charts.TimelineRow(label=m.bloc.short_name, href=url_for(m.bloc)))
-        row.spells.append(charts.Spell.of(m, f"{country.name} in {m.bloc.short_name}"))
+        row.spells.append(
+            charts.Spell.of(
+                m, gettext("%(country)s in %(bloc)s") % {"country": country.local_name, "bloc": m.bloc.short_name}
+            )
+        )
     timeline = charts.membership_timeline(
         list(rows.values()),
-        title=f"{country.name} in the blocs over time",
-        desc=(
-            f"{len(spells)} membership spells of {country.name} in {len(rows)} blocs, one row per bloc, each bar "
+        title=gettext("%(country)s in the blocs over time") % {"country": country.local_name},
+        desc=gettext(
+            "%(spells)d membership spells of %(country)s in %(blocs)d blocs, one row per bloc, each bar "
             "from the start of a spell to its end or to today; roles and suspensions are told apart by colour and "
             "pattern. The table below lists the same spells."
-        ),
+        )
+        % {"spells": len(spells), "country": country.local_name, "blocs": len(rows)},
         today=day,
         prefix="country-timeline",
         markers=event_markers(markers),
@@ -530,13 +588,14 @@ def on_date(request, day):
     try:
         page = paginator.page(number)
     except InvalidPage:
-        raise Http404(f"There is no page “{number[:20]}” of the blocs on this date.")
-    spells = list(
+        raise Http404(gettext("There is no page “%(page)s” of the blocs on this date.") % {"page": number[:20]})
+    spells = in_reading_order(
         Membership.objects.active_on(when)
         .filter(bloc__in=[b.pk for b in page.object_list])
         .select_related("country", "bloc")
         .prefetch_related(cited())
-        .order_by("country__name")
+        .order_by(local_name("country__")),
+        lambda m: m.country.local_name,
     )
     by_bloc = {}
     for m in spells:

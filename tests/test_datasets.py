@@ -10,8 +10,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from blocs.models import Membership
+from blocs.models import Bloc, Country, Membership
 from blocs.spreadsheets.writers import TRIGGERS, neutralise, neutralised_sql, restore
+from events.models import Event
 from public.datasets import DATASETS, STATUS_CODES
 
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source
@@ -263,6 +264,38 @@ class TestContents:
     def test_events_with_their_links(self, client, world):
         table = rows(client, "events", **{"from": "2024", "to": "2024"})
         assert [(r["date"], r["date_precision"], r["bloc_slugs"]) for r in table] == [("2024-02-01", "month", "csto")]
+
+    def test_russian_names_come_last_and_are_empty_where_none_is_recorded(self, client, world):
+        Country.objects.filter(alpha3="KAZ").update(name_ru="Казахстан")
+        Bloc.objects.filter(slug="csto").update(name_ru="Организация Договора о коллективной безопасности")
+        Event.objects.update(title_ru="Армения замораживает участие в ОДКБ")
+        for dataset, query, ru in [
+            ("memberships", {}, ["country_name_ru", "bloc_name_ru"]),
+            ("members", {"date": "2013-01-01"}, ["country_name_ru", "bloc_name_ru"]),
+            ("country-year", {"from": "2013", "to": "2013"}, ["country_name_ru", "bloc_name_ru"]),
+            ("dyad-year", {"from": "2013", "to": "2013"}, ["bloc_name_ru"]),
+            ("events", {"from": "2024", "to": "2024"}, ["title_ru", "description_ru"]),
+        ]:
+            _, content = download(client, dataset, **query)
+            header = content.decode().splitlines()[0].split(",")
+            assert header[-len(ru) :] == ru, dataset
+        table = rows(client, "members", date="2013-01-01")
+        names = {(r["country_alpha3"], r["bloc_slug"]): (r["country_name_ru"], r["bloc_name_ru"]) for r in table}
+        assert names[("KAZ", "csto")] == ("Казахстан", "Организация Договора о коллективной безопасности")
+        assert names[("ARM", "csto")] == ("", "Организация Договора о коллективной безопасности")
+        events = rows(client, "events", **{"from": "2024", "to": "2024"})
+        assert [(e["title_ru"], e["description_ru"]) for e in events] == [("Армения замораживает участие в ОДКБ", "")]
+        _, xlsx = download(client, "country-year", "xlsx", **{"from": "2013", "to": "2013"})
+        sheet = list(openpyxl.load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))
+        header = list(sheet[0])
+        kaz = next(r for r in sheet if r[0] == "KAZ" and r[header.index("bloc_slug")] == "csto")
+        assert kaz[header.index("country_name_ru")] == "Казахстан"
+
+    def test_the_russian_codebook_describes_the_russian_columns(self, client):
+        page = client.get("/ru/data/codebook/").content.decode()
+        assert '<html lang="ru">' in page and "Кодовая книга" in page
+        assert "<code>country_name_ru</code>" in page and "Краткое русское название страны" in page
+        assert "Полноправный член".lower() in page.lower() and "Единица наблюдения" in page
 
 
 class TestSeed:

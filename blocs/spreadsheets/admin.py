@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
@@ -150,7 +151,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             raise PermissionDenied
         job = Job.objects.filter(pk=job_id, params__model=self.model_label()).first()
         if job is None or job.state != Job.State.DONE or not job.output:
-            raise Http404("There is no finished preview here: it was cancelled, or removed after a day.")
+            raise Http404(gettext("There is no finished preview here: it was cancelled, or removed after a day."))
         if job.owner_id != request.user.pk and not request.user.is_superuser:
             raise PermissionDenied
         response = super().import_action(request)
@@ -192,7 +193,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         return reverse(f"admin:{info[0]}_{info[1]}_import", current_app=self.admin_site.name)
 
     def refuse(self, request, text):
-        messages.error(request, f"Nothing was imported: {text}")
+        messages.error(request, gettext("Nothing was imported: %(reason)s") % {"reason": text})
         return HttpResponseRedirect(self.import_url())
 
     def confirm_form_problem(self, form, request):
@@ -257,21 +258,28 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         if pending is not None and pending.user_id != request.user.pk:
             messages.error(
                 request,
-                f"This preview belongs to {pending.user.get_username()}: only the curator who uploaded a file "
-                "can confirm or cancel its import.",
+                gettext(
+                    "This preview belongs to %(user)s: only the curator who uploaded a file "
+                    "can confirm or cancel its import."
+                )
+                % {"user": pending.user.get_username()},
             )
         elif pending is not None:
             pending.delete()
-            messages.info(request, "The import was cancelled and the uploaded file deleted; nothing was imported.")
+            messages.info(
+                request, gettext("The import was cancelled and the uploaded file deleted; nothing was imported.")
+            )
         else:
-            messages.info(request, "There was no preview to cancel: it was already imported, cancelled or expired.")
+            messages.info(
+                request, gettext("There was no preview to cancel: it was already imported, cancelled or expired.")
+            )
         return HttpResponseRedirect(self.import_url())
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
             # The data changed between the preview and the confirmation; nothing was stored.
-            problems = getattr(result, "problems", []) or ["The import failed."]
-            messages.error(request, "Nothing was imported. " + " ".join(problems[:20]))
+            problems = getattr(result, "problems", []) or [gettext("The import failed.")]
+            messages.error(request, gettext("Nothing was imported.") + " " + " ".join(str(p) for p in problems[:20]))
             return HttpResponseRedirect(self.import_url())
         return super().process_result(result, request)
 
@@ -286,10 +294,12 @@ class SpreadsheetAdminMixin(ImportExportMixin):
 
     def success_message(self, result):
         totals = result.totals
-        return (
-            f"Imported {self.model._meta.verbose_name_plural}: {totals['new']} new, {totals['update']} changed, "
-            f"{totals['skip']} unchanged."
-        )
+        return gettext("Imported %(records)s: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.") % {
+            "records": self.model._meta.verbose_name_plural,
+            "new": totals["new"],
+            "changed": totals["update"],
+            "unchanged": totals["skip"],
+        }
 
     def add_success_message(self, result, request):
         messages.success(request, self.success_message(result))

@@ -1,14 +1,16 @@
 """Template helpers for the history pages: partial dates with their precision, sources as links."""
 
 import calendar
+import datetime
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from eurasia.languages import in_language, missing_translation, russian_page
-from eurasia.partial_dates import RUSSIAN_MONTHS_GENITIVE, Precision
+from eurasia.partial_dates import RUSSIAN_MONTHS_GENITIVE, PartialDate, Precision
 from public.links import url_for
 from public.svg import SUSPENSION_STYLE
 
@@ -60,6 +62,16 @@ def partial_date(obj, name):
 
 
 @register.filter
+def day(value):
+    """`{{ when|day }}`: a whole date as the page's language writes it, "15 May 1992" or "15 мая 1992 г."."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return str(PartialDate(value, Precision.DAY))
+
+
+@register.filter
 def when(event):
     """An event's date, or its span of dates, each with its precision: "19–20 September 2023"."""
     start, end = event.partial_date("date"), event.partial_date("end_date")
@@ -85,7 +97,7 @@ def sources(items, full=False):
     """
     items = list(items)
     if not items:
-        return format_html('<span class="no-sources">{}</span>', "no source recorded")
+        return format_html('<span class="no-sources">{}</span>', gettext("no source recorded"))
     css = "sources full" if full else "sources"
     rows = ((citation(s) if full else source_link(s, s.key),) for s in items)
     return format_html('<ul class="{}">{}</ul>', css, format_html_join("", "<li>{}</li>", rows))
@@ -103,7 +115,7 @@ def source_link(source, label):
             '<a href="{}" rel="noopener external" title="{}">{}</a>', source.url, describe(source), label
         )
     hint = describe(source)
-    hint = f"{hint} (no address recorded)" if hint else "no address recorded"
+    hint = gettext("%(source)s (no address recorded)") % {"source": hint} if hint else gettext("no address recorded")
     return format_html('<span class="source-key" title="{}">{}</span>', hint, label)
 
 
@@ -128,7 +140,7 @@ def spell_rows(spells, by, with_earlier=False):
     """
     rows = [spell_row(m, by, with_earlier) for m in spells]
     if not rows:
-        return format_html('<tr><td colspan="6">{}</td></tr>', "No membership spells are recorded.")
+        return format_html('<tr><td colspan="6">{}</td></tr>', gettext("No membership spells are recorded."))
     return mark_safe("".join(rows))
 
 
@@ -139,7 +151,7 @@ def spell_row(m, by, with_earlier):
     else:
         head = format_html('<a href="{}">{}</a>', url_for(m.country), local(m.country, "name"))
     bloc = (
-        format_html('<td data-label="Bloc"><a href="{}">{}</a></td>', url_for(m.bloc), m.bloc.short_name)
+        format_html('<td data-label="{}"><a href="{}">{}</a></td>', gettext("Bloc"), url_for(m.bloc), m.bloc.short_name)
         if with_earlier
         else ""
     )
@@ -147,42 +159,59 @@ def spell_row(m, by, with_earlier):
         reason = format_html('<span class="reason">{}</span>', m.get_end_reason_display()) if m.end_reason else ""
         end = format_html("{}{}", partial_date(m, "end"), reason)
     else:
-        end = mark_safe('<span class="continues">continues</span>')
+        end = format_html('<span class="continues">{}</span>', gettext("continues"))
     if m.suspension_start:
-        until = format_html(" until {}", partial_date(m, "suspension_end")) if m.suspension_end else ""
+        until = format_html(" {} {}", gettext("until"), partial_date(m, "suspension_end")) if m.suspension_end else ""
         suspension = format_html(
-            '{} from {}{} <span class="kind">{}</span>',
+            '{} {} {}{} <span class="kind">{}</span>',
             suspension_badge(m),
+            gettext("from"),
             partial_date(m, "suspension_start"),
             until,
-            m.get_suspension_kind_display() or "kind not recorded",
+            m.get_suspension_kind_display() or gettext("kind not recorded"),
         )
     else:
         suspension = mark_safe('<span class="none">—</span>')
     notes = (
-        format_html('<details class="note"><summary>Notes</summary>{}</details>', linebreaks(m.notes, autoescape=True))
+        format_html(
+            '<details class="note"><summary>{}</summary>{}</details>',
+            gettext("Notes"),
+            linebreaks(m.notes, autoescape=True),
+        )
         if m.notes
         else ""
     )
     return format_html(
         '<tr class="{}"><th scope="row">{}</th>{}'
-        '<td data-label="Role"><span class="role-chip role-{}">{}</span></td>'
-        '<td class="date" data-label="Start">{}</td>'
-        '<td class="date" data-label="End">{}</td>'
-        '<td data-label="Suspension" class="suspension-cell{}">{}</td>'
-        '<td data-label="Sources">{}{}</td></tr>',
+        '<td data-label="{}"><span class="role-chip role-{}">{}</span></td>'
+        '<td class="date" data-label="{}">{}</td>'
+        '<td class="date" data-label="{}">{}</td>'
+        '<td data-label="{}" class="suspension-cell{}">{}</td>'
+        '<td data-label="{}">{}{}</td></tr>',
         classes,
         head,
         bloc,
+        gettext("Role"),
         m.role,
         m.get_role_display(),
+        gettext("Start"),
         partial_date(m, "start"),
+        gettext("End"),
         end,
+        gettext("Suspension"),
         "" if m.suspension_start else " empty-cell",
         suspension,
+        gettext("Sources"),
         sources(m.cited if hasattr(m, "cited") else m.sources.all()),
         notes,
     )
+
+
+UNCERTAIN_TITLE = {
+    Precision.MONTH: lambda: gettext("The date is known only to the month"),
+    Precision.YEAR: lambda: gettext("The date is known only to the year"),
+    Precision.DAY: lambda: gettext("The date is known to the day"),
+}
 
 
 @register.simple_tag
@@ -198,38 +227,42 @@ def member_rows(members):
 def member_row(m):
     if m.is_suspended:
         status = format_html(
-            '{} since {} <span class="kind">{}</span>',
+            '{} {} {} <span class="kind">{}</span>',
             suspension_badge(m),
+            gettext("since"),
             partial_date(m, "suspension_start"),
-            m.get_suspension_kind_display() or "kind not recorded",
+            m.get_suspension_kind_display() or gettext("kind not recorded"),
         )
     else:
-        status = "in good standing"
+        status = gettext("in good standing")
     uncertain = (
         format_html(
-            '<span class="uncertain" title="The date is known only to the {}">'
-            "uncertain: a date of this spell is known only as {}</span>",
-            m.uncertain.precision,
-            m.uncertain,
+            '<span class="uncertain" title="{}">{}</span>',
+            UNCERTAIN_TITLE[m.uncertain.precision](),
+            gettext("uncertain: a date of this spell is known only as %(date)s") % {"date": m.uncertain},
         )
         if m.uncertain
         else ""
     )
     return format_html(
         '<tr{}><th scope="row"><a href="{}">{}</a></th>'
-        '<td data-label="Role"><span class="role-chip role-{}">{}</span></td>'
-        '<td data-label="Status" class="status-cell">{} {}</td>'
-        '<td class="date" data-label="Spell">{} – {}</td>'
-        '<td data-label="Sources">{}</td></tr>',
+        '<td data-label="{}"><span class="role-chip role-{}">{}</span></td>'
+        '<td data-label="{}" class="status-cell">{} {}</td>'
+        '<td class="date" data-label="{}">{} – {}</td>'
+        '<td data-label="{}">{}</td></tr>',
         mark_safe(' class="is-suspended"') if m.is_suspended else "",
         url_for(m.country),
         local(m.country, "name"),
+        gettext("Role"),
         m.role,
         m.get_role_display(),
+        gettext("Status"),
         status,
         uncertain,
+        gettext("Spell"),
         partial_date(m, "start"),
-        partial_date(m, "end") if m.end else "today",
+        partial_date(m, "end") if m.end else gettext("today"),
+        gettext("Sources"),
         sources(m.cited),
     )
 
