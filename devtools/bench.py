@@ -431,6 +431,7 @@ class Bench:
             while len(current) < self.options.repeat and (not current or time.perf_counter() < deadline):
                 current.append(timed(path))
                 past.append(timed(recorded))
+            forget_kept()
             n = len(queries_of(client, recorded))
             ms, baseline = statistics.median(past) * 1000, statistics.median(current) * 1000
             self.add(Result("as-recorded", f"{label}, drawn ({n} queries)", ms, baseline, "ms", limit=5, note=path))
