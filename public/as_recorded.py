@@ -13,7 +13,8 @@ included), reads the views instead of the tables and the view runs unchanged:
   version of the record that owns them, whose other end existed at the moment too;
 - a history table shows the versions recorded up to the moment, so "last changed" is then.
 
-The transaction is always rolled back, which drops the views: a streamed download keeps it open
+The transaction is always rolled back, which drops the views (and undoes anything the request
+wrote meanwhile; public pages write nothing): a streamed download keeps it open
 until its last byte is sent or the download is abandoned, and a connection still in a
 transaction when its request ends is closed by Django. Nothing is left on a persistent
 connection for the next request. Replicas cannot create temporary views, so these requests read

@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 
+import openpyxl
 import pytest
 from django.apps import apps
 from django.db import connection
@@ -93,6 +94,15 @@ def test_a_csv_download_gives_the_old_and_the_new_values(client, record):
     assert spells(client, f"?as_recorded={AFTER}") == {("ARM", "observer"), ("SYL", "member")}
     assert spells(client, "?as_recorded=2026-06-10T11:59") == {("ARM", "member"), ("FRD", "member")}
     assert spells(client) == {("ARM", "observer"), ("SYL", "member")}
+
+
+def test_an_xlsx_download_gives_the_old_values(client, record):
+    response = client.get(f"/data/memberships.xlsx?as_recorded={BETWEEN}")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active
+    header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    spells = {(row[header.index("country_alpha3")], row[header.index("role")]) for row in rows}
+    assert spells == {("ARM", "member"), ("FRD", "member")}
 
 
 def test_links_are_those_of_the_version_then(client, record):
