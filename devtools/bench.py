@@ -399,6 +399,43 @@ class Bench:
                 thread.join()
             self.add(Result("hits", f"with {label}", share, alone, "%", higher_is_better=True))
 
+    def as_recorded(self):
+        """Each page and download drawn over the record as recorded at the end of today
+        (public/as_recorded.py: every record table rebuilt from its history) against the same
+        page drawn from the tables, requests taken in turn, nothing kept between them."""
+        self.heading(
+            "Pages and downloads ?as_recorded=today vs the same drawn from the tables, taken in turn", "current"
+        )
+        bloc = largest_bloc()
+        day = datetime.date.today().isoformat()
+        pages = [
+            ("largest bloc", reverse("blocs:bloc", args=[bloc.slug])),
+            ("as of a date, with its map", self.as_of_page()),
+            ("events, first page", reverse("events:list")),
+            ("memberships.csv", reverse("data:download", args=["memberships", "csv"])),
+        ]
+        client = Client()
+
+        def timed(url):
+            forget_kept()
+            began = time.perf_counter()
+            fetch(client, url)
+            return time.perf_counter() - began
+
+        for label, path in pages:
+            recorded = f"{path}?as_recorded={day}"
+            for _ in range(2):
+                timed(path), timed(recorded)
+            current, past = [], []
+            deadline = time.perf_counter() + 60
+            while len(current) < self.options.repeat and (not current or time.perf_counter() < deadline):
+                current.append(timed(path))
+                past.append(timed(recorded))
+            forget_kept()
+            n = len(queries_of(client, recorded))
+            ms, baseline = statistics.median(past) * 1000, statistics.median(current) * 1000
+            self.add(Result("as-recorded", f"{label}, drawn ({n} queries)", ms, baseline, "ms", limit=5, note=path))
+
     def deep_events_page(self):
         first = reverse("events:list")
         pages = max(1, Event.objects.count() // 25)
@@ -812,6 +849,7 @@ class Bench:
 
     SECTIONS = [
         "public",
+        "as-recorded",
         "store",
         "hits",
         "admin",
@@ -860,6 +898,7 @@ class Bench:
         methods = {
             "limits": self.limits,
             "public": self.public_pages,
+            "as-recorded": self.as_recorded,
             "store": self.page_stores,
             "hits": self.hit_rates,
             "admin": self.admin_lists,

@@ -144,7 +144,8 @@ def records_state():
 
 def page_key(request, *parts):
     # Kept on the request for what the view keeps for the same state (the events' counts per year).
-    request.records_state = records_state()
+    # An as-recorded page (public/as_recorded.py) brings its state, read before its views were made.
+    request.records_state = getattr(request, "as_recorded_state", None) or records_state()
     raw = "|".join([request.records_state, timezone.localdate().isoformat(), *parts, request.get_full_path()])
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
 

@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so that it runs the view itself: ?as_recorded= on public pages (public/as_recorded.py).
+    "public.as_recorded.AsRecordedMiddleware",
 ]
 
 ROOT_URLCONF = "eurasia.urls"

@@ -1,0 +1,263 @@
+"""The record as it stood on a past day: `?as_recorded=YYYY-MM-DD` (or a date-time) on any public page.
+
+The change history (eurasia/history.py) keeps every version of every record and of its links.
+For a request that asks for an earlier state, the middleware opens a transaction on the primary
+and creates, in it, temporary views named exactly like the record tables, their link tables and
+their history tables. PostgreSQL looks in the session's temporary schema first for names that
+are not schema-qualified, so every query of the page, the ORM's and the raw SQL of /data/ (COPY
+included), reads the views instead of the tables and the view runs unchanged:
+
+- a record table shows the latest version of each record recorded before the moment, unless
+  that version is a deletion: rows deleted since are there, rows added since are not;
+- a link table (a spell's sources, an event's blocs, ...) shows the links saved with that
+  version of the record that owns them, whose other end existed at the moment too;
+- a history table shows the versions recorded up to the moment, so "last changed" is then.
+
+The transaction is always rolled back, which drops the views (and undoes anything the request
+wrote meanwhile; public pages write nothing): a streamed download keeps it open
+until its last byte is sent or the download is abandoned, and a connection still in a
+transaction when its request ends is closed by Django. Nothing is left on a persistent
+connection for the next request. Replicas cannot create temporary views, so these requests read
+from the primary. Without the parameter the middleware does nothing (one dictionary look-up).
+
+Tables of models without history (uploaded files, jobs, users, sessions) hold no part of the
+record a public page shows and are left as they are. Server-side prepared statements (psycopg's
+prepare_threshold, off in Django by default) must stay off: a plan prepared against a table
+would not see a view that shadows it later.
+"""
+
+import datetime
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connections, transaction
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from eurasia import page_cache
+from eurasia.routers import PRIMARY, use_primary
+
+PARAMETER = "as_recorded"
+LONGEST = 32  # "2026-12-01T23:59:59.999999+05:00" is 32 characters
+
+
+class BadMoment(Exception):
+    """An as_recorded value that cannot be used; the message says why, for the reader."""
+
+
+def _quote(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+def recorded_models():
+    """(model, its historical model) for every model whose changes are recorded, in a fixed order."""
+    found = []
+    for model in apps.get_models():
+        records = getattr(model, "_history_records", None)
+        if records is not None and records.cls is model:
+            found.append((model, model.history.model))
+    return sorted(found, key=lambda pair: pair[0]._meta.db_table)
+
+
+def recorded_links(model):
+    """(link table's model, historical link model, owner's column) for each recorded link of `model`."""
+    records = model._history_records
+    links = []
+    for field in model.history.model._history_m2m_fields:
+        through = field.remote_field.through
+        owner = field.m2m_field_name()
+        links.append((through, records.m2m_models[field], through._meta.get_field(owner).column))
+    return links
+
+
+def parse_moment(raw, now=None):
+    """(the first instant not covered, the words for the moment) from the parameter's text."""
+    now = now or timezone.now()
+    text = raw.strip()
+    example = _("give ?as_recorded= as a date, YYYY-MM-DD (2026-12-01), or a date and time (2026-12-01T18:30).")
+    if len(text) > LONGEST or not text.isascii():
+        raise BadMoment(_("That is not a date: %(example)s") % {"example": example})
+    try:
+        if len(text) == 10:
+            day = datetime.date.fromisoformat(text)
+            if day > timezone.localdate(now):
+                raise BadMoment(
+                    _("%(day)s is still to come: the record can be read as it stood up to today.") % {"day": text}
+                )
+            until = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
+            return until, _("at the end of %(day)s") % {"day": day.isoformat()}
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise BadMoment(_("“%(value)s” is not a date: %(example)s") % {"value": text, "example": example}) from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    if moment > now:
+        raise BadMoment(
+            _("%(moment)s is still to come: the record can be read as it stood up to now.") % {"moment": text}
+        )
+    return moment + datetime.timedelta(microseconds=1), _("at %(moment)s") % {"moment": text}
+
+
+def _latest(history, alias, until):
+    """SQL: the version `alias` of `history` is its record's latest before `until`, and no deletion."""
+    table = f"{{schema}}.{_quote(history._meta.db_table)}"
+    key = _quote(history.instance_type._meta.pk.column)
+    return (
+        f"{alias}.history_date < {until} AND {alias}.history_type <> '-' AND NOT EXISTS ("
+        f"SELECT 1 FROM {table} later WHERE later.{key} = {alias}.{key} AND later.history_date < {until} "
+        f"AND (later.history_date, later.history_id) > ({alias}.history_date, {alias}.history_id))"
+    )
+
+
+def view_statements(until):
+    """CREATE TEMP VIEW statements for the record as it stood before `until`, in the order they must run.
+
+    Real tables are named with their schema ({schema}, filled in by the caller); the views read
+    each other by their plain names, so the record views come before the link views that check
+    their other ends, and the history views come last.
+    """
+    moment = f"'{until.isoformat()}'::timestamptz"
+    records, links, histories = [], [], []
+    recorded = {model for model, _ in recorded_models()}
+    for model, history in recorded_models():
+        columns = ", ".join(f"h.{_quote(field.column)}" for field in model._meta.concrete_fields)
+        records.append(
+            f"CREATE TEMP VIEW {_quote(model._meta.db_table)} AS SELECT {columns} "
+            f"FROM {{schema}}.{_quote(history._meta.db_table)} h WHERE {_latest(history, 'h', moment)}"
+        )
+        histories.append(
+            f"CREATE TEMP VIEW {_quote(history._meta.db_table)} AS SELECT * "
+            f"FROM {{schema}}.{_quote(history._meta.db_table)} WHERE history_date < {moment}"
+        )
+        for through, link_history, owner in recorded_links(model):
+            columns = ", ".join(f"l.{_quote(field.column)}" for field in through._meta.concrete_fields)
+            ends = "".join(
+                f" AND EXISTS (SELECT 1 FROM {_quote(field.related_model._meta.db_table)} e "
+                f"WHERE e.{_quote(field.target_field.column)} = l.{_quote(field.column)})"
+                for field in through._meta.concrete_fields
+                if field.is_relation and field.column != owner and field.related_model in recorded
+            )
+            links.append(
+                f"CREATE TEMP VIEW {_quote(through._meta.db_table)} AS SELECT {columns} "
+                f"FROM {{schema}}.{_quote(link_history._meta.db_table)} l "
+                f"JOIN {{schema}}.{_quote(history._meta.db_table)} h ON h.history_id = l.history_id "
+                f"WHERE {_latest(history, 'h', moment)}{ends}"
+            )
+            histories.append(
+                f"CREATE TEMP VIEW {_quote(link_history._meta.db_table)} AS SELECT l.* "
+                f"FROM {{schema}}.{_quote(link_history._meta.db_table)} l "
+                f"JOIN {{schema}}.{_quote(history._meta.db_table)} h ON h.history_id = l.history_id "
+                f"WHERE h.history_date < {moment}"
+            )
+    return [*records, *links, *histories]
+
+
+def _first_change_sql():
+    firsts = ", ".join(f"(SELECT min(history_date) FROM {_quote(h._meta.db_table)})" for _, h in recorded_models())
+    return f"SELECT current_schema(), LEAST({firsts})"
+
+
+def public_namespaces():
+    from public import urls
+
+    return {pattern.namespace for pattern in urls.urlpatterns}
+
+
+class AsRecorded:
+    """What a page needs to say that it shows an earlier state of the record."""
+
+    def __init__(self, words, current_url):
+        self.words = words
+        self.current_url = current_url
+
+
+def current_url(request):
+    query = request.GET.copy()
+    query.pop(PARAMETER, None)
+    return request.path + (f"?{query.urlencode()}" if query else "")
+
+
+def problem(request, status, title, message):
+    context = {"title": title, "message": message, "current_url": current_url(request)}
+    return render(request, "public/as_recorded_problem.html", context, status=status)
+
+
+class AsRecordedMiddleware:
+    """Runs a public view over the record as it stood at ?as_recorded= (see the module's docstring)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.namespaces = None
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view, args, kwargs):
+        raw = request.GET.get(PARAMETER)
+        if not raw or request.method not in ("GET", "HEAD"):
+            return None
+        if self.namespaces is None:
+            self.namespaces = public_namespaces()
+        match = request.resolver_match
+        if not match or not match.namespaces or match.namespaces[0] not in self.namespaces:
+            return None  # the admin and the API read the current record
+        try:
+            until, words = parse_moment(raw)
+        except BadMoment as error:
+            return problem(request, 400, _("That date could not be read"), str(error))
+        use_primary()
+        connection = connections[PRIMARY]
+        if settings.PAGE_CACHE:
+            # Keyed on the records' state outside the transaction below, which its views give an id of its own.
+            request.as_recorded_state = f"{page_cache.records_state()}|{PARAMETER}={until.isoformat()}"
+        with connection.cursor() as cursor:
+            cursor.execute(_first_change_sql())
+            schema, first = cursor.fetchone()
+        if first is None or until <= first:
+            if first is None:
+                message = _("Nothing has been recorded yet.")
+            else:
+                begins = timezone.localtime(first).date().isoformat()
+                message = _("The record begins on %(day)s: nothing had been recorded %(words)s.") % {
+                    "day": begins,
+                    "words": words,
+                }
+            return problem(request, 404, _("Not yet recorded"), message)
+        request.as_recorded = AsRecorded(words, current_url(request))
+        block = transaction.atomic(using=PRIMARY)
+        block.__enter__()
+        # A view has no primary key to group by: Django lists every selected column instead, as it
+        # does for unmanaged models. The features object is this thread's connection's own.
+        connection.features.allows_group_by_selected_pks = False
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("; ".join(view_statements(until)).replace("{schema}", _quote(schema)))
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        except BaseException as error:
+            del connection.features.allows_group_by_selected_pks
+            transaction.set_rollback(True, using=PRIMARY)
+            block.__exit__(type(error), error, error.__traceback__)
+            raise
+        if response.streaming:
+            response.streaming_content = _then_roll_back(response.streaming_content, block)
+        else:
+            _roll_back(block)
+        return response
+
+
+def _roll_back(block):
+    connection = connections[PRIMARY]
+    del connection.features.allows_group_by_selected_pks  # back to the class's value
+    transaction.set_rollback(True, using=PRIMARY)
+    block.__exit__(None, None, None)
+
+
+def _then_roll_back(chunks, block):
+    """The download's chunks, read inside the transaction that holds the views; then its end."""
+    try:
+        yield from chunks
+    finally:
+        _roll_back(block)
