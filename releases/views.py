@@ -168,9 +168,7 @@ def release_file(request, version, name):
     try:
         stored = storage().open(record.storage_path, "rb")
     except FileNotFoundError:
-        raise Http404(
-            _("The file is missing from the releases storage; the site's operators have been told.")
-        ) from None
+        raise Http404(_("The file is missing from the releases storage: please tell the site's curators.")) from None
     response = FileResponse(stored, content_type=CONTENT_TYPES[record.format])
     response["Content-Length"] = str(record.size)
     response["Content-Disposition"] = content_disposition_header(
