@@ -617,7 +617,6 @@ def data_catalogue(request, changed_at):
         "events, sources, countries and blocs.",
         "url": request.build_absolute_uri(reverse("data:index")),
         "creator": {"@type": "Organization", "name": "Eurasia's blocs"},
-        "license": "https://creativecommons.org/licenses/by/4.0/",
         "isAccessibleForFree": True,
         "keywords": ["alliances", "international organisations", "Eurasia", "membership", "Correlates of War"],
         "variableMeasured": sorted({c.name for spec in DATASETS.values() for c in spec.columns}),

@@ -128,13 +128,6 @@ def descriptor(version, published_at, notes, files):
         "version": version,
         "created": published_at.astimezone(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "homepage": f"/data/releases/{version}/",
-        "licenses": [
-            {
-                "name": "CC-BY-4.0",
-                "path": "https://creativecommons.org/licenses/by/4.0/",
-                "title": "Creative Commons Attribution 4.0",
-            }
-        ],
         "keywords": ["alliances", "international organisations", "Eurasia", "membership", "Correlates of War"],
         "notes": notes,
         "resources": resources,

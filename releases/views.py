@@ -69,7 +69,6 @@ def release_dataset(request, release, files):
         "version": release.version,
         "datePublished": release.published_at.date().isoformat(),
         "creator": {"@type": "Organization", "name": PROJECT},
-        "license": "https://creativecommons.org/licenses/by/4.0/",
         "isAccessibleForFree": True,
         "keywords": ["alliances", "international organisations", "Eurasia", "membership"],
         "distribution": [
