@@ -824,7 +824,56 @@ class Bench:
         "limits",
         "api",
         "datasette",
+        "releases",
     ]
+
+    def releases(self):
+        """Publishing a release against the plain /data/ downloads of the same files, in the same run."""
+        import resource
+        import shutil
+        import tempfile
+
+        from public.datasets import DATASETS, data_facts
+        from releases.models import Release, version_key
+        from releases.publishing import publish
+
+        self.heading(
+            "Publishing a release vs the /data/ downloads of the same files (CSV and XLSX), seconds", "downloads"
+        )
+        today = datetime.date.today()
+        first = data_facts()[1] or today.year
+        paths = [
+            f"/data/{slug}.{extension}?" + (f"date={today}" if spec.by_date else f"from={first}&to={today.year}")
+            for slug, spec in DATASETS.items()
+            for extension in ("csv", "xlsx")
+        ]
+        client = Client()
+        began = time.perf_counter()
+        downloaded = sum(fetch(client, path) for path in paths)
+        downloads_s = time.perf_counter() - began
+        latest = max(Release.objects.values_list("version", flat=True), key=version_key, default=None)
+        folder = tempfile.mkdtemp(prefix="bench-releases-")
+        storage = {
+            **settings.STORAGES,
+            "releases": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": folder}},
+        }
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            with override_settings(STORAGES=storage), transaction.atomic():
+                began = time.perf_counter()
+                release = publish("9999.12", "Benchmark; rolled back.")
+                publish_s = time.perf_counter() - began
+                size = sum(f.size for f in release.files.all())
+                transaction.set_rollback(True)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+        note = (
+            f"{len(paths)} downloads, {downloaded / 2**20:,.0f} MiB; the release {size / 2**20:,.0f} MiB in "
+            f"{release.files.count()} files, {'with a changelog against ' + latest if latest else 'no previous release'}; "
+            f"peak memory of the process grew {grown:,.0f} MiB while publishing"
+        )
+        self.add(Result("releases", "publish_release", publish_s, downloads_s, "s", 3, note=note))
 
     def limits(self):
         """The admin's JSON export against its CSV, and searches of a few and of thousands of words."""
@@ -871,6 +920,7 @@ class Bench:
             "load": self.under_load,
             "api": self.api,
             "datasette": self.datasette,
+            "releases": self.releases,
         }
         with override_settings(ROOT_URLCONF="devtools.bench_urls", ALLOWED_HOSTS=["testserver", "127.0.0.1"]):
             for name in sections:
