@@ -48,8 +48,9 @@ def check_address(address):
         raise BadAddress(gettext_lazy("This site has no page at that address.")) from None
     if (
         match.namespace == "admin"
+        or match.url_name == "healthz"
         or (match.route or "").startswith(("admin/", "api/"))
-        or parts.path.startswith("/cite/")
+        or match.view_name == "releases:cite"
     ):
         raise BadAddress(gettext_lazy("Only this site's public pages and data can be cited."))
     return address
@@ -75,7 +76,7 @@ class Citation:
     def edition(self):
         if self.version:
             return _("release %(version)s") % {"version": self.version}
-        return _("live record, as recorded on %(day)s") % {"day": formats.date_format(self.accessed, "j F Y")}
+        return _("live record, as recorded on %(day)s") % {"day": formats.date_format(self.accessed, "j E Y")}
 
     def text(self):
         """The citation as a reader pastes it into a reference list."""
@@ -85,7 +86,7 @@ class Citation:
             "title": TITLE,
             "edition": self.edition(),
             "url": self.url,
-            "day": formats.date_format(self.accessed, "j F Y"),
+            "day": formats.date_format(self.accessed, "j E Y"),
         }
 
     def bibtex(self):

@@ -128,6 +128,8 @@ def test_a_download_is_named_for_the_citation(client, release):
         ({"url": "/no/such/page/"}, "This site has no page at that address."),
         ({"url": "/admin/"}, "Only this site&#x27;s public pages and data can be cited."),
         ({"url": "/api/v1/blocs"}, "Only this site&#x27;s public pages and data can be cited."),
+        ({"url": "/healthz"}, "Only this site&#x27;s public pages and data can be cited."),
+        ({"url": "/cite/?url=/blocs/"}, "Only this site&#x27;s"),
         ({"url": "/" + "a" * 600}, "That address is too long"),
         ({"url": "/blocs/", "format": "endnote"}, "?format= must be bibtex, ris, csl-json or html."),
     ],
@@ -156,3 +158,8 @@ def test_data_and_release_pages_carry_schema_org_dataset_metadata(client, releas
 def test_the_citation_file_describes_the_software():
     text = (Path(__file__).resolve().parent.parent / "CITATION.cff").read_text()
     assert text.startswith("cff-version: 1.2.0") and "type: software" in text and "title:" in text
+
+
+def test_a_russian_page_cites_in_russian(client, db):
+    page = client.get("/ru/blocs/").content.decode()
+    assert "Процитировать" in page and "живая запись по состоянию на" in page and "[набор данных]" in page
