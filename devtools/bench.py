@@ -862,7 +862,55 @@ class Bench:
         "limits",
         "api",
         "datasette",
+        "releases",
     ]
+
+    def releases(self):
+        """Publishing a release against the plain /data/ downloads of the same files, in the same run."""
+        import resource
+
+        from public.datasets import DATASETS, data_facts
+        from releases.models import Release, version_key
+        from releases.publishing import publish, sweep_leftovers
+
+        self.heading(
+            "Publishing a release vs the /data/ downloads of the same files (CSV and XLSX), seconds", "downloads"
+        )
+        today = datetime.date.today()
+        first = data_facts()[1] or today.year
+        paths = [
+            f"/data/{slug}.{extension}?" + (f"date={today}" if spec.by_date else f"from={first}&to={today.year}")
+            for slug, spec in DATASETS.items()
+            for extension in ("csv", "xlsx")
+        ]
+        client = Client()
+        rss = [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]
+        began = time.perf_counter()
+        downloaded = sum(fetch(client, path) for path in paths)
+        downloads_s = time.perf_counter() - began
+        latest = max(Release.objects.values_list("version", flat=True), key=version_key, default=None)
+        rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        # Into the releases storage itself, where the previous release's files are read for the changelog;
+        # rolled back, and its files swept away as a failed publish's are.
+        try:
+            with transaction.atomic():
+                began = time.perf_counter()
+                release = publish("9999.12", "Benchmark; rolled back.")
+                publish_s = time.perf_counter() - began
+                files = list(release.files.all())
+                transaction.set_rollback(True)
+        finally:
+            sweep_leftovers()
+        rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        size = sum(f.size for f in files)
+        before, downloads, published = (f"{kib / 1024:,.0f}" for kib in rss)
+        note = (
+            f"{len(paths)} downloads, {downloaded / 2**20:,.0f} MiB; the release {size / 2**20:,.0f} MiB in "
+            f"{len(files)} files, {'with a changelog against ' + latest if latest else 'no previous release'}; "
+            f"peak memory of the process {before} MiB before, {downloads} MiB after the downloads, "
+            f"{published} MiB after publishing"
+        )
+        self.add(Result("releases", "publish_release", publish_s, downloads_s, "s", 3, note=note))
 
     def limits(self):
         """The admin's JSON export against its CSV, and searches of a few and of thousands of words."""
@@ -910,6 +958,7 @@ class Bench:
             "load": self.under_load,
             "api": self.api,
             "datasette": self.datasette,
+            "releases": self.releases,
         }
         with override_settings(ROOT_URLCONF="devtools.bench_urls", ALLOWED_HOSTS=["testserver", "127.0.0.1"]):
             for name in sections:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "exchange",
     "ninja",
     "api",
+    "releases",
 ]
 # Development tooling (the synthetic world, benchmarks) is installed locally only; the image leaves it out.
 if LOCAL:
@@ -99,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "eurasia.languages.alternates",
+                "releases.citation.cite_this",
             ],
         },
     },
@@ -172,8 +174,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded and published files. Releases (releases/) are written once into the storage alias
+# "releases": local files under MEDIA_ROOT/releases by default; any Django storage backend in
+# production, named by RELEASES_STORAGE_BACKEND with its options (docs/releases.md).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "releases": {
+        "BACKEND": os.environ.get("RELEASES_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": str(MEDIA_ROOT / "releases")} if "RELEASES_STORAGE_BACKEND" not in os.environ else {},
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if LOCAL

@@ -1,4 +1,4 @@
-"""Root URLs: the public history pages, the data downloads, the read API and the curators' admin.
+"""Root URLs: the public history pages, the data downloads and releases, the read API and the curators' admin.
 
 Pages for people come in English at their plain addresses and in Russian under /ru/
 (docs/translation.md); the read API and the health check have one address each.
@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("api.urls")),
     *i18n_patterns(
         path("admin/", admin.site.urls),
+        path("", include("releases.urls")),
         path("", include("public.urls")),
         prefix_default_language=False,
     ),

@@ -7,14 +7,17 @@ Both stay flat in memory however many rows there are.
 """
 
 import datetime
+import json
 from dataclasses import dataclass
 from functools import partial
 
 from django.db import connection
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.functional import lazy
 from django.utils.http import content_disposition_header, http_date
+from django.utils.safestring import mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -336,6 +339,48 @@ DYAD_YEAR_COLUMNS = [
 ]
 
 
+source_col = partial(column_sql, Source, "s")
+BLOC_SOURCES, BLOC_SOURCES_JOIN = _keys("bs", "b", Bloc.sources.through, "bloc", "source", "key")
+BLOC_PREDECESSORS, BLOC_PREDECESSORS_JOIN = _keys(
+    "bp", "b", Bloc.predecessors.through, "successor", "predecessor", "slug"
+)
+
+SOURCE_COLUMNS = [
+    Column(
+        "source_key", "text", source_col("key"), "The source's stable key, as the other datasets' source_keys name it."
+    ),
+    Column("title", "text", f"NULLIF({source_col('title')}, '')", "Title of the page or document."),
+    Column("publisher", "text", f"NULLIF({source_col('publisher')}, '')", "Who published it."),
+    Column(
+        "kind", "text", f"NULLIF({source_col('kind')}, '')", "What sort of source it is (news, an official page, ...)."
+    ),
+    Column("url", "text", f"NULLIF({source_col('url')}, '')", "Where to read it; empty when none is recorded."),
+    *_partial(Source, "s", "published", "Published"),
+]
+
+COUNTRY_COLUMNS = [*COUNTRY]
+
+BLOC_COLUMNS = [
+    *BLOC,
+    Column("kind", "text", bloc_col("kind"), "What sort of bloc it is: military_alliance, economic_union, ..."),
+    *_partial(Bloc, "b", "founded", "Founded"),
+    *_partial(Bloc, "b", "dissolved", "Dissolved"),
+    Column(
+        "parent_slug",
+        "text",
+        column_sql(Bloc, "p", "slug"),
+        "The bloc this one sits inside (the CRRF inside the CSTO); empty when none.",
+    ),
+    Column(
+        "predecessor_slugs",
+        "text",
+        BLOC_PREDECESSORS,
+        "Blocs this one continued or absorbed, separated by semicolons.",
+    ),
+    Column("source_keys", "text", BLOC_SOURCES, "Keys of the sources for the bloc, separated by semicolons."),
+]
+
+
 def _select(columns):
     return ",\n  ".join(f'{column.sql} AS "{column.name}"' for column in columns)
 
@@ -436,6 +481,34 @@ WHERE {Event.in_years_sql("e", "%(first)s", "%(last)s")}
 ORDER BY {event_col("date")}, {event_col("title")}"""
 
 
+def _sources_sql():
+    return f"""
+SELECT
+  {_select(SOURCE_COLUMNS)}
+FROM {T["source"]} s
+ORDER BY {source_col("key")}"""
+
+
+def _countries_sql():
+    return f"""
+SELECT
+  {_select(COUNTRY_COLUMNS)}
+FROM {T["country"]} c
+ORDER BY {country_col("alpha3")}"""
+
+
+def _blocs_sql():
+    parent = column_sql(Bloc, "b", "parent")
+    return f"""
+SELECT
+  {_select(BLOC_COLUMNS)}
+FROM {T["bloc"]} b
+LEFT JOIN {T["bloc"]} p ON {column_sql(Bloc, "p", "id")} = {parent}
+{BLOC_PREDECESSORS_JOIN}
+{BLOC_SOURCES_JOIN}
+ORDER BY {bloc_col("slug")}"""
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     slug: str
@@ -502,6 +575,30 @@ DATASETS = {
             _("Every event with its dates, kind, place, blocs, countries and sources."),
             EVENT_COLUMNS,
             _events_sql,
+        ),
+        DatasetSpec(
+            "sources",
+            "Sources",
+            "one row per source",
+            "Every source the record cites, by the key the other datasets use, with its title, publisher and address.",
+            SOURCE_COLUMNS,
+            _sources_sql,
+        ),
+        DatasetSpec(
+            "countries",
+            "Countries",
+            "one row per country",
+            "Every country of the record with its ISO and Correlates of War codes.",
+            COUNTRY_COLUMNS,
+            _countries_sql,
+        ),
+        DatasetSpec(
+            "blocs",
+            "Blocs",
+            "one row per bloc",
+            "Every bloc with its kind, founding and dissolution, the bloc it sits inside, its predecessors and sources.",
+            BLOC_COLUMNS,
+            _blocs_sql,
         ),
     ]
 }
@@ -595,11 +692,44 @@ def _bad_request(request, message):
     return render(request, "public/datasets/bad_request.html", {"message": message}, status=400)
 
 
+def data_catalogue(request, changed_at):
+    """/data/ as a schema.org Dataset, with each dataset's CSV and XLSX as downloads, for dataset search engines."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Dataset",
+        "name": "Eurasia's blocs",
+        "description": "A curated, sourced history of Eurasia's alliances and unions: who belonged to what, and when. "
+        "Membership spells, members on a date, country-year and dyad-year tables in the Correlates of War style, "
+        "events, sources, countries and blocs.",
+        "url": request.build_absolute_uri(reverse("data:index")),
+        "creator": {"@type": "Organization", "name": "Eurasia's blocs"},
+        "isAccessibleForFree": True,
+        "keywords": ["alliances", "international organisations", "Eurasia", "membership", "Correlates of War"],
+        "variableMeasured": sorted({c.name for spec in DATASETS.values() for c in spec.columns}),
+        "distribution": [
+            {
+                "@type": "DataDownload",
+                "name": f"{spec.title} ({extension.upper()})",
+                "encodingFormat": CSV_CONTENT_TYPE.split(";")[0] if extension == "csv" else XLSX_CONTENT_TYPE,
+                "contentUrl": request.build_absolute_uri(reverse("data:download", args=[spec.slug, extension])),
+            }
+            for spec in DATASETS.values()
+            for extension in ("csv", "xlsx")
+        ],
+    }
+    if changed_at:
+        data["dateModified"] = changed_at.date().isoformat()
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    # Inside <script>, "<" must not start a tag: escaped, the JSON reads the same.
+    return mark_safe(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
 @require_safe
 @cached_until_records_change
 def index(request):
     changed_at, first_year = data_facts()
     context = {
+        "json_ld": data_catalogue(request, changed_at),
         "datasets": DATASETS.values(),
         "changed_at": changed_at,
         "first_year": first_year or datetime.date.today().year,

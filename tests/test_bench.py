@@ -27,6 +27,7 @@ def test_bench_runs_on_the_tiny_world():
         "Import of 200 spells (validation, history) vs COPY FROM",
         "Country-year and dyad-year",
         "Under load",
+        "Publishing a release vs the /data/ downloads of the same files",
     ):
         assert heading in report
     # The hand-written analysis queries give the very rows the /data/ files give.

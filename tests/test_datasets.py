@@ -85,7 +85,7 @@ class TestPages:
             assert reverse("data:download", args=[slug, "csv"]) in page
             assert reverse("data:download", args=[slug, "xlsx"]) in page
         assert reverse("data:codebook") in page
-        assert "style=" not in page and "<script" not in page
+        assert "style=" not in page and page.count("<script") == page.count('<script type="application/ld+json">') == 1
 
     def test_codebook_explains_every_column_and_code(self, client, django_assert_num_queries):
         # No queries: the codebook is built from the datasets' column lists.

@@ -26,6 +26,13 @@ PUBLIC = [
     ("/data/memberships.csv", *ANYONE),
     ("/data/members.xlsx?date=2012-06-01", *ANYONE),
     ("/data/no-such-dataset.csv", 404, 404, 404, 404),
+    ("/data/releases/", *ANYONE),
+    ("/data/releases/{release.version}/", *ANYONE),
+    ("/data/releases/2030.01/", 404, 404, 404, 404),
+    ("/data/releases/{release.version}/no-such-file.csv", 404, 404, 404, 404),
+    ("/data/releases/compare/", 400, 400, 400, 400),  # without the two releases to compare
+    ("/cite/?url=/blocs/", *ANYONE),
+    ("/cite/?url=/admin/", 400, 400, 400, 400),
     # The reader's pages: checked as soon as their addresses exist.
     ("/", *ANYONE),
     ("/blocs/", *ANYONE),
@@ -98,6 +105,16 @@ ACCOUNT_PAGES = [
 ]
 ACCOUNT_MODELS = ["auth.user", "auth.group"]
 
+# Releases: published and withdrawn by those given "Can publish a release" (here the superuser), never deleted.
+RELEASE_PAGES = [
+    ("changelist", "", LOGIN, 403, 403, 200),
+    ("add", "add/", LOGIN, 403, 403, 200),
+    ("change", "{pk}/change/", LOGIN, 403, 403, 200),
+    ("delete", "{pk}/delete/", LOGIN, 403, 403, 403),
+    ("history", "{pk}/history/", LOGIN, 403, 403, 200),
+]
+RELEASE_MODELS = ["releases.release"]
+
 # Background jobs: each is seen by its owner and superusers only (tests/test_jobs.py checks who sees which).
 JOB_PAGES = ["page", "status", "cancel", "again", "download", "import_job"]
 JOB_MODELS = ["jobs.job"]
@@ -120,8 +137,13 @@ def world():
     event = make_event(blocs=[spell.bloc], countries=[spell.country])
     unused = make_source(key="unused")
     from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
 
+    from releases.models import Release
+
+    release = Release.objects.create(version="2026.11", published_at=timezone.now(), storage_prefix="2026.11/none")
     return {
+        "release": release,
         "bloc": spell.bloc,
         "country": spell.country,
         "code": spell.country.alpha3.lower(),
@@ -169,6 +191,8 @@ def model_rows(world):
             if kind == "password" and label != "auth.user":
                 continue
             rows.append((f"/admin/{label.replace('.', '/')}/{suffix.format(pk=obj.pk)}", *statuses))
+    for _, suffix, *statuses in RELEASE_PAGES:
+        rows.append((f"/admin/releases/release/{suffix.format(pk=world['release'].pk)}", *statuses))
     return rows
 
 
@@ -218,7 +242,7 @@ def test_every_address_is_in_the_matrix():
     admin_kinds = {kind for kind, *_ in CURATED_PAGES} | {kind for kind, *_ in ACCOUNT_PAGES} | {"process_import"}
     admin_kinds |= set(JOB_PAGES)
     registered = {f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry}
-    assert registered == set(CURATED_MODELS) | set(ACCOUNT_MODELS) | set(JOB_MODELS)
+    assert registered == set(CURATED_MODELS) | set(ACCOUNT_MODELS) | set(JOB_MODELS) | set(RELEASE_MODELS)
     rows = PUBLIC + SITE + SITE_TO_PAGES
     covered = {resolve(a.split("?")[0].format(**PLACEHOLDERS)).view_name for a, *_ in rows if exists_fmt(a)}
     missing = []
@@ -243,7 +267,11 @@ class _Anything:
     pk = slug = alpha3 = 1
 
 
-PLACEHOLDERS = {"bloc": _Anything, "country": _Anything, "event": _Anything, "ct": 1}
+class _AnyRelease:
+    version = "2026.11"
+
+
+PLACEHOLDERS = {"bloc": _Anything, "country": _Anything, "event": _Anything, "ct": 1, "release": _AnyRelease}
 
 
 def exists_fmt(address):
