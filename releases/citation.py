@@ -131,7 +131,7 @@ class Citation:
             "version": self.version or "live record",
             "note": _english_edition(self),
         }
-        return json.dumps([item], indent=2, ensure_ascii=False) + "\n"
+        return json.dumps([item], indent=2, ensure_ascii=False, default=str) + "\n"
 
     def render(self, fmt):
         return {"bibtex": self.bibtex, "ris": self.ris, "csl-json": self.csl}[fmt]()

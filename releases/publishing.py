@@ -15,11 +15,12 @@ import io
 import json
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from blocs.spreadsheets.writers import copy_csv, csv_lines, stream_rows, xlsx_chunks
@@ -179,8 +180,12 @@ class Publisher:
         previous = Release.objects.listed().first()
         counts = self.write_changes(previous)
         self.write(NOTES_FILE, [notes_text(self.version, published_at, self.notes, previous).encode()], "text")
-        package = descriptor(self.version, published_at, self.notes, self.files)
-        self.write(DESCRIPTOR_FILE, [json.dumps(package, indent=2, ensure_ascii=False).encode()], "json")
+        # A release's files are in the site's own language, whoever publishes it: the codebook's
+        # descriptions are translatable texts, written out as they read in that language.
+        with translation.override(settings.LANGUAGE_CODE):
+            package = descriptor(self.version, published_at, self.notes, self.files)
+            text = json.dumps(package, indent=2, ensure_ascii=False, default=str)
+        self.write(DESCRIPTOR_FILE, [text.encode()], "json")
         sums = "".join(f"{f.sha256}  {f.name}\n" for f in self.files)
         self.write(CHECKSUMS_FILE, [sums.encode()], "text")
         release = Release.objects.create(

@@ -51,7 +51,7 @@ def _release_or_404(version, queryset=None):
 
 def json_ld(data):
     """schema.org metadata for a <script type="application/ld+json"> block, safe inside HTML."""
-    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = json.dumps(data, ensure_ascii=False, indent=1, default=str)
     return mark_safe(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
