@@ -37,6 +37,10 @@ class CountedPaginator(IdsFirstPaginator):
         return self.known_count
 
 
+# Past this many blocs or countries a filter is a field to type a short name or code in: a
+# drop-down of 2,000 blocs weighed 100 KB on every page of events (docs/performance.md).
+CHOICES_LISTED = 300
+
 LARGEST_ID = 2**63 - 1  # beyond a bigint, PostgreSQL would refuse the lookup outright
 
 
@@ -96,8 +100,43 @@ class EventFilter(forms.Form):
         }
         self.fields["from"] = forms.IntegerField(label="From", **year)
         self.fields["to"] = forms.IntegerField(label="To", **year)
-        self.fields["bloc"].choices = [("", "any bloc")] + [(b.slug, str(b)) for b in blocs]
-        self.fields["country"].choices = [("", "any country")] + [(c.alpha3, c.name) for c in countries]
+        self.records = {"bloc": blocs, "country": countries}
+        for name, records, key, label, empty, example in [
+            ("bloc", blocs, lambda b: b.slug, str, "any bloc", "short name, such as csto"),
+            ("country", countries, lambda c: c.alpha3, lambda c: c.name, "any country", "code, such as KAZ"),
+        ]:
+            if len(records) <= CHOICES_LISTED:
+                self.fields[name].choices = [("", empty)] + [(key(r), label(r)) for r in records]
+            else:
+                field = self.fields[name]
+                self.fields[name] = forms.CharField(
+                    label=field.label,
+                    required=False,
+                    max_length=50,
+                    widget=forms.TextInput(attrs={"placeholder": example}),
+                    error_messages={"max_length": field.error_messages["invalid_choice"] % {"value": "…"}},
+                )
+                self.fields[name].unknown = field.error_messages["invalid_choice"]
+
+    def typed(self, name, model, lookup):
+        """A bloc or country typed in, looked up by its key (one query); the message says when there is none."""
+        value = self.cleaned_data[name].strip()
+        if not value or not hasattr(self.fields[name], "unknown"):
+            return value
+        record = model.objects.filter(**{lookup: value}).first()
+        if record is None:
+            raise forms.ValidationError(self.fields[name].unknown % {"value": value[:40]})
+        self.records[name] = [record]
+        return value
+
+    def clean_bloc(self):
+        return self.typed("bloc", Bloc, "slug__iexact")
+
+    def clean_country(self):
+        return self.typed("country", Country, "alpha3")
+
+    def chosen(self, name, key):
+        return next((r for r in self.records[name] if key(r).lower() == self.cleaned_data[name].lower()), None)
 
     def clean(self):
         cleaned = super().clean()
@@ -115,9 +154,10 @@ class EventFilter(forms.Form):
 def event_list(request):
     # Queries: the blocs and the countries offered as filters; the matching events per year (which
     # also gives their count); one page of them; their blocs; their countries; their sources. A
-    # search or filter changes the WHERE clause, never the number of queries.
-    blocs = list(Bloc.objects.only("slug", "name", "name_ru", "abbreviations").order_by("name"))
-    countries = list(Country.objects.only("alpha3", "name", "name_ru").order_by("name"))
+    # search or filter changes the WHERE clause, never the number of queries. Past CHOICES_LISTED
+    # blocs or countries, one more query looks up the one typed in, when one is.
+    blocs = list(Bloc.objects.only("slug", "name", "name_ru", "abbreviations").order_by("name")[: CHOICES_LISTED + 1])
+    countries = list(Country.objects.only("alpha3", "name", "name_ru").order_by("name")[: CHOICES_LISTED + 1])
     form = EventFilter(request.GET, blocs=blocs, countries=countries)
     context = {"form": form, "page": None, "problems": [], "query": ""}
     if not form.is_valid():
@@ -125,8 +165,8 @@ def event_list(request):
         return render(request, "public/event_list.html", context, status=400)
 
     data = form.cleaned_data
-    bloc = next((b for b in blocs if b.slug == data["bloc"]), None)
-    country = next((c for c in countries if c.alpha3 == data["country"]), None)
+    bloc = form.chosen("bloc", lambda b: b.slug) if data["bloc"] else None
+    country = form.chosen("country", lambda c: c.alpha3) if data["country"] else None
     events = Event.objects.all()
     if bloc:
         events = events.for_bloc(bloc)
