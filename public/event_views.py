@@ -1,5 +1,6 @@
 """Public pages about events: all events, filtered and searched, and one event with its sources."""
 
+import datetime
 import hashlib
 
 from django import forms
@@ -15,7 +16,7 @@ from django.utils.safestring import mark_safe
 from blocs.changelists import IdsFirstPaginator
 from blocs.models import Bloc, Country, Membership
 from eurasia.page_cache import cached_until_records_change
-from events.models import Event, EventKind, search_query, search_vector
+from events.models import Event, EventKind, EventsInYear, search_query, search_vector
 from public import charts
 
 PER_PAGE = 25
@@ -26,15 +27,49 @@ WALKED_ROWS = 1_000  # past this many matches before the page, sorting them beat
 
 
 class CountedPaginator(IdsFirstPaginator):
-    """A paginator told its count, here the sum of the per-year bars, instead of counting again."""
+    """A paginator told its count, here the sum of the per-year bars, instead of counting again.
 
-    def __init__(self, object_list, per_page, *, count):
+    Told the bars too (`per_year`, oldest first) and that the list runs newest first, a deep page
+    skips whole years: the events of a year are together in that order, so page 20,000 lies in
+    the years the bars say, and is read among the events of those years only, with an OFFSET
+    of the page's place in them, not of every newer event. Its cost is that of a year or two of
+    events, wherever it falls.
+    """
+
+    def __init__(self, object_list, per_page, *, count, per_year=(), newest_first=False):
         super().__init__(object_list, per_page)
         self.known_count = count
+        self.per_year = per_year if newest_first else ()
 
     @property
     def count(self):
         return self.known_count
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if not self.per_year or bottom < self.deep_after:
+            return super().page(number)
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        newer, taken, years = 0, 0, []
+        for year, n in reversed(self.per_year):
+            if not years and newer + n <= bottom:
+                newer += n  # a whole year newer than the page: skipped
+                continue
+            years.append(year)  # the page's first year, and the older ones it runs into
+            taken += n
+            if newer + taken >= top:
+                break
+        if not years or not 1 <= min(years) <= max(years) < 9999:
+            return super().page(number)
+        # Both ends bound the dates, so the page reads the matches of its own years only.
+        events = self.object_list.filter(
+            date__gte=datetime.date(min(years), 1, 1), date__lt=datetime.date(max(years) + 1, 1, 1)
+        )
+        ids = events.values("pk")[bottom - newer : top - newer]
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
 
 
 # Past this many blocs or countries a filter is a field to type a short name or code in: a
@@ -186,7 +221,7 @@ def event_list(request):
     # Ranking computes every match's text vector; past a few thousand matches that costs seconds
     # and tells a reader little, so a broad search lists its matches newest first instead.
     ranked = bool(words) and total <= RANKED_MATCHES
-    paginator = CountedPaginator(None, PER_PAGE, count=total)
+    paginator = CountedPaginator(None, PER_PAGE, count=total, per_year=per_year, newest_first=not ranked)
     number = request.GET.get("page", "1")
     try:
         number = paginator.validate_number(number)
@@ -241,10 +276,16 @@ def event_detail(request, pk):
 def counts_per_year(request, matched, filters):
     """The matching events per year, kept while the records stay as they are.
 
-    The count reads every match, all million events for the unfiltered list; paging through the
-    same filters then costs only each page's rows. No DISTINCT: the bloc and country filters are
-    subqueries, not joins, so no event is counted twice.
+    Unfiltered, they are read from the counts the database keeps. Filtered, the count reads every
+    match, through the index of the filter (the link tables' for a bloc or a country, the kind's,
+    the full-text one for words); paging through the same filters then costs only each page's
+    rows. No DISTINCT: the bloc and country filters are subqueries, not joins, so no event is
+    counted twice.
     """
+
+    if not any(filters.values()):
+        # Every event: the counts the database keeps beside them (EventsInYear), a row a year.
+        return list(EventsInYear.objects.filter(events__gt=0).order_by("year").values_list("year", "events"))
 
     def count():
         return list(matched.order_by().values_list("date__year").annotate(n=Count("pk")).order_by("date__year"))

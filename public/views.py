@@ -13,10 +13,10 @@ from django.db.models import (
     Count,
     F,
     Func,
-    Max,
-    Min,
+    OuterRef,
     Prefetch,
     Q,
+    Subquery,
     Value,
     When,
     prefetch_related_objects,
@@ -207,12 +207,16 @@ def timeline_order(blocs):
 
 def with_members_on(blocs, day):
     """Blocs annotated with `members_now`: their spells in the member role in force on `day`."""
-    return blocs.annotate(
-        members_now=Count(
-            "memberships",
-            filter=Q(memberships__role=Role.MEMBER) & Membership.in_force_q(day, via="memberships__"),
-        )
+    # Counted per bloc in a subquery over its spells' (bloc, start) index: a join grouped by every
+    # column of the blocs sorted all the spells of the record first (75 of 90 ms at the medium world).
+    counted = (
+        Membership.objects.filter(Membership.in_force_q(day), bloc=OuterRef("pk"), role=Role.MEMBER)
+        .order_by()
+        .values("bloc")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    return blocs.annotate(members_now=Coalesce(Subquery(counted), 0))
 
 
 def largest(blocs, most):
@@ -596,12 +600,7 @@ def on_date(request, day):
     except maps.BadChoice as e:
         return bad_map_choice(request, e)
     statuses = country_statuses(when, layers, choice.is_article)
-    changes = ("start", "end", "suspension_start", "suspension_end")
-    nearest = Membership.objects.aggregate(
-        first=Min("start"),
-        **{f"before_{f}": Max(f, filter=Q(**{f"{f}__lt": when})) for f in changes},
-        **{f"after_{f}": Min(f, filter=Q(**{f"{f}__gt": when})) for f in changes},
-    )
+    nearest = nearest_changes(when)
     before = max((v for k, v in nearest.items() if k.startswith("before_") and v), default=None)
     after = min((v for k, v in nearest.items() if k.startswith("after_") and v), default=None)
 
@@ -653,6 +652,25 @@ def on_date(request, day):
             "last_changed": last_changed(spells, blocs if only else page.object_list),
         },
     )
+
+
+def nearest_changes(when):
+    """The first spell's start, and the nearest change of any spell before and after `when`, in one query.
+
+    Each is a subquery that reads one end of its column's index (blocs migration 0013): an
+    aggregate with a FILTER per change read every spell instead, its cost growing with the record.
+    """
+    spells = Membership.objects.order_by()
+    picks = {"first": spells.filter(start__isnull=False).order_by("start").values("start")[:1]}
+    for f in ("start", "end", "suspension_start", "suspension_end"):
+        picks[f"before_{f}"] = spells.filter(**{f"{f}__lt": when}).order_by(f"-{f}").values(f)[:1]
+        picks[f"after_{f}"] = spells.filter(**{f"{f}__gt": when}).order_by(f).values(f)[:1]
+    row = (
+        Membership.objects.order_by()
+        .annotate(**{name: Subquery(pick) for name, pick in picks.items()})
+        .values(*picks)[:1]
+    )
+    return next(iter(row), dict.fromkeys(picks))
 
 
 def same_day_in_years(when, first):
