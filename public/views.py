@@ -476,9 +476,16 @@ def country_list(request):
     day = today()
     # Queries: countries with the number of blocs they are in today; the first of today's spells
     # of each, with their blocs.
-    in_force = Membership.in_force_q(day, via="memberships__")
+    # Counted per country in a subquery over its spells' (country, start) index, as with_members_on does for blocs.
+    counted = (
+        Membership.objects.filter(Membership.in_force_q(day), country=OuterRef("pk"))
+        .order_by()
+        .values("country")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     countries = list(
-        Country.objects.annotate(spells_now=Count("memberships", filter=in_force)).prefetch_related(
+        Country.objects.annotate(spells_now=Coalesce(Subquery(counted), 0)).prefetch_related(
             Prefetch(
                 "memberships",
                 queryset=Membership.objects.active_on(day).select_related("bloc").order_by("bloc__name")[:CHIPS],
