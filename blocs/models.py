@@ -86,6 +86,8 @@ class Source(HasPartialDates, TimeStamped):
         verbose_name_plural = _("sources")
         ordering = ["key"]
         constraints = [precision_constraint("published", "source")]
+        # When the data last changed (/data/): the newest row read from the index's end, not every row.
+        indexes = [models.Index(fields=["updated_at"], name="source_updated_at")]
 
     def __str__(self):
         return f"{self.key}: {self.title}" if self.title else self.key
@@ -564,6 +566,13 @@ class Membership(HasPartialDates, TimeStamped):
         indexes = [
             models.Index(fields=["bloc", "start"], name="membership_bloc_start"),
             models.Index(fields=["country", "start"], name="membership_country_start"),
+            # The first spell, and the nearest change before and after a date (/on/<date>/, /data/),
+            # each read from one end of an index rather than from every spell.
+            models.Index(fields=["start"], name="membership_start"),
+            models.Index(fields=["end"], name="membership_end"),
+            models.Index(fields=["suspension_start"], name="membership_suspension_start"),
+            models.Index(fields=["suspension_end"], name="membership_suspension_end"),
+            models.Index(fields=["updated_at"], name="membership_updated_at"),  # as Source's
             # The admin's word search matches notes with icontains, UPPER(notes) LIKE '%word%'
             # (blocs/changelists.py search_words): a trigram index on that expression serves it.
             GinIndex(OpClass(Upper("notes"), name="gin_trgm_ops"), name="membership_notes_trgm"),

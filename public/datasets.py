@@ -10,6 +10,7 @@ import datetime
 import json
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 
 from django.db import connection
 from django.http import Http404, StreamingHttpResponse
@@ -173,23 +174,32 @@ BLOC_NAME_RU = Column(
 NAMES_RU = [COUNTRY_NAME_RU, BLOC_NAME_RU]
 
 
-def _keys(alias, owner_alias, link, owner, target, key):
+def _keys(alias, owner_alias, link, owner, target, key, lateral=False):
     """Keys of linked records in one text column: (the column's SQL, the join that provides it).
 
     `link` ties the record under `owner_alias` (its field `owner`) to records (its field `target`)
     named by their field `key`. The keys are aggregated once for all rows and joined, not looked
     up row by row: a whole download then costs one pass over the link table instead of one
-    subquery per row.
+    subquery per row. With `lateral`, they are looked up for each row through the link table's
+    (owner, target) index instead: a part of a file (DatasetSpec.parts) then reads its own
+    links, not every link before its first row.
     """
     quote = connection.ops.quote_name
     owners, targets = link._meta.get_field(owner).related_model, link._meta.get_field(target).related_model
     owner_id, key_column = column_sql(link, "l", owner), column_sql(targets, "t", key)
-    join = (
-        f"LEFT JOIN (SELECT {owner_id} AS owner_id, string_agg({key_column}, ';' ORDER BY {key_column}) "
-        f"AS keys FROM {quote(link._meta.db_table)} l JOIN {quote(targets._meta.db_table)} t "
-        f"ON {column_sql(targets, 't', targets._meta.pk.name)} = {column_sql(link, 'l', target)} GROUP BY {owner_id}) "
-        f"{alias} ON {alias}.owner_id = {column_sql(owners, owner_alias, owners._meta.pk.name)}"
+    owner_pk = column_sql(owners, owner_alias, owners._meta.pk.name)
+    keys = f"string_agg({key_column}, ';' ORDER BY {key_column})"
+    tables = (
+        f"{quote(link._meta.db_table)} l JOIN {quote(targets._meta.db_table)} t "
+        f"ON {column_sql(targets, 't', targets._meta.pk.name)} = {column_sql(link, 'l', target)}"
     )
+    if lateral:
+        join = f"LEFT JOIN LATERAL (SELECT {keys} AS keys FROM {tables} WHERE {owner_id} = {owner_pk}) {alias} ON true"
+    else:
+        join = (
+            f"LEFT JOIN (SELECT {owner_id} AS owner_id, {keys} AS keys FROM {tables} GROUP BY {owner_id}) "
+            f"{alias} ON {alias}.owner_id = {owner_pk}"
+        )
     return f"{alias}.keys", join
 
 
@@ -197,6 +207,27 @@ SPELL_SOURCES, SPELL_SOURCES_JOIN = _keys("ms", "m", MembershipSource, "membersh
 EVENT_BLOCS, EVENT_BLOCS_JOIN = _keys("eb", "e", Event.blocs.through, "event", "bloc", "slug")
 EVENT_COUNTRIES, EVENT_COUNTRIES_JOIN = _keys("ec", "e", Event.countries.through, "event", "country", "alpha3")
 EVENT_SOURCES, EVENT_SOURCES_JOIN = _keys("es", "e", Event.sources.through, "event", "source", "key")
+
+# A part of a file (DatasetSpec.parts): the spells of some blocs, %(blocs)s, an array of ids; the
+# events of a span of dates, from %(since)s up to, not including, %(before)s (either may be NULL).
+PART_SPELLS = f"{spell_col('bloc')} = ANY(%(blocs)s)"
+PART_EVENTS = (
+    f"(%(since)s::date IS NULL OR {event_col('date')} >= %(since)s) "
+    f"AND (%(before)s::date IS NULL OR {event_col('date')} < %(before)s)"
+)
+FIRST, REST = "first", "rest"  # the parts of a file (DatasetSpec.parts)
+PART_JOINS = {
+    SPELL_SOURCES_JOIN: _keys("ms", "m", MembershipSource, "membership", "source", "key", lateral=True)[1],
+    EVENT_BLOCS_JOIN: _keys("eb", "e", Event.blocs.through, "event", "bloc", "slug", lateral=True)[1],
+    EVENT_COUNTRIES_JOIN: _keys("ec", "e", Event.countries.through, "event", "country", "alpha3", lateral=True)[1],
+    EVENT_SOURCES_JOIN: _keys("es", "e", Event.sources.through, "event", "source", "key", lateral=True)[1],
+}
+
+
+def _joins(part, *joins):
+    """The link joins of a query: looked up row by row for a file's first part (DatasetSpec.parts), else aggregated."""
+    return "\n".join(PART_JOINS[join] if part == FIRST else join for join in joins)
+
 
 MEMBERSHIP_COLUMNS = [
     *COUNTRY,
@@ -347,37 +378,43 @@ BLOC_PREDECESSORS, BLOC_PREDECESSORS_JOIN = _keys(
 
 SOURCE_COLUMNS = [
     Column(
-        "source_key", "text", source_col("key"), "The source's stable key, as the other datasets' source_keys name it."
+        "source_key",
+        "text",
+        source_col("key"),
+        _("The source's stable key, as the other datasets' source_keys name it."),
     ),
-    Column("title", "text", f"NULLIF({source_col('title')}, '')", "Title of the page or document."),
-    Column("publisher", "text", f"NULLIF({source_col('publisher')}, '')", "Who published it."),
+    Column("title", "text", f"NULLIF({source_col('title')}, '')", _("Title of the page or document.")),
+    Column("publisher", "text", f"NULLIF({source_col('publisher')}, '')", _("Who published it.")),
     Column(
-        "kind", "text", f"NULLIF({source_col('kind')}, '')", "What sort of source it is (news, an official page, ...)."
+        "kind",
+        "text",
+        f"NULLIF({source_col('kind')}, '')",
+        _("What sort of source it is (news, an official page, ...)."),
     ),
-    Column("url", "text", f"NULLIF({source_col('url')}, '')", "Where to read it; empty when none is recorded."),
-    *_partial(Source, "s", "published", "Published"),
+    Column("url", "text", f"NULLIF({source_col('url')}, '')", _("Where to read it; empty when none is recorded.")),
+    *_partial(Source, "s", "published", _("Published")),
 ]
 
 COUNTRY_COLUMNS = [*COUNTRY]
 
 BLOC_COLUMNS = [
     *BLOC,
-    Column("kind", "text", bloc_col("kind"), "What sort of bloc it is: military_alliance, economic_union, ..."),
-    *_partial(Bloc, "b", "founded", "Founded"),
-    *_partial(Bloc, "b", "dissolved", "Dissolved"),
+    Column("kind", "text", bloc_col("kind"), _("What sort of bloc it is: military_alliance, economic_union, ...")),
+    *_partial(Bloc, "b", "founded", _("Founded")),
+    *_partial(Bloc, "b", "dissolved", _("Dissolved")),
     Column(
         "parent_slug",
         "text",
         column_sql(Bloc, "p", "slug"),
-        "The bloc this one sits inside (the CRRF inside the CSTO); empty when none.",
+        _("The bloc this one sits inside (the CRRF inside the CSTO); empty when none."),
     ),
     Column(
         "predecessor_slugs",
         "text",
         BLOC_PREDECESSORS,
-        "Blocs this one continued or absorbed, separated by semicolons.",
+        _("Blocs this one continued or absorbed, separated by semicolons."),
     ),
-    Column("source_keys", "text", BLOC_SOURCES, "Keys of the sources for the bloc, separated by semicolons."),
+    Column("source_keys", "text", BLOC_SOURCES, _("Keys of the sources for the bloc, separated by semicolons.")),
 ]
 
 
@@ -440,48 +477,50 @@ WHERE a.status = 1 AND b.status = 1
 ORDER BY a.bloc_slug, a.year, a.country_alpha3, b.country_alpha3"""
 
 
+def _per_bloc(build):
+    return lambda part=None: build(some_blocs=True) if part else build()
+
+
 def per_bloc_sql(slug):
     """The country-year or dyad-year query for the blocs whose ids are in %(blocs)s, in the file's order."""
     return _country_year_sql(some_blocs=True) if slug == "country-year" else _dyad_year_sql(some_blocs=True)
 
 
-def _memberships_sql():
+def _memberships_sql(part=None):
     return f"""
 SELECT
   {_select(MEMBERSHIP_COLUMNS)}
 FROM {T["membership"]} m
 JOIN {T["country"]} c ON {country_col("id")} = {spell_col("country")}
 JOIN {T["bloc"]} b ON {bloc_col("id")} = {spell_col("bloc")}
-{SPELL_SOURCES_JOIN}
-WHERE {SPELL_IN_YEARS}
+{_joins(part, SPELL_SOURCES_JOIN)}
+WHERE {SPELL_IN_YEARS}{f" AND {PART_SPELLS}" if part else ""}
 ORDER BY {bloc_col("slug")}, {country_col("alpha3")}, {spell_col("start")}"""
 
 
-def _members_on_sql():
+def _members_on_sql(part=None):
     return f"""
 SELECT
   {_select(MEMBERS_ON_COLUMNS)}
 FROM {T["membership"]} m
 JOIN {T["country"]} c ON {country_col("id")} = {spell_col("country")}
 JOIN {T["bloc"]} b ON {bloc_col("id")} = {spell_col("bloc")}
-{SPELL_SOURCES_JOIN}
-WHERE {Membership.in_force_sql("m", DAY)}
+{_joins(part, SPELL_SOURCES_JOIN)}
+WHERE {Membership.in_force_sql("m", DAY)}{f" AND {PART_SPELLS}" if part else ""}
 ORDER BY {bloc_col("slug")}, {country_col("alpha3")}"""
 
 
-def _events_sql():
+def _events_sql(part=None):
     return f"""
 SELECT
   {_select(EVENT_COLUMNS)}
 FROM {T["event"]} e
-{EVENT_BLOCS_JOIN}
-{EVENT_COUNTRIES_JOIN}
-{EVENT_SOURCES_JOIN}
-WHERE {Event.in_years_sql("e", "%(first)s", "%(last)s")}
+{_joins(part, EVENT_BLOCS_JOIN, EVENT_COUNTRIES_JOIN, EVENT_SOURCES_JOIN)}
+WHERE {Event.in_years_sql("e", "%(first)s", "%(last)s")}{f" AND {PART_EVENTS}" if part else ""}
 ORDER BY {event_col("date")}, {event_col("title")}"""
 
 
-def _sources_sql():
+def _sources_sql(part=None):
     return f"""
 SELECT
   {_select(SOURCE_COLUMNS)}
@@ -489,7 +528,7 @@ FROM {T["source"]} s
 ORDER BY {source_col("key")}"""
 
 
-def _countries_sql():
+def _countries_sql(part=None):
     return f"""
 SELECT
   {_select(COUNTRY_COLUMNS)}
@@ -497,7 +536,7 @@ FROM {T["country"]} c
 ORDER BY {country_col("alpha3")}"""
 
 
-def _blocs_sql():
+def _blocs_sql(part=None):
     parent = column_sql(Bloc, "b", "parent")
     return f"""
 SELECT
@@ -509,6 +548,47 @@ LEFT JOIN {T["bloc"]} p ON {column_sql(Bloc, "p", "id")} = {parent}
 ORDER BY {bloc_col("slug")}"""
 
 
+# A file in two parts: a small first one, whose links are looked up row by row so that its first
+# byte goes out at once, then the rest, whose links are aggregated in one pass for throughput.
+FIRST_EVENTS = 500  # about as many events in the first part: whole years, the oldest first
+MOST_BLOCS = 50  # blocs to a part of the country-year and dyad-year tables, which have no links to join
+
+
+def spell_parts(scope):
+    """The spells of the first bloc by short name, then those of the others: [{"blocs": ids}, ...]."""
+    ids = list(Bloc.objects.using(read_connection().alias).order_by("slug").values_list("pk", flat=True))
+    return [{"blocs": ids[:1]}, {"blocs": ids[1:]}]
+
+
+def bloc_parts(scope):
+    """The blocs in the tables' order (by short name), one, then two, four ... up to MOST_BLOCS to a part."""
+    ids = list(Bloc.objects.using(read_connection().alias).order_by("slug").values_list("pk", flat=True))
+    parts, size = [], 1
+    while ids:
+        parts.append({"blocs": ids[:size]})
+        ids, size = ids[size:], min(MOST_BLOCS, size * 2)
+    return parts or [{"blocs": []}]
+
+
+def whole_file(scope):
+    """A table of a few thousand rows at most, sent in one part: its query starts at once."""
+    return [{}]
+
+
+def event_parts(scope):
+    """The events of the oldest years up to about FIRST_EVENTS, then the others, by the counts the database keeps."""
+    from events.models import EventsInYear
+
+    years = EventsInYear.objects.using(read_connection().alias).filter(events__gt=0).order_by("year")
+    held = 0
+    for year, n in years.values_list("year", "events"):
+        held += n
+        if held >= FIRST_EVENTS and year < 9999:
+            boundary = datetime.date(year + 1, 1, 1)
+            return [{"since": None, "before": boundary}, {"since": boundary, "before": None}]
+    return [{"since": None, "before": None}]
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     slug: str
@@ -517,13 +597,21 @@ class DatasetSpec:
     description: str
     columns: list
     build: object
+    # The file in parts, in its order: each a dict of parameters for the query built with part=FIRST
+    # for the first, part=REST for the others. A download runs them one after another, so its
+    # first byte waits for the first part's rows only, not for the whole file's query (sorting a
+    # million events after joining every link took 5.6 s before its first row at the full scale).
+    parts: object
     by_date: bool = False
 
-    def sql(self, neutralise):
-        """The dataset's query; with `neutralise`, its text columns are made safe for spreadsheets."""
+    def sql(self, neutralise, part=None):
+        """The dataset's query; with `neutralise`, its text columns are made safe for spreadsheets.
+
+        With `part` (FIRST or REST), the query of one part of the file, its parameters from `parts`.
+        """
         if not neutralise:
-            return self.build()
-        return neutralised_query(self.build(), [(c.name, c.name, c.kind == "text") for c in self.columns])
+            return self.build(part=part)
+        return neutralised_query(self.build(part=part), [(c.name, c.name, c.kind == "text") for c in self.columns])
 
 
 DATASETS = {
@@ -536,6 +624,7 @@ DATASETS = {
             _("Every spell of every country in every bloc, with its role, dates, suspension, end and sources."),
             MEMBERSHIP_COLUMNS,
             _memberships_sql,
+            spell_parts,
         ),
         DatasetSpec(
             "members",
@@ -547,6 +636,7 @@ DATASETS = {
             ),
             MEMBERS_ON_COLUMNS,
             _members_on_sql,
+            spell_parts,
             by_date=True,
         ),
         DatasetSpec(
@@ -555,7 +645,8 @@ DATASETS = {
             _("one row per country, bloc and year"),
             _("Membership status coded as in the Correlates of War IGO data, with a suspended flag."),
             COUNTRY_YEAR_COLUMNS,
-            _country_year_sql,
+            _per_bloc(_country_year_sql),
+            bloc_parts,
         ),
         DatasetSpec(
             "dyad-year",
@@ -566,7 +657,8 @@ DATASETS = {
                 "in a year, in the Correlates of War dyadic style."
             ),
             DYAD_YEAR_COLUMNS,
-            _dyad_year_sql,
+            _per_bloc(_dyad_year_sql),
+            bloc_parts,
         ),
         DatasetSpec(
             "events",
@@ -575,30 +667,39 @@ DATASETS = {
             _("Every event with its dates, kind, place, blocs, countries and sources."),
             EVENT_COLUMNS,
             _events_sql,
+            event_parts,
         ),
         DatasetSpec(
             "sources",
-            "Sources",
-            "one row per source",
-            "Every source the record cites, by the key the other datasets use, with its title, publisher and address.",
+            _("Sources"),
+            _("one row per source"),
+            _(
+                "Every source the record cites, by the key the other datasets use, with its title, publisher and address."
+            ),
             SOURCE_COLUMNS,
             _sources_sql,
+            whole_file,
         ),
         DatasetSpec(
             "countries",
-            "Countries",
-            "one row per country",
-            "Every country of the record with its ISO and Correlates of War codes.",
+            _("Countries"),
+            _("one row per country"),
+            _("Every country of the record with its ISO and Correlates of War codes."),
             COUNTRY_COLUMNS,
             _countries_sql,
+            whole_file,
         ),
         DatasetSpec(
             "blocs",
-            "Blocs",
-            "one row per bloc",
-            "Every bloc with its kind, founding and dissolution, the bloc it sits inside, its predecessors and sources.",
+            _("Blocs"),
+            _("one row per bloc"),
+            _(
+                "Every bloc with its kind, founding and dissolution, the bloc it sits inside, its predecessors "
+                "and sources."
+            ),
             BLOC_COLUMNS,
             _blocs_sql,
+            whole_file,
         ),
     ]
 }
@@ -761,11 +862,16 @@ def download(request, dataset, extension):
     except BadRequest as e:
         return _bad_request(request, str(e))
     headers = [c.name for c in spec.columns]
+    parts = spec.parts(scope)
     if extension == "csv":
-        body = copy_csv(spec.sql(neutralise=True), scope)
+        sql = {part: spec.sql(neutralise=True, part=part) for part in (FIRST, REST)}
+        body = chain.from_iterable(
+            copy_csv(sql[REST if n else FIRST], {**scope, **p}, header=n == 0) for n, p in enumerate(parts)
+        )
         response = StreamingHttpResponse(body, content_type=CSV_CONTENT_TYPE)
     else:
-        rows = stream_rows(spec.sql(neutralise=False), scope)
+        sql = {part: spec.sql(neutralise=False, part=part) for part in (FIRST, REST)}
+        rows = chain.from_iterable(stream_rows(sql[REST if n else FIRST], {**scope, **p}) for n, p in enumerate(parts))
         body = xlsx_chunks(headers, rows, title=spec.slug)
         response = StreamingHttpResponse(body, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, file_name(spec, scope, changed_at, extension))

@@ -1,5 +1,6 @@
 """Public pages about events: all events, filtered and searched, and one event with its sources."""
 
+import datetime
 import hashlib
 
 from django import forms
@@ -18,7 +19,7 @@ from blocs.changelists import IdsFirstPaginator
 from blocs.models import Bloc, Country, Membership, local_name
 from eurasia.languages import in_reading_order
 from eurasia.page_cache import cached_until_records_change
-from events.models import Event, EventKind, search_query, search_vector
+from events.models import Event, EventKind, EventsInYear, search_query, search_vector
 from public import charts
 
 PER_PAGE = 25
@@ -29,16 +30,54 @@ WALKED_ROWS = 1_000  # past this many matches before the page, sorting them beat
 
 
 class CountedPaginator(IdsFirstPaginator):
-    """A paginator told its count, here the sum of the per-year bars, instead of counting again."""
+    """A paginator told its count, here the sum of the per-year bars, instead of counting again.
 
-    def __init__(self, object_list, per_page, *, count):
+    Told the bars too (`per_year`, oldest first) and that the list runs newest first, a deep page
+    skips whole years: the events of a year are together in that order, so page 20,000 lies in
+    the years the bars say, and is read among the events of those years only, with an OFFSET
+    of the page's place in them, not of every newer event. Its cost is that of a year or two of
+    events, wherever it falls.
+    """
+
+    def __init__(self, object_list, per_page, *, count, per_year=(), newest_first=False):
         super().__init__(object_list, per_page)
         self.known_count = count
+        self.per_year = per_year if newest_first else ()
 
     @property
     def count(self):
         return self.known_count
 
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if not self.per_year or bottom < self.deep_after:
+            return super().page(number)
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        newer, taken, years = 0, 0, []
+        for year, n in reversed(self.per_year):
+            if not years and newer + n <= bottom:
+                newer += n  # a whole year newer than the page: skipped
+                continue
+            years.append(year)  # the page's first year, and the older ones it runs into
+            taken += n
+            if newer + taken >= top:
+                break
+        if not years or not 1 <= min(years) <= max(years) < 9999:
+            return super().page(number)
+        # Both ends bound the dates, so the page reads the matches of its own years only.
+        events = self.object_list.filter(
+            date__gte=datetime.date(min(years), 1, 1), date__lt=datetime.date(max(years) + 1, 1, 1)
+        )
+        ids = events.values("pk")[bottom - newer : top - newer]
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+
+
+# Past this many blocs or countries a filter is a field to type a short name or code in: a
+# drop-down of 2,000 blocs weighed 100 KB on every page of events (docs/performance.md).
+CHOICES_LISTED = 300
 
 LARGEST_ID = 2**63 - 1  # beyond a bigint, PostgreSQL would refuse the lookup outright
 
@@ -99,8 +138,57 @@ class EventFilter(forms.Form):
         }
         self.fields["from"] = forms.IntegerField(label=gettext("From"), **year)
         self.fields["to"] = forms.IntegerField(label=gettext("To"), **year)
-        self.fields["bloc"].choices = [("", gettext("any bloc"))] + [(b.slug, b.local_label) for b in blocs]
-        self.fields["country"].choices = [("", gettext("any country"))] + [(c.alpha3, c.local_name) for c in countries]
+        self.records = {"bloc": blocs, "country": countries}
+        for name, records, key, label, empty, example in [
+            (
+                "bloc",
+                blocs,
+                lambda b: b.slug,
+                lambda b: b.local_label,
+                gettext("any bloc"),
+                gettext("short name, such as csto"),
+            ),
+            (
+                "country",
+                countries,
+                lambda c: c.alpha3,
+                lambda c: c.local_name,
+                gettext("any country"),
+                gettext("code, such as KAZ"),
+            ),
+        ]:
+            if len(records) <= CHOICES_LISTED:
+                self.fields[name].choices = [("", empty)] + [(key(r), label(r)) for r in records]
+            else:
+                field = self.fields[name]
+                self.fields[name] = forms.CharField(
+                    label=field.label,
+                    required=False,
+                    max_length=50,
+                    widget=forms.TextInput(attrs={"placeholder": example}),
+                    error_messages={"max_length": field.error_messages["invalid_choice"] % {"value": "…"}},
+                )
+                self.fields[name].unknown = field.error_messages["invalid_choice"]
+
+    def typed(self, name, model, lookup):
+        """A bloc or country typed in, looked up by its key (one query); the message says when there is none."""
+        value = self.cleaned_data[name].strip()
+        if not value or not hasattr(self.fields[name], "unknown"):
+            return value
+        record = model.objects.filter(**{lookup: value}).first()
+        if record is None:
+            raise forms.ValidationError(self.fields[name].unknown % {"value": value[:40]})
+        self.records[name] = [record]
+        return value
+
+    def clean_bloc(self):
+        return self.typed("bloc", Bloc, "slug__iexact")
+
+    def clean_country(self):
+        return self.typed("country", Country, "alpha3")
+
+    def chosen(self, name, key):
+        return next((r for r in self.records[name] if key(r).lower() == self.cleaned_data[name].lower()), None)
 
     def clean(self):
         cleaned = super().clean()
@@ -121,12 +209,15 @@ class EventFilter(forms.Form):
 def event_list(request):
     # Queries: the blocs and the countries offered as filters; the matching events per year (which
     # also gives their count); one page of them; their blocs; their countries; their sources. A
-    # search or filter changes the WHERE clause, never the number of queries.
+    # search or filter changes the WHERE clause, never the number of queries. Past CHOICES_LISTED
+    # blocs or countries, one more query looks up the one typed in, when one is.
     blocs = in_reading_order(
-        Bloc.objects.only("slug", "name", "name_ru", "abbreviations").order_by(local_name()), lambda b: b.local_label
+        Bloc.objects.only("slug", "name", "name_ru", "abbreviations").order_by(local_name())[: CHOICES_LISTED + 1],
+        lambda b: b.local_label,
     )
     countries = in_reading_order(
-        Country.objects.only("alpha3", "name", "name_ru").order_by(local_name()), lambda c: c.local_name
+        Country.objects.only("alpha3", "name", "name_ru").order_by(local_name())[: CHOICES_LISTED + 1],
+        lambda c: c.local_name,
     )
     form = EventFilter(request.GET, blocs=blocs, countries=countries)
     context = {"form": form, "page": None, "problems": [], "query": ""}
@@ -135,8 +226,8 @@ def event_list(request):
         return render(request, "public/event_list.html", context, status=400)
 
     data = form.cleaned_data
-    bloc = next((b for b in blocs if b.slug == data["bloc"]), None)
-    country = next((c for c in countries if c.alpha3 == data["country"]), None)
+    bloc = form.chosen("bloc", lambda b: b.slug) if data["bloc"] else None
+    country = form.chosen("country", lambda c: c.alpha3) if data["country"] else None
     events = Event.objects.all()
     if bloc:
         events = events.for_bloc(bloc)
@@ -156,7 +247,7 @@ def event_list(request):
     # Ranking computes every match's text vector; past a few thousand matches that costs seconds
     # and tells a reader little, so a broad search lists its matches newest first instead.
     ranked = bool(words) and total <= RANKED_MATCHES
-    paginator = CountedPaginator(None, PER_PAGE, count=total)
+    paginator = CountedPaginator(None, PER_PAGE, count=total, per_year=per_year, newest_first=not ranked)
     number = request.GET.get("page", "1")
     try:
         number = paginator.validate_number(number)
@@ -214,10 +305,16 @@ def event_detail(request, pk):
 def counts_per_year(request, matched, filters):
     """The matching events per year, kept while the records stay as they are.
 
-    The count reads every match, all million events for the unfiltered list; paging through the
-    same filters then costs only each page's rows. No DISTINCT: the bloc and country filters are
-    subqueries, not joins, so no event is counted twice.
+    Unfiltered, they are read from the counts the database keeps. Filtered, the count reads every
+    match, through the index of the filter (the link tables' for a bloc or a country, the kind's,
+    the full-text one for words); paging through the same filters then costs only each page's
+    rows. No DISTINCT: the bloc and country filters are subqueries, not joins, so no event is
+    counted twice.
     """
+
+    if not any(filters.values()):
+        # Every event: the counts the database keeps beside them (EventsInYear), a row a year.
+        return list(EventsInYear.objects.filter(events__gt=0).order_by("year").values_list("year", "events"))
 
     def count():
         return list(matched.order_by().values_list("date__year").annotate(n=Count("pk")).order_by("date__year"))

@@ -7,7 +7,20 @@ from itertools import groupby
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.fields import ArrayField
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Case, CharField, Count, F, Func, Max, Min, Prefetch, Q, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce, Concat, NullIf
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -31,8 +44,17 @@ OVERVIEW_FROM = datetime.date(1991, 1, 1)
 TIMELINE_BLOCS = 40  # rows of the blocs' own timeline; the table beside it lists them all
 BLOCS_PER_PAGE = 20  # blocs with their members on one page of a date
 CHIPS = 8  # blocs named beside each country on the countries page
-MARKERS_DRAWN = 500  # events drawn on a timeline, newest first
 RECENT_EVENTS = 8
+# Pages stay bounded however large the record grows (about 250 KB of HTML at the full synthetic
+# world, docs/performance.md): a bloc's countries or a country's blocs are drawn a page at a time,
+# and a bloc's members are named up to a point, with a link to the rest.
+ROWS_PER_PAGE = 25  # timeline rows, each with its spells in the table below, on a bloc's or a country's page
+MEMBER_ROWS = 150  # members listed whole on the overview's cards or a page of a date; past it, each bloc's are cut
+MEMBERS_NAMED = 20  # members named for each bloc once they are cut, with a link to the rest
+MEMBERS_PER_PAGE = 100  # one bloc's members on a date, a page at a time
+MARKERS_DRAWN = 200  # events drawn on a timeline, newest first
+BLOCS_LISTED = 200  # rows of the table of all blocs on one page
+CHOICES_OFFERED = 40  # past this many blocs, the map's chooser is a typed-in field, not a box per bloc
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ALPHA3 = re.compile(r"^[A-Za-z]{3}$")
 
@@ -80,17 +102,32 @@ def bad_map_choice(request, error):
 
 
 def map_choice_context(choice, existing):
-    """What the chooser beside the map offers: the families, the article's map, and the blocs in existence that day."""
+    """What the chooser beside the map offers: the families, the article's map, and the blocs in existence that day.
+
+    A box per bloc while they are few; past CHOICES_OFFERED, a field to type their short names in.
+    """
     families = [("", gettext("every family"), choice.is_every_family)]
     families += [(f"?family={key}", words, choice.family == key) for key, (words, _) in maps.FAMILIES.items()]
     families.append((f"?family={maps.ARTICLE}", gettext("the founding article's map"), choice.is_article))
+    offered = [b for b in existing if b.parent_id is None]
     return {
         "map_choice": choice,
         "map_query": choice.query(),
         "map_families": families,
-        "map_blocs": [b for b in existing if b.parent_id is None],
+        "map_blocs": offered if len(offered) <= CHOICES_OFFERED else None,
+        "map_typed": ",".join(choice.slugs),
         "map_most": maps.MOST_SHOWN,
     }
+
+
+def page_of(request, items, per_page, what):
+    """One page of `items`, the one ?page= names; a page that does not exist is not found, with why."""
+    paginator = Paginator(items, per_page)
+    number = request.GET.get("page", "1")
+    try:
+        return paginator.page(number)
+    except InvalidPage:
+        raise Http404(gettext("There is no page “%(page)s” of %(what)s.") % {"page": number[:20], "what": what})
 
 
 def country_statuses(day, layers, article=True):
@@ -191,12 +228,16 @@ def timeline_order(blocs):
 
 def with_members_on(blocs, day):
     """Blocs annotated with `members_now`: their spells in the member role in force on `day`."""
-    return blocs.annotate(
-        members_now=Count(
-            "memberships",
-            filter=Q(memberships__role=Role.MEMBER) & Membership.in_force_q(day, via="memberships__"),
-        )
+    # Counted per bloc in a subquery over its spells' (bloc, start) index: a join grouped by every
+    # column of the blocs sorted all the spells of the record first (75 of 90 ms at the medium world).
+    counted = (
+        Membership.objects.filter(Membership.in_force_q(day), bloc=OuterRef("pk"), role=Role.MEMBER)
+        .order_by()
+        .values("bloc")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    return blocs.annotate(members_now=Coalesce(Subquery(counted), 0))
 
 
 def largest(blocs, most):
@@ -277,6 +318,18 @@ def marker_values(queryset):
     return rows
 
 
+def named(blocs, members_of):
+    """Each bloc with its members and how many more it has than are listed.
+
+    Every member is listed while the blocs have MEMBER_ROWS between them (the seed's record always
+    does); past that, each bloc's first MEMBERS_NAMED, and a link leads to the rest.
+    """
+    lists = [(bloc, members_of.get(bloc.pk, [])) for bloc in blocs]
+    if sum(len(members) for _, members in lists) <= MEMBER_ROWS:
+        return [(bloc, members, 0) for bloc, members in lists]
+    return [(bloc, members[:MEMBERS_NAMED], max(0, len(members) - MEMBERS_NAMED)) for bloc, members in lists]
+
+
 @cached_until_records_change
 def home(request):
     day = today()
@@ -311,7 +364,7 @@ def home(request):
         "public/home.html",
         {
             "day": day,
-            "existing": [(bloc, by_bloc.get(bloc.pk, [])) for bloc in shown],
+            "existing": named(shown, by_bloc),
             "more_blocs": len(existing) - len(shown),
             "blocs": charted,
             "timeline": timeline,
@@ -338,11 +391,14 @@ def bloc_list(request):
     blocs = list(with_members_on(Bloc.objects.select_related("parent"), day))
     successions = list(Succession.objects.all())
     timeline, charted = blocs_chart(blocs, successions, prefix="blocs-chart", day=day)
+    page = page_of(request, [b for b, _ in timeline_order(blocs)], BLOCS_LISTED, "the blocs")
     return render(
         request,
         "public/bloc_list.html",
         {
-            "blocs": [b for b, _ in timeline_order(blocs)],
+            "blocs": page.object_list,
+            "page": page,
+            "total": len(blocs),
             "timeline": timeline,
             "abridged_chart": len(charted) < len(blocs),
             "last_changed": last_changed(blocs),
@@ -368,7 +424,6 @@ def bloc_detail(request, slug):
     spells = in_reading_order(
         Membership.objects.filter(bloc_id__in=[bloc.pk, *(b.pk for b in predecessors)])
         .select_related("country", "bloc")
-        .prefetch_related(cited())
         .order_by(local_name("country__"), "start", "bloc__name"),
         lambda m: m.country.local_name,
     )
@@ -379,25 +434,33 @@ def bloc_detail(request, slug):
     )
     bloc_sources = list(bloc.sources.all())
 
+    # One row per country, the earliest first; a page draws ROWS_PER_PAGE of them, and lists their spells.
+    groups = [list(group) for _, group in groupby(spells, key=lambda m: m.country_id)]
+    groups.sort(key=lambda g: (min(m.start for m in g), g[0].country.local_name))
+    page = page_of(request, groups, ROWS_PER_PAGE, gettext("the countries of the %(bloc)s") % {"bloc": bloc.short_name})
+    listed = [m for group in sorted(page.object_list, key=lambda g: g[0].country.local_name) for m in group]
+    prefetch_related_objects(listed, cited())
     rows = []
-    for country, group in groupby(spells, key=lambda m: m.country):
+    for group in page.object_list:
+        country = group[0].country
         rows.append(
             charts.TimelineRow(
                 label=country.local_name,
                 href=url_for(country),
-                spells=[
-                    charts.Spell.of(
-                        m,
-                        gettext("%(country)s in %(bloc)s") % {"country": country.local_name, "bloc": m.bloc.short_name},
-                        earlier=m.bloc.short_name if m.bloc_id != bloc.pk else "",
-                    )
-                    for m in group
-                ],
+                spells=sorted(
+                    (
+                        charts.Spell.of(
+                            m,
+                            gettext("%(country)s in %(bloc)s")
+                            % {"country": country.local_name, "bloc": m.bloc.short_name},
+                            earlier=m.bloc.short_name if m.bloc_id != bloc.pk else "",
+                        )
+                        for m in group
+                    ),
+                    key=lambda s: (not s.earlier, s.start),  # the bloc's own spells drawn on top
+                ),
             )
         )
-    for row in rows:
-        row.spells.sort(key=lambda s: (not s.earlier, s.start))  # the bloc's own spells drawn on top
-    rows.sort(key=lambda r: (min(s.start for s in r.spells), r.label))
     founded, dissolved = bloc.partial_date("founded"), bloc.partial_date("dissolved")
     earlier_words = ""
     if len(own) < len(spells):
@@ -410,15 +473,15 @@ def bloc_detail(request, slug):
         rows,
         title=gettext("Membership of the %(bloc)s over time") % {"bloc": bloc.short_name},
         desc=ngettext(
-            "%(count)d membership spell in the %(bloc)s%(earlier)s; one row per country (%(rows)d), each bar from "
+            "%(count)d membership spell in the %(bloc)s%(earlier)s; one row per country (%(rows)s), each bar from "
             "the start of a spell to its end or to today; roles and suspensions are told apart by colour and "
             "pattern. The table below lists the same spells.",
-            "%(count)d membership spells in the %(bloc)s%(earlier)s; one row per country (%(rows)d), each bar from "
+            "%(count)d membership spells in the %(bloc)s%(earlier)s; one row per country (%(rows)s), each bar from "
             "the start of a spell to its end or to today; roles and suspensions are told apart by colour and "
             "pattern. The table below lists the same spells.",
             len(own),
         )
-        % {"count": len(own), "bloc": bloc.short_name, "earlier": earlier_words, "rows": len(rows)},
+        % {"count": len(own), "bloc": bloc.short_name, "earlier": earlier_words, "rows": rows_words(page, len(rows))},
         today=day,
         prefix="bloc-timeline",
         markers=event_markers(markers),
@@ -437,7 +500,8 @@ def bloc_detail(request, slug):
             "predecessors": predecessors,
             "successors": successors,
             "children": children,
-            "spells": spells,
+            "spells": listed,
+            "rows_page": page,
             "with_earlier": len(own) < len(spells),
             "current": current,
             "current_members": [m for m in current if m.role == Role.MEMBER],
@@ -457,9 +521,16 @@ def country_list(request):
     day = today()
     # Queries: countries with the number of blocs they are in today; the first of today's spells
     # of each, with their blocs.
-    in_force = Membership.in_force_q(day, via="memberships__")
+    # Counted per country in a subquery over its spells' (country, start) index, as with_members_on does for blocs.
+    counted = (
+        Membership.objects.filter(Membership.in_force_q(day), country=OuterRef("pk"))
+        .order_by()
+        .values("country")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     countries = in_reading_order(
-        Country.objects.annotate(spells_now=Count("memberships", filter=in_force))
+        Country.objects.annotate(spells_now=Coalesce(Subquery(counted), 0))
         .order_by(local_name())
         .prefetch_related(
             Prefetch(
@@ -501,29 +572,51 @@ def country_detail(request, code):
         country = Country.objects.get(alpha3=code.upper())
     except Country.DoesNotExist:
         raise Http404(gettext("There is no country with the code “%(code)s” in the records.") % {"code": code})
-    spells = list(country.memberships.select_related("bloc").prefetch_related(cited()).order_by("start", "bloc__name"))
+    spells = list(country.memberships.select_related("bloc").order_by("start", "bloc__name"))
     markers = marker_values(Event.objects.for_country(country))
     events = list(
         Event.objects.for_country(country).newest_first().prefetch_related("sources", "blocs")[: EVENTS_LISTED + 1]
     )
 
-    rows = {}
+    # One row per bloc, in the order of the country's first spell in each; ROWS_PER_PAGE of them a page.
+    groups = {}
     for m in spells:
-        row = rows.setdefault(m.bloc_id, charts.TimelineRow(label=m.bloc.short_name, href=url_for(m.bloc)))
-        row.spells.append(
-            charts.Spell.of(
-                m, gettext("%(country)s in %(bloc)s") % {"country": country.local_name, "bloc": m.bloc.short_name}
-            )
+        groups.setdefault(m.bloc_id, []).append(m)
+    page = page_of(
+        request,
+        list(groups.values()),
+        ROWS_PER_PAGE,
+        gettext("the blocs of %(country)s") % {"country": country.local_name},
+    )
+    listed = sorted((m for group in page.object_list for m in group), key=lambda m: (m.start, m.bloc.name))
+    prefetch_related_objects(listed, cited())
+    rows = [
+        charts.TimelineRow(
+            label=group[0].bloc.short_name,
+            href=url_for(group[0].bloc),
+            spells=[
+                charts.Spell.of(
+                    m, gettext("%(country)s in %(bloc)s") % {"country": country.local_name, "bloc": m.bloc.short_name}
+                )
+                for m in group
+            ],
         )
+        for group in page.object_list
+    ]
     timeline = charts.membership_timeline(
-        list(rows.values()),
+        rows,
         title=gettext("%(country)s in the blocs over time") % {"country": country.local_name},
         desc=gettext(
-            "%(spells)d membership spells of %(country)s in %(blocs)d blocs, one row per bloc, each bar "
+            "%(spells)d membership spells of %(country)s in %(blocs)d blocs, one row per bloc (%(rows)s), each bar "
             "from the start of a spell to its end or to today; roles and suspensions are told apart by colour and "
             "pattern. The table below lists the same spells."
         )
-        % {"spells": len(spells), "country": country.local_name, "blocs": len(rows)},
+        % {
+            "spells": len(spells),
+            "country": country.local_name,
+            "blocs": len(groups),
+            "rows": rows_words(page, len(rows)),
+        },
         today=day,
         prefix="country-timeline",
         markers=event_markers(markers),
@@ -534,7 +627,8 @@ def country_detail(request, code):
         "public/country_detail.html",
         {
             "country": country,
-            "spells": spells,
+            "spells": listed,
+            "rows_page": page,
             "current": current,
             "timeline": timeline,
             "events": events[:EVENTS_LISTED],
@@ -543,6 +637,17 @@ def country_detail(request, code):
             "last_changed": last_changed([country], spells, events),
         },
     )
+
+
+def rows_words(page, drawn):
+    """How many rows a timeline draws, and of how many when it is drawn a page at a time."""
+    if page.paginator.num_pages == 1:
+        return str(drawn)
+    return gettext("%(first)d to %(last)d of %(count)d on this page") % {
+        "first": page.start_index(),
+        "last": page.end_index(),
+        "count": page.paginator.count,
+    }
 
 
 def on_date_picker(request):
@@ -574,32 +679,45 @@ def on_date(request, day):
     except maps.BadChoice as e:
         return bad_map_choice(request, e)
     statuses = country_statuses(when, layers, choice.is_article)
-    changes = ("start", "end", "suspension_start", "suspension_end")
-    nearest = Membership.objects.aggregate(
-        first=Min("start"),
-        **{f"before_{f}": Max(f, filter=Q(**{f"{f}__lt": when})) for f in changes},
-        **{f"after_{f}": Min(f, filter=Q(**{f"{f}__gt": when})) for f in changes},
-    )
+    nearest = nearest_changes(when)
     before = max((v for k, v in nearest.items() if k.startswith("before_") and v), default=None)
     after = min((v for k, v in nearest.items() if k.startswith("after_") and v), default=None)
 
-    paginator = Paginator(blocs, BLOCS_PER_PAGE)
-    number = request.GET.get("page", "1")
-    try:
-        page = paginator.page(number)
-    except InvalidPage:
-        raise Http404(gettext("There is no page “%(page)s” of the blocs on this date.") % {"page": number[:20]})
+    # ?bloc= lists one bloc's members in full; otherwise a large bloc's list stops at MEMBERS_NAMED.
+    only = request.GET.get("bloc", "").strip().lower()
+    if only:
+        blocs = [b for b in blocs if b.slug == only]
+        if not blocs:
+            raise Http404(
+                gettext("There is no bloc “%(slug)s” in existence on %(day)s.")
+                % {"slug": only[:40], "day": when.isoformat()}
+            )
+    page = page_of(request, blocs, BLOCS_PER_PAGE, gettext("the blocs on this date")) if not only else None
     spells = in_reading_order(
         Membership.objects.active_on(when)
-        .filter(bloc__in=[b.pk for b in page.object_list])
+        .filter(bloc__in=[b.pk for b in (blocs if only else page.object_list)])
         .select_related("country", "bloc")
-        .prefetch_related(cited())
         .order_by(local_name("country__")),
         lambda m: m.country.local_name,
     )
     by_bloc = {}
     for m in spells:
         by_bloc.setdefault(m.bloc_id, []).append(m)
+    if only:
+        members = page_of(
+            request,
+            by_bloc.get(blocs[0].pk, []),
+            MEMBERS_PER_PAGE,
+            gettext("the members of the %(bloc)s") % {"bloc": blocs[0].short_name},
+        )
+        listed, page = [(blocs[0], members.object_list, 0)], members
+    else:
+        listed = named(page.object_list, by_bloc)
+    # Once cut, the members are named in a line, not tabled: twenty blocs of tables would outweigh the page.
+    compact = any(more for _, _, more in listed)
+    shown = [m for _, members, _ in listed for m in members]
+    prefetch_related_objects(shown, cited())  # the sources of the spells listed, not of those left out
+    for m in shown:
         m.uncertain = uncertain_on(m, when)
     return render(
         request,
@@ -607,9 +725,11 @@ def on_date(request, day):
         {
             "when": when,
             "picker_date": when,
-            "listed": [(bloc, by_bloc.get(bloc.pk, [])) for bloc in page.object_list],
+            "listed": listed,
+            "compact": compact,
+            "only": only,
             "page": page,
-            "paginator": paginator,
+            "paginator": page.paginator,
             "spells": spells,
             "region_map": maps.region_map(statuses, layers, day=when, prefix="map", article=choice.is_article),
             **map_choice_context(choice, blocs),
@@ -617,9 +737,28 @@ def on_date(request, day):
             "after": after,
             "years": same_day_in_years(when, nearest["first"]),
             "is_today": when == today(),
-            "last_changed": last_changed(spells, page.object_list),
+            "last_changed": last_changed(spells, blocs if only else page.object_list),
         },
     )
+
+
+def nearest_changes(when):
+    """The first spell's start, and the nearest change of any spell before and after `when`, in one query.
+
+    Each is a subquery that reads one end of its column's index (blocs migration 0013): an
+    aggregate with a FILTER per change read every spell instead, its cost growing with the record.
+    """
+    spells = Membership.objects.order_by()
+    picks = {"first": spells.filter(start__isnull=False).order_by("start").values("start")[:1]}
+    for f in ("start", "end", "suspension_start", "suspension_end"):
+        picks[f"before_{f}"] = spells.filter(**{f"{f}__lt": when}).order_by(f"-{f}").values(f)[:1]
+        picks[f"after_{f}"] = spells.filter(**{f"{f}__gt": when}).order_by(f).values(f)[:1]
+    row = (
+        Membership.objects.order_by()
+        .annotate(**{name: Subquery(pick) for name, pick in picks.items()})
+        .values(*picks)[:1]
+    )
+    return next(iter(row), dict.fromkeys(picks))
 
 
 def same_day_in_years(when, first):

@@ -23,6 +23,7 @@ def test_bench_runs_on_the_tiny_world():
         "Public pages vs a trivial view",
         "Admin change lists vs the same trivial view",
         "CSV downloads of /data/ vs COPY",
+        "The first byte of each /data/ download",
         "XLSX of 200 events vs django-import-export's default export",
         "Import of 200 spells (validation, history) vs COPY FROM",
         "Country-year and dyad-year",
@@ -34,6 +35,7 @@ def test_bench_runs_on_the_tiny_world():
     assert report.count("identical output") == 2
     assert "80 rows, 80 history rows written" in report
     assert "events of the largest bloc" in report
+    assert "events, a broad search's deep page, drawn" in report and "KB of HTML" in report
     assert "COUNT(*) OF THE WHOLE TABLE" not in report
     assert "60 requests, 0 errors" in report
     assert "measurements," in report

@@ -109,8 +109,9 @@ class TestPages:
 
 class TestFiles:
     def test_csv_download_says_what_it_is(self, client, world, django_assert_num_queries):
-        # 1: data facts; 2: COPY (...) TO STDOUT, logged when it runs as the content streams.
-        with django_assert_num_queries(2):
+        # 1: data facts; 2: the blocs that make the file's parts; 3, 4: COPY (...) TO STDOUT for the
+        # first part and for the rest, logged when each runs as the content streams.
+        with django_assert_num_queries(4):
             response, content = download(client, "memberships", **{"from": "2010", "to": "2013"})
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         today = datetime.date.today().isoformat()
@@ -121,8 +122,9 @@ class TestFiles:
         assert content.startswith(b"country_alpha3,country_alpha2,country_cow_code,country_name,bloc_slug")
 
     def test_xlsx_download_has_typed_dates_and_numbers(self, client, world, django_assert_num_queries):
-        # 1: data facts; 2: the dataset query on a server-side cursor.
-        with django_assert_num_queries(2):
+        # 1: data facts; 2: the blocs that make the file's parts; 3, 4: the query of each part on a
+        # server-side cursor.
+        with django_assert_num_queries(4):
             response, content = download(client, "memberships", "xlsx")
         assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         assert response["Content-Disposition"].endswith('.xlsx"')

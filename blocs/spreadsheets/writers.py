@@ -276,6 +276,9 @@ def xlsx_chunks(headers, rows, title="data", chunk_size=256 * 1024, batch=500):
     )
     book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
     book.writestr("xl/styles.xml", _STYLES)
+    # The workbook's fixed parts go out before the first row is asked for: a download starts at
+    # once, however long its query takes to return that row.
+    yield out.take()
     letters = [_column_letters(i) for i in range(1, len(headers) + 1)]
     with book.open("xl/worksheets/sheet1.xml", "w") as sheet:
         header = "".join(_text_cell(f"{c}1", str(h), f' s="{_BOLD}"') for c, h in zip(letters, headers, strict=False))
@@ -330,21 +333,21 @@ def json_chunks(headers, rows, chunk_size=256 * 1024):
     yield "".join(pending).encode()
 
 
-def copy_csv(sql, params=None, chunk_size=64 * 1024, progress=None):
-    """Stream `COPY (sql) TO STDOUT` as CSV with a header line, straight from PostgreSQL.
+def copy_csv(sql, params=None, chunk_size=64 * 1024, progress=None, header=True):
+    """Stream `COPY (sql) TO STDOUT` as CSV with a header line (unless `header` is false), straight from PostgreSQL.
 
     PostgreSQL sends COPY's output a row at a time; the rows are gathered into chunks of about
     `chunk_size` bytes, so that a million rows are not a million trips through the response's
     generators and the server's writes. `progress` (jobs/progress.py) is told the rows of each chunk.
     """
-    statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+    statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER {'true' if header else 'false'})"
     # Downloads read from a replica when the request may (eurasia/routers.py).
     connection = read_connection()
     with connection.cursor() as cursor:
         raw = cursor.cursor
         started = time.monotonic()
         with raw.copy(statement, params) as copy:
-            gathered, rows = bytearray(), -1  # the first row is the header line
+            gathered, rows = bytearray(), -1 if header else 0  # the first row is the header line
             for row in copy:
                 gathered += row
                 rows += 1
