@@ -150,7 +150,28 @@ def view_statements(until):
                 f"JOIN {{schema}}.{_quote(history._meta.db_table)} h ON h.history_id = l.history_id "
                 f"WHERE h.history_date < {moment}"
             )
-    return [*records, *links, *histories]
+    return [*records, *links, *summary_statements(), *histories]
+
+
+def summaries():
+    """Tables the database keeps from the record rather than records themselves, with their rebuilding.
+
+    Each is a view over the record views above, as its triggers would have kept it then.
+    """
+    from events.models import Event, EventsInYear
+
+    year, count = (_quote(EventsInYear._meta.get_field(name).column) for name in ("year", "events"))
+    date = _quote(Event._meta.get_field("date").column)
+    return {
+        EventsInYear._meta.db_table: (
+            f"SELECT EXTRACT(YEAR FROM {date})::integer AS {year}, count(*)::bigint AS {count} "
+            f"FROM {_quote(Event._meta.db_table)} GROUP BY 1"
+        ),
+    }
+
+
+def summary_statements():
+    return [f"CREATE TEMP VIEW {_quote(table)} AS {query}" for table, query in summaries().items()]
 
 
 def _first_change_sql():
