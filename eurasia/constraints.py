@@ -9,6 +9,9 @@ def constraint_message(error):
     cause = getattr(error, "__cause__", None) or error
     diag = getattr(cause, "diag", None)
     name = getattr(diag, "constraint_name", None)
+    if name and name.endswith("_trigger"):
+        # A deferred check written as a trigger words its own message for the curator.
+        return diag.message_primary
     if name:
         for model in apps.get_models():
             for constraint in model._meta.constraints:

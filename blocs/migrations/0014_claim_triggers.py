@@ -1,0 +1,25 @@
+# The deferred checks of bloc and spell claims: the preferred claim is the stored date; every claim has a source.
+
+from django.db import migrations
+
+from blocs.claims import fact_triggers_sql
+
+BLOC = fact_triggers_sql("blocs_blocclaim", "blocs_blocclaimsource", "blocs_bloc", "bloc_id", ("founded", "dissolved"))
+SPELL = fact_triggers_sql(
+    "blocs_membershipclaim",
+    "blocs_membershipclaimsource",
+    "blocs_membership",
+    "membership_id",
+    ("start", "end", "suspension_start", "suspension_end"),
+)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("blocs", "0013_claims"),
+    ]
+
+    operations = [
+        migrations.RunSQL(BLOC[0], BLOC[1]),
+        migrations.RunSQL(SPELL[0], SPELL[1]),
+    ]
