@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from eurasia.history import History, record_change
-from eurasia.partial_dates import PartialDate, Precision, precision_constraint
+from eurasia.partial_dates import FORMAT_HELP, HasPartialDates, PartialDate, Precision, precision_constraint
 
 SLUG_HELP = "Lower-case letters, digits and hyphens; used in URLs, imports and exports."
 
@@ -75,9 +75,10 @@ class ClaimQuerySet(models.QuerySet):
         )
 
 
-class Claim(models.Model):
+class Claim(HasPartialDates, models.Model):
     """What one or more sources say about one dated fact of a record. Concrete tables name their owner."""
 
+    PARTIAL_DATES = ("value",)
     OWNER = ""  # the foreign key to the record, set by each concrete table
     FIELDS: tuple[str, ...] = ()  # the record's partial dates that may carry claims
 
@@ -85,7 +86,8 @@ class Claim(models.Model):
     value = models.DateField(
         null=True,
         blank=True,
-        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew).',
+        help_text='The date the sources give; empty for "no such date" (it never happened: never formally '
+        f"withdrew). {FORMAT_HELP}",
     )
     value_precision = models.CharField(
         max_length=5,
@@ -167,6 +169,18 @@ class Claim(models.Model):
         """Whether the record stores this claim's value for its date."""
         record = record or self.owner
         return record.partial_date(self.field) == self.partial_value
+
+    def deletion_refused(self):
+        """Why this claim cannot be deleted on its own, or "" when it can."""
+        if self.rank != Rank.PREFERRED:
+            return ""
+        others = type(self)._default_manager.filter(**{self.OWNER: self.owner_id}, field=self.field).exclude(pk=self.pk)
+        if not others.exists():
+            return ""
+        return (
+            f"The preferred claim for the {self.get_field_display()} cannot be deleted while other claims "
+            "remain: make another claim preferred first."
+        )
 
     def clean(self):
         if self.field and self.field not in self.FIELDS:

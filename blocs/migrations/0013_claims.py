@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
                     "value",
                     models.DateField(
                         blank=True,
-                        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew).',
+                        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew). Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").',
                         null=True,
                     ),
                 ),
@@ -192,7 +192,7 @@ class Migration(migrations.Migration):
                     "value",
                     models.DateField(
                         blank=True,
-                        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew).',
+                        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew). Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").',
                         null=True,
                     ),
                 ),
@@ -311,7 +311,7 @@ class Migration(migrations.Migration):
                     "value",
                     models.DateField(
                         blank=True,
-                        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew).',
+                        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew). Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").',
                         null=True,
                     ),
                 ),
@@ -433,7 +433,7 @@ class Migration(migrations.Migration):
                     "value",
                     models.DateField(
                         blank=True,
-                        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew).',
+                        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew). Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").',
                         null=True,
                     ),
                 ),

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                     "value",
                     models.DateField(
                         blank=True,
-                        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew).',
+                        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew). Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").',
                         null=True,
                     ),
                 ),
@@ -136,7 +136,7 @@ class Migration(migrations.Migration):
                     "value",
                     models.DateField(
                         blank=True,
-                        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew).',
+                        help_text='The date the sources give; empty for "no such date" (it never happened: never formally withdrew). Type "2012", "2012-06" or "2012-06-28" (or "June 2012", "28 June 2012").',
                         null=True,
                     ),
                 ),
