@@ -372,7 +372,7 @@ class MakePreferredForm(forms.Form):
     )
 
 
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(SimpleHistoryAdmin):
     """Claims of one kind of record: a list to search, and the "make preferred" step."""
 
     form = ClaimForm
@@ -381,7 +381,26 @@ class ClaimAdmin(admin.ModelAdmin):
     list_select_related = ["reading"]
     autocomplete_fields = ["reading", "sources"]
     actions = None  # deleting in bulk would skip the check that keeps one preferred claim per date
-    readonly_fields = ["rank"]
+    # The date and its rank change on the record's own form, beside the record's date, or by
+    # "make preferred"; here only what does not touch the record.
+    readonly_fields = ["owner_link", "field", "value_text", "rank"]
+
+    def get_fields(self, request, obj=None):
+        return ["owner_link", "field", "value_text", "rank", "reason", "reading", "sources"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs["widget"] = AutocompleteSelectMultiple(db_field, self.admin_site)
+        return db_field.formfield(**kwargs)
+
+    def has_add_permission(self, request):
+        return False  # a claim is added on its record's form, where the record's date is
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (IntegrityError, DataError) as error:
+            self.message_user(request, f"Nothing was saved: {constraint_message(error)}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def get_urls(self):
         meta = self.model._meta
@@ -451,7 +470,7 @@ class BlocClaimInline(ClaimInline):
     model = BlocClaim
 
 
-BlocAdmin.inlines = [BlocClaimInline, *BlocAdmin.inlines]
+BlocAdmin.inlines = [*BlocAdmin.inlines, BlocClaimInline]
 MembershipAdmin.inlines = [MembershipClaimInline]
 
 

@@ -503,6 +503,8 @@ class TestRoles:
                 "alpha3": "KGZ",
                 "memberships-TOTAL_FORMS": "0",
                 "memberships-INITIAL_FORMS": "0",
+                "claims-TOTAL_FORMS": "0",
+                "claims-INITIAL_FORMS": "0",
             },
         )
         assert Country.objects.get(alpha3="KGZ").name == "Kyrgyz Republic"

@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import NoReverseMatch, get_resolver, resolve
 
-from blocs.models import Source
+from blocs.models import Reading, Source
+from tests.claim_makers import dispute
 from tests.conftest import exists, make_event, make_membership, make_source, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +88,17 @@ CURATED_PAGES = [
 ]
 CURATED_MODELS = ["blocs.source", "blocs.country", "blocs.bloc", "blocs.membership", "events.event"]
 
+# Claims and readings are curated too; claims have their "make preferred" step instead of spreadsheets.
+# A claim is added on its record's form; "add" is refused to everyone on the claims' own pages.
+CLAIM_PAGES = [
+    ("changelist", "", LOGIN, 200, 200, 200),
+    ("add", "add/", LOGIN, 403, 403, 403),
+    *CURATED_PAGES[2:6],
+    ("make_preferred", "{pk}/make-preferred/", LOGIN, 403, 200, 200),
+]
+READING_PAGES = CURATED_PAGES[:6]
+CLAIM_MODELS = ["blocs.membershipclaim", "blocs.blocclaim", "events.eventclaim", "blocs.reading"]
+
 # Users and groups are the superuser's alone.
 ACCOUNT_PAGES = [
     ("changelist", "", LOGIN, 403, 403, 200),
@@ -121,6 +133,12 @@ def world():
     unused = make_source(key="unused")
     from django.contrib.contenttypes.models import ContentType
 
+    reading = Reading.objects.create(key="a-reading", name="A reading")
+    claims = [
+        dispute(record, field, "1990")[1]
+        for record, field in [(spell, "start"), (spell.bloc, "founded"), (event, "date")]
+    ]
+
     return {
         "bloc": spell.bloc,
         "country": spell.country,
@@ -131,6 +149,7 @@ def world():
         "unused_version": unused.history.get().history_id,
         "source": make_source(key="cited"),
         "ct": ContentType.objects.get_for_model(spell.bloc).pk,
+        "claims": [*claims, reading],
     }
 
 
@@ -160,6 +179,10 @@ def model_rows(world):
         for _, suffix, *statuses in CURATED_PAGES:
             path = suffix.format(pk=obj.pk, version=version)
             rows.append((f"/admin/{label.replace('.', '/')}/{path}", *statuses))
+    for label, obj in zip(CLAIM_MODELS, world["claims"], strict=True):
+        version = obj.history.first().history_id
+        for _kind, suffix, *statuses in READING_PAGES if label == "blocs.reading" else CLAIM_PAGES:
+            rows.append((f"/admin/{label.replace('.', '/')}/{suffix.format(pk=obj.pk, version=version)}", *statuses))
     accounts = {"auth.user": User.objects.order_by("pk").first(), "auth.group": None}
     for label in ACCOUNT_MODELS:
         from django.contrib.auth.models import Group
@@ -216,9 +239,9 @@ def test_writes_by_readers_and_analysts_are_refused_and_store_nothing(role, worl
 def test_every_address_is_in_the_matrix():
     """A page added without a row here fails this test: the matrix stays complete."""
     admin_kinds = {kind for kind, *_ in CURATED_PAGES} | {kind for kind, *_ in ACCOUNT_PAGES} | {"process_import"}
-    admin_kinds |= set(JOB_PAGES)
+    admin_kinds |= set(JOB_PAGES) | {kind for kind, *_ in CLAIM_PAGES}
     registered = {f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry}
-    assert registered == set(CURATED_MODELS) | set(ACCOUNT_MODELS) | set(JOB_MODELS)
+    assert registered == set(CURATED_MODELS) | set(CLAIM_MODELS) | set(ACCOUNT_MODELS) | set(JOB_MODELS)
     rows = PUBLIC + SITE + SITE_TO_PAGES
     covered = {resolve(a.split("?")[0].format(**PLACEHOLDERS)).view_name for a, *_ in rows if exists_fmt(a)}
     missing = []
