@@ -13,14 +13,16 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from blocs.models import Bloc, Country, Membership, Role, Succession, SuspensionKind
+from blocs.models import Bloc, BlocClaim, Country, Membership, MembershipClaim, Role, Succession, SuspensionKind
 from eurasia.page_cache import cached_until_records_change
 from eurasia.partial_dates import PartialDate, Precision
-from events.models import Event
+from events.models import Event, EventClaim
 
 from . import charts, maps
+from .disputes import claims_prefetch
 from .links import country_url as url_for_country
 from .links import event_url, url_for
+from .templatetags.record_display import disputes
 
 EVENTS_LISTED = 20  # on a bloc's or a country's page; the rest are one click away on /events/
 HOME_BLOCS = 12  # blocs with their members on the overview; the blocs page lists them all
@@ -317,11 +319,13 @@ def bloc_list(request):
 @cached_until_records_change
 def bloc_detail(request, slug):
     day = today()
-    # Queries: the bloc and its parent; its predecessors; successors; forces inside it; its spells
-    # and its predecessors' spells, with their countries and blocs; the spells' sources; event
-    # markers; the latest events; their sources; their countries; the bloc's sources.
+    # Queries: the bloc and its parent; its claims; their sources; its predecessors; successors;
+    # forces inside it; its spells and its predecessors' spells, with their countries and blocs; the
+    # spells' sources; their claims; the claims' sources; event markers; the latest events; their
+    # sources; their countries; their claims; the claims' sources; the bloc's sources. (A query for
+    # claims' sources is left out when there are no claims.)
     try:
-        bloc = Bloc.objects.select_related("parent").get(slug=slug)
+        bloc = Bloc.objects.select_related("parent").prefetch_related(claims_prefetch(BlocClaim)).get(slug=slug)
     except Bloc.DoesNotExist:
         raise Http404(f"There is no bloc with the short name “{slug}”.")
     predecessors = list(bloc.predecessors.all())
@@ -332,13 +336,15 @@ def bloc_detail(request, slug):
     spells = list(
         Membership.objects.filter(bloc_id__in=[bloc.pk, *(b.pk for b in predecessors)])
         .select_related("country", "bloc")
-        .prefetch_related(cited())
+        .prefetch_related(cited(), claims_prefetch(MembershipClaim))
         .order_by("country__name", "start", "bloc__name")
     )
     own = [m for m in spells if m.bloc_id == bloc.pk]
     markers = marker_values(Event.objects.for_bloc(bloc))
     events = list(
-        Event.objects.for_bloc(bloc).newest_first().prefetch_related("sources", "countries")[: EVENTS_LISTED + 1]
+        Event.objects.for_bloc(bloc)
+        .newest_first()
+        .prefetch_related("sources", "countries", claims_prefetch(EventClaim))[: EVENTS_LISTED + 1]
     )
     bloc_sources = list(bloc.sources.all())
 
@@ -353,6 +359,7 @@ def bloc_detail(request, slug):
                         m,
                         f"{country.name} in {m.bloc.short_name}",
                         earlier=m.bloc.short_name if m.bloc_id != bloc.pk else "",
+                        disputed=disputes(m),
                     )
                     for m in group
                 ],
@@ -442,22 +449,29 @@ def country_detail(request, code):
         raise Http404(f"“{code[:40]}” is not a country code: countries are named by three letters, such as kaz.")
     if code != code.lower():
         return redirect("blocs:country", code.lower(), permanent=True)
-    # Queries: the country; its spells with their blocs; the spells' sources; event markers;
-    # the latest events; their sources; their blocs.
+    # Queries: the country; its spells with their blocs; the spells' sources; their claims; the
+    # claims' sources; event markers; the latest events; their sources; their blocs; their claims;
+    # the claims' sources. (A query for claims' sources is left out when there are no claims.)
     try:
         country = Country.objects.get(alpha3=code.upper())
     except Country.DoesNotExist:
         raise Http404(f"There is no country with the code “{code}” in the records.")
-    spells = list(country.memberships.select_related("bloc").prefetch_related(cited()).order_by("start", "bloc__name"))
+    spells = list(
+        country.memberships.select_related("bloc")
+        .prefetch_related(cited(), claims_prefetch(MembershipClaim))
+        .order_by("start", "bloc__name")
+    )
     markers = marker_values(Event.objects.for_country(country))
     events = list(
-        Event.objects.for_country(country).newest_first().prefetch_related("sources", "blocs")[: EVENTS_LISTED + 1]
+        Event.objects.for_country(country)
+        .newest_first()
+        .prefetch_related("sources", "blocs", claims_prefetch(EventClaim))[: EVENTS_LISTED + 1]
     )
 
     rows = {}
     for m in spells:
         row = rows.setdefault(m.bloc_id, charts.TimelineRow(label=m.bloc.short_name, href=url_for(m.bloc)))
-        row.spells.append(charts.Spell.of(m, f"{country.name} in {m.bloc.short_name}"))
+        row.spells.append(charts.Spell.of(m, f"{country.name} in {m.bloc.short_name}", disputed=disputes(m)))
     timeline = charts.membership_timeline(
         list(rows.values()),
         title=f"{country.name} in the blocs over time",

@@ -36,6 +36,7 @@ PUBLIC = [
     ("/countries/{country.alpha3}/", 301, 301, 301, 301),  # upper case goes on to the one permalink
     ("/events/", *ANYONE),
     ("/events/{event.pk}/", *ANYONE),
+    ("/disputes/?bloc={bloc.slug}", *ANYONE),
     ("/on/2012-06-01/", *ANYONE),
     ("/on/", 302, 302, 302, 302),  # the date picker goes on to the chosen day, today by default
     # The read API and its documentation: the same for everyone.

@@ -14,6 +14,16 @@ SPELL = fact_triggers_sql(
 )
 
 
+# Public pages are cached until the records change (eurasia/page_cache.py): claims are records too.
+CHANGED = [
+    "blocs_reading",
+    "blocs_blocclaim",
+    "blocs_blocclaimsource",
+    "blocs_membershipclaim",
+    "blocs_membershipclaimsource",
+]
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("blocs", "0013_claims"),
@@ -22,4 +32,12 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunSQL(BLOC[0], BLOC[1]),
         migrations.RunSQL(SPELL[0], SPELL[1]),
+        migrations.RunSQL(
+            [
+                f"CREATE TRIGGER records_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION records_changed();"
+                for table in CHANGED
+            ],
+            [f"DROP TRIGGER records_changed ON {table};" for table in CHANGED],
+        ),
     ]
