@@ -163,7 +163,8 @@ class Claim(HasPartialDates, models.Model):
         return str(self.partial_value) if self.value else str(_("no such date"))
 
     def get_field_display(self):
-        return str(self.owner._meta.get_field(self.field).verbose_name)
+        """The date's name, in the language of the page."""
+        return str(dict(type(self)._meta.get_field("field").choices).get(self.field, self.field))
 
     def matches_record(self, record=None):
         """Whether the record stores this claim's value for its date."""

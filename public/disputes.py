@@ -45,7 +45,7 @@ class Fact:
         self.field = field
         self.claims = claims
         record.claims_shown = claims
-        self.label = record._meta.get_field(field).verbose_name
+        self.label = claims[0].get_field_display()
         self.url = url_for(record.bloc if hasattr(record, "country_id") else record)
         self.details = dispute_details(record, field)
         self.preferred = next((c for c in claims if c.rank == Rank.PREFERRED), None)

@@ -80,6 +80,12 @@ class TestOnTheSeed:
         assert "1 disputed date" in both and "Georgia in CST" in both
 
 
+def test_the_russian_edition(client, seed):
+    assert "Спорные даты" in text_of(page(client, "/ru/disputes/?bloc=csto"))
+    html = page(client, "/ru/blocs/csto/")
+    assert "оспаривается" in html and "предпочтительная: эту дату использует запись" in html
+
+
 class TestBadAddresses:
     @pytest.mark.parametrize(
         "query, message",
