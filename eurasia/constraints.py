@@ -1,7 +1,7 @@
 """Turn a database constraint violation into the message a curator should read."""
 
 from django.apps import apps
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, connection
 
 
 def constraint_message(error):
@@ -26,3 +26,14 @@ def constraint_message(error):
     if isinstance(error, IntegrityError):
         return "It would contradict the record already stored (a duplicate key or a broken link)."
     return str(error)
+
+
+def check_deferred():
+    """Run now the checks PostgreSQL defers to commit (such as a claim's tie to its record's date).
+
+    A writer that reports problems itself (an import's preview, a load) calls this before it
+    finishes, so that a refusal comes as an IntegrityError it can word, not at a commit out of its hands.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")

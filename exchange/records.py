@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 
 from blocs.models import OVERLAP_MESSAGE, Bloc, Country, Membership, Rank, Reading, Source
-from eurasia.constraints import constraint_message
+from eurasia.constraints import check_deferred, constraint_message
 from eurasia.history import record_change
 from eurasia.partial_dates import PartialDate, Precision
 from jobs.progress import Silent
@@ -136,6 +136,7 @@ class Loader:
                 self.load_events()
                 if self.problems:
                     raise LoadError(self.problems)
+                check_deferred()
                 self.check_changes()
         except (IntegrityError, DataError) as e:
             raise LoadError([*self.problems, constraint_message(e)]) from None

@@ -164,3 +164,32 @@ class TestMakePreferred:
         response = curator_client.post(url, {"post": "yes"}, follow=True)
         assert "cannot be deleted while other claims remain" in response.content.decode()
         assert Membership.objects.get().claims.count() == 2
+
+
+class TestSpreadsheetImport:
+    def test_a_disputed_date_changed_alone_in_a_spreadsheet_is_refused_with_the_reason(self, curator_client):
+        from .spreadsheet_forms import export, snapshot, upload
+
+        bloc = make_bloc(slug="sco-like", founded=d("2001-06-15"))
+        dispute(bloc, "founded", "2001-06-14")
+        content, _ = export(curator_client, "blocs", "bloc")
+        before = snapshot()
+        preview = upload(curator_client, "blocs", "bloc", content.replace(b"2001-06-15", b"2001-06-14"))
+        assert preview.status_code == 200
+        assert not preview.context.get("confirm_form")
+        assert "none of them is preferred with the date the record stores" in preview.content.decode()
+        assert snapshot() == before
+
+    def test_a_spells_disputed_end_changed_alone_is_refused_too(self, curator_client):
+        from .spreadsheet_forms import export, snapshot, upload
+
+        spell = make_membership(start="2006-08-16", end="2014-01-01")
+        dispute(spell, "end", "2013")
+        content, _ = export(curator_client, "blocs", "membership")
+        assert b"2014-01-01" in content
+        before = snapshot()
+        preview = upload(curator_client, "blocs", "membership", content.replace(b"2014-01-01", b"2013-05-01"))
+        assert preview.status_code == 200
+        assert not preview.context.get("confirm_form")
+        assert "none of them is preferred with the date the record stores" in preview.content.decode()
+        assert snapshot() == before
