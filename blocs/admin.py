@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError
@@ -372,7 +373,29 @@ class MakePreferredForm(forms.Form):
     )
 
 
-class ClaimAdmin(SimpleHistoryAdmin):
+class CheckedHistoryAdmin(SimpleHistoryAdmin):
+    """History pages that answer 404, not a server error, to an address that names no record or version."""
+
+    def _check_pk(self, object_id):
+        try:
+            self.model._meta.pk.to_python(unquote(object_id))
+        except ValidationError:
+            raise Http404 from None
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._check_pk(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._check_pk(object_id)
+        if not (str(version_id).isascii() and str(version_id).isdigit() and len(str(version_id)) < 19):
+            raise Http404
+        if request.method == "POST" and not self.has_change_permission(request):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ClaimAdmin(CheckedHistoryAdmin):
     """Claims of one kind of record: a list to search, and the "make preferred" step."""
 
     form = ClaimForm
@@ -487,7 +510,7 @@ class BlocClaimAdmin(ClaimAdmin):
 
 
 @admin.register(Reading)
-class ReadingAdmin(SimpleHistoryAdmin):
+class ReadingAdmin(CheckedHistoryAdmin):
     list_display = ["name", "key", "url"]
     search_fields = ["name", "key", "citation"]
     fields = ["key", "name", "citation", "url"]
