@@ -721,4 +721,6 @@ class Membership(HasPartialDates, TimeStamped):
 
 
 # Uploaded spreadsheets waiting for their confirmation live beside the import machinery.
+# Claims about a bloc's or a spell's dates, and the readings they follow.
+from .claims import BlocClaim, BlocClaimSource, MembershipClaim, MembershipClaimSource, Rank, Reading  # noqa: E402, F401
 from .spreadsheets.pending import ImportFile, ImportFileQuerySet  # noqa: E402, F401

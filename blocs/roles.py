@@ -3,8 +3,8 @@
 from django.contrib.auth.management import create_permissions
 
 CURATED_MODELS = {
-    "blocs": ["source", "country", "bloc", "membership"],
-    "events": ["event"],
+    "blocs": ["source", "country", "bloc", "membership", "reading", "blocclaim", "membershipclaim"],
+    "events": ["event", "eventclaim"],
 }
 ROLES = {
     "Analysts": ["view"],

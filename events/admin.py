@@ -5,12 +5,12 @@ import re
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from blocs.admin import CuratedAdmin, partial_date_column
+from blocs.admin import ClaimAdmin, ClaimInline, CuratedAdmin, partial_date_column
 from blocs.changelists import LargeListAdmin
 from eurasia.search import MAX_WORDS, bounded_search
 
 from .filters import EventBlocFilter, EventCountryFilter, YearFilter
-from .models import Event, search_query, search_vector
+from .models import Event, EventClaim, search_query, search_vector
 from .resources import EventResource
 
 
@@ -45,3 +45,17 @@ class EventAdmin(LargeListAdmin, CuratedAdmin):
         (_("Account"), {"fields": [("description", "description_ru"), "notes"]}),
         (_("Links"), {"fields": ["blocs", "countries", "memberships", "sources"]}),
     ]
+
+
+class EventClaimInline(ClaimInline):
+    model = EventClaim
+    fields = [name for name in ClaimInline.fields if name != "field"]
+
+
+EventAdmin.inlines = [EventClaimInline]
+
+
+@admin.register(EventClaim)
+class EventClaimAdmin(ClaimAdmin):
+    list_select_related = ["reading", "event"]
+    search_fields = ["reason", "event__title"]

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from blocs.claims import Claim
 from blocs.models import Bloc, Country, Membership, Source, TimeStamped
 from blocs.periods import column_sql
 from eurasia.history import History
@@ -335,3 +336,41 @@ class Event(HasPartialDates, TimeStamped):
             f"(EXTRACT(year FROM {date}) >= {first} OR EXTRACT(year FROM {end_date}) >= {first})"
             f" AND EXTRACT(year FROM {date}) <= {last}"
         )
+
+
+class EventClaim(Claim):
+    OWNER = "event"
+    FIELDS = ("date",)
+
+    # A claim is about its record and goes with it.
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="claims", help_text="The event.")
+    field = models.CharField(
+        max_length=20,
+        choices=[("date", _("date"))],
+        default="date",
+        help_text="Which of the event's dates the claim is about.",
+    )
+    sources = models.ManyToManyField(
+        Source,
+        through="EventClaimSource",
+        related_name="+",
+        help_text="The sources that give this value; at least one.",
+    )
+
+    history = History()
+
+    class Meta:
+        ordering = ["event", "field", "id"]
+        constraints = Claim.constraints_for("eventclaim", "event")
+
+
+# The link goes with the claim, but a cited source cannot be deleted from under it.
+class EventClaimSource(models.Model):
+    claim = models.ForeignKey(EventClaim, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["claim", "source"], name="eventclaimsource_unique")]
+
+    def __str__(self):
+        return f"claim {self.claim_id} cites {self.source_id}"

@@ -5,8 +5,8 @@ import json
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 
-from blocs.models import OVERLAP_MESSAGE, Bloc, Country, Membership, Source
-from eurasia.constraints import constraint_message
+from blocs.models import OVERLAP_MESSAGE, Bloc, Country, Membership, Rank, Reading, Source
+from eurasia.constraints import check_deferred, constraint_message
 from eurasia.history import record_change
 from eurasia.partial_dates import PartialDate, Precision
 from jobs.progress import Silent
@@ -54,6 +54,40 @@ def _iso(obj, name):
     return pd.iso if pd else None
 
 
+def _claims(record):
+    """A record's claims as the file writes them, in a stable order; empty for an undisputed record."""
+    rows = [
+        {
+            "field": c.field,
+            "value": _iso(c, "value"),
+            "rank": c.rank,
+            "reason": c.reason,
+            "reading": c.reading.key if c.reading else None,
+            "sources": sorted(s.key for s in c.sources.all()),
+        }
+        for c in record.claims.all()
+    ]
+    return sorted(rows, key=lambda r: (r["field"], Rank.values.index(r["rank"]), r["value"] or "", r["reading"] or ""))
+
+
+def _with_claims(row, record):
+    claims = _claims(record)
+    return {**row, "claims": claims} if claims else row
+
+
+def _claim_key(field, value, precision, rank, reason, reading, sources):
+    """What tells two claims apart when a file is compared with the database."""
+    return (
+        field,
+        value,
+        precision if value else None,
+        rank,
+        reason,
+        reading and reading.pk,
+        frozenset(s.pk for s in sources),
+    )
+
+
 class Loader:
     """Load a dataset by natural keys, all or nothing: new records are added; what happens to existing
     records the file describes differently is `existing` (exchange/reloading.py), REFUSE unless asked."""
@@ -82,6 +116,7 @@ class Loader:
         self.added = set()  # records this load created
         self.problems = []
         self.counts = {}
+        self.stored_claims = {}  # see held_claims
 
     def count(self, kind, outcome):
         if outcome == "invalid":
@@ -94,12 +129,14 @@ class Loader:
         try:
             with transaction.atomic():
                 self.sources = self.load_sources()
+                self.readings = self.load_readings()
                 self.countries = self.load_countries()
                 self.blocs = self.load_blocs()
                 self.memberships = self.load_memberships()
                 self.load_events()
                 if self.problems:
                     raise LoadError(self.problems)
+                check_deferred()
                 self.check_changes()
         except (IntegrityError, DataError) as e:
             raise LoadError([*self.problems, constraint_message(e)]) from None
@@ -231,6 +268,105 @@ class Loader:
             table[key] = source
         return table
 
+    def load_readings(self):
+        table = {r.key: r for r in Reading.objects.all()}
+        for i, row in self.rows("readings"):
+            key = str(row.get("key", "")).strip()
+            where = f'reading #{i} "{key}"'
+            if not key:
+                self.problems.append(f"reading #{i}: key is required.")
+                continue
+            values = {"name": row.get("name", ""), "citation": row.get("citation", ""), "url": row.get("url", "")}
+            reading = table.get(key) or Reading(key=key)
+            self.count("readings", self.save(reading, values, where))
+            table[key] = reading
+        return table
+
+    def read_claims(self, record, rows, where):
+        """The file's claims of one record, checked: [(field, value, precision, rank, reason, reading, sources)]."""
+        if rows in (None, []):
+            return []
+        if not isinstance(rows, list):
+            self.problems.append(f"{where}: claims must be a list.")
+            return None
+        claims, fields = [], type(record).claims.rel.related_model.FIELDS
+        for n, row in enumerate(rows, 1):
+            at = f"{where}, claim #{n}"
+            if not isinstance(row, dict):
+                self.problems.append(f"{at}: must be an object.")
+                return None
+            field, rank = row.get("field"), row.get("rank", Rank.ALTERNATIVE)
+            if field not in fields:
+                self.problems.append(f"{at}: field must be one of {', '.join(fields)}.")
+                return None
+            if rank not in Rank.values:
+                self.problems.append(f"{at}: rank must be one of {', '.join(Rank.values)}.")
+                return None
+            value, precision = _partial(row.get("value"), at, "value", self.problems)
+            if row.get("value") not in (None, "") and value is None:
+                return None
+            reading = row.get("reading")
+            if reading and reading not in self.readings:
+                self.problems.append(f'{at}: unknown reading "{reading}".')
+                return None
+            sources = self.lookup(self.sources, row.get("sources", []), at, "sources")
+            if not sources:
+                self.problems.append(f"{at}: every claim cites at least one source.")
+                return None
+            reason = str(row.get("reason", ""))[:300]
+            claims.append((field, value, precision, rank, reason, self.readings.get(reading), sources))
+        for field in {c[0] for c in claims}:
+            preferred = [c for c in claims if c[0] == field and c[3] == Rank.PREFERRED]
+            if len(preferred) != 1:
+                self.problems.append(f"{where}: the {field} has claims, and exactly one of them must be preferred.")
+                return None
+            stored = (getattr(record, field), getattr(record, f"{field}_precision"))
+            value, precision = preferred[0][1:3]
+            if value != stored[0] or (value is not None and precision != stored[1]):
+                self.problems.append(f"{where}: the preferred claim for the {field} differs from the record's {field}.")
+                return None
+        return claims
+
+    def held_claims(self, model):
+        """{record id: its claims' keys} for every stored record of `model`, read once per load."""
+        if model not in self.stored_claims:
+            claim_model = model.claims.rel.related_model
+            held = {}
+            for c in claim_model.objects.select_related("reading").prefetch_related("sources").iterator(2000):
+                key = _claim_key(c.field, c.value, c.value_precision, c.rank, c.reason, c.reading, c.sources.all())
+                held.setdefault(c.owner_id, set()).add(key)
+            self.stored_claims[model] = held
+        return self.stored_claims[model]
+
+    def load_claims(self, record, rows, where, outcome):
+        """Store the file's claims of `record`; its outcome, changed to "changed" or "kept" as the claims require.
+
+        A record this load created gets all of them. An existing record whose claims differ is an
+        existing record described differently: noted for review (REFUSE, UPDATE) or kept (KEEP).
+        """
+        if outcome in ("invalid", "kept") or record.pk is None:
+            return outcome
+        claims = self.read_claims(record, rows, where)
+        if claims is None:
+            return "invalid"
+
+        wanted = {_claim_key(*c) for c in claims}
+        held = set() if outcome == "created" else self.held_claims(type(record)).get(record.pk, set())
+        if wanted == held:
+            return outcome
+        if record not in self.added:
+            if self.existing == KEEP:
+                self.kept.add(record)
+                return "kept"
+            self.review.note(record, where)
+        record.claims.all().delete()
+        for field, value, precision, rank, reason, reading, sources in claims:
+            claim = record.claims.create(
+                field=field, value=value, value_precision=precision, rank=rank, reason=reason, reading=reading
+            )
+            claim.sources.set(sources)
+        return outcome if outcome == "created" else "changed"
+
     def load_countries(self):
         table = {c.alpha3: c for c in Country.objects.all()}
         for i, row in self.rows("countries"):
@@ -293,7 +429,7 @@ class Loader:
             relinked = self.save(bloc, {"parent": table[parent] if parent else None}, where, links)
             if outcome not in ("created", "kept") and relinked != "unchanged":
                 outcome = relinked if relinked in ("kept", "invalid") else "changed"
-            self.count("blocs", outcome)
+            self.count("blocs", self.load_claims(bloc, row.get("claims"), where, outcome))
         return table
 
     def load_memberships(self):
@@ -323,7 +459,8 @@ class Loader:
             key = (country, bloc, start)
             spell = table.get(key) or Membership(country=self.countries[country], bloc=self.blocs[bloc], start=start)
             sources = self.lookup(self.sources, row.get("sources", []), where, "sources")
-            self.count("memberships", self.save(spell, values, where, {"sources": sources}))
+            outcome = self.save(spell, values, where, {"sources": sources})
+            self.count("memberships", self.load_claims(spell, row.get("claims"), where, outcome))
             table[key] = spell
         return table
 
@@ -372,7 +509,8 @@ class Loader:
                 "memberships": spells,
             }
             event = table.get((date, title)) or Event(date=date, title=title)
-            self.count("events", self.save(event, values, where, m2m))
+            outcome = self.save(event, values, where, m2m)
+            self.count("events", self.load_claims(event, row.get("claims"), where, outcome))
             table[(date, title)] = event
 
 
@@ -381,6 +519,10 @@ def load(data, reason="loaded from a dataset file", user=None, **options):
 
     `options` are Loader's: loaded_from, existing, accept_file_values, show, progress."""
     return Loader(data, reason, user, **options).run()
+
+
+# A record's claims with their readings and sources, fetched in three queries for a whole dump.
+CLAIMS = ("claims__reading", "claims__sources")
 
 
 def dump():
@@ -401,6 +543,10 @@ def dump():
             }
             for s in Source.objects.order_by("key")
         ],
+        "readings": [
+            {"key": r.key, "name": r.name, "citation": r.citation, "url": r.url}
+            for r in Reading.objects.order_by("key")
+        ],
         "countries": [
             {
                 "alpha3": c.alpha3,
@@ -414,61 +560,72 @@ def dump():
             for c in Country.objects.order_by("alpha3")
         ],
         "blocs": [
-            {
-                "slug": b.slug,
-                "name": b.name,
-                "name_ru": b.name_ru,
-                "abbreviations": b.abbreviations,
-                "kind": b.kind,
-                "founded": _iso(b, "founded"),
-                "dissolved": _iso(b, "dissolved"),
-                "parent": b.parent.slug if b.parent else None,
-                "predecessors": sorted(p.slug for p in b.predecessors.all()),
-                "description": b.description,
-                "notes": b.notes,
-                "sources": sorted(s.key for s in b.sources.all()),
-            }
-            for b in Bloc.objects.select_related("parent").prefetch_related("predecessors", "sources").order_by("slug")
+            _with_claims(
+                {
+                    "slug": b.slug,
+                    "name": b.name,
+                    "name_ru": b.name_ru,
+                    "abbreviations": b.abbreviations,
+                    "kind": b.kind,
+                    "founded": _iso(b, "founded"),
+                    "dissolved": _iso(b, "dissolved"),
+                    "parent": b.parent.slug if b.parent else None,
+                    "predecessors": sorted(p.slug for p in b.predecessors.all()),
+                    "description": b.description,
+                    "notes": b.notes,
+                    "sources": sorted(s.key for s in b.sources.all()),
+                },
+                b,
+            )
+            for b in Bloc.objects.select_related("parent")
+            .prefetch_related("predecessors", "sources", *CLAIMS)
+            .order_by("slug")
         ],
         "memberships": [
-            {
-                "country": m.country.alpha3,
-                "bloc": m.bloc.slug,
-                "role": m.role,
-                "start": _iso(m, "start"),
-                "suspension_start": _iso(m, "suspension_start"),
-                "suspension_end": _iso(m, "suspension_end"),
-                "suspension_kind": m.suspension_kind,
-                "end": _iso(m, "end"),
-                "end_reason": m.end_reason,
-                "notes": m.notes,
-                "sources": sorted(s.key for s in m.sources.all()),
-            }
+            _with_claims(
+                {
+                    "country": m.country.alpha3,
+                    "bloc": m.bloc.slug,
+                    "role": m.role,
+                    "start": _iso(m, "start"),
+                    "suspension_start": _iso(m, "suspension_start"),
+                    "suspension_end": _iso(m, "suspension_end"),
+                    "suspension_kind": m.suspension_kind,
+                    "end": _iso(m, "end"),
+                    "end_reason": m.end_reason,
+                    "notes": m.notes,
+                    "sources": sorted(s.key for s in m.sources.all()),
+                },
+                m,
+            )
             for m in Membership.objects.select_related("country", "bloc")
-            .prefetch_related("sources")
+            .prefetch_related("sources", *CLAIMS)
             .order_by("bloc__slug", "country__alpha3", "start")
         ],
         "events": [
-            {
-                "date": _iso(e, "date"),
-                "end_date": _iso(e, "end_date"),
-                "title": e.title,
-                "title_ru": e.title_ru,
-                "kind": e.kind,
-                "description": e.description,
-                "description_ru": e.description_ru,
-                "location": e.location,
-                "notes": e.notes,
-                "blocs": sorted(b.slug for b in e.blocs.all()),
-                "countries": sorted(c.alpha3 for c in e.countries.all()),
-                "memberships": [
-                    {"country": m.country.alpha3, "bloc": m.bloc.slug, "start": _iso(m, "start")}
-                    for m in sorted(e.memberships.all(), key=lambda m: (m.bloc.slug, m.country.alpha3, m.start))
-                ],
-                "sources": sorted(s.key for s in e.sources.all()),
-            }
+            _with_claims(
+                {
+                    "date": _iso(e, "date"),
+                    "end_date": _iso(e, "end_date"),
+                    "title": e.title,
+                    "title_ru": e.title_ru,
+                    "kind": e.kind,
+                    "description": e.description,
+                    "description_ru": e.description_ru,
+                    "location": e.location,
+                    "notes": e.notes,
+                    "blocs": sorted(b.slug for b in e.blocs.all()),
+                    "countries": sorted(c.alpha3 for c in e.countries.all()),
+                    "memberships": [
+                        {"country": m.country.alpha3, "bloc": m.bloc.slug, "start": _iso(m, "start")}
+                        for m in sorted(e.memberships.all(), key=lambda m: (m.bloc.slug, m.country.alpha3, m.start))
+                    ],
+                    "sources": sorted(s.key for s in e.sources.all()),
+                },
+                e,
+            )
             for e in Event.objects.prefetch_related(
-                "blocs", "countries", "sources", "memberships__country", "memberships__bloc"
+                "blocs", "countries", "sources", "memberships__country", "memberships__bloc", *CLAIMS
             ).order_by("date", "title")
         ],
     }

@@ -34,11 +34,13 @@ from .svg import (
     TimeScale,
     domain,
     el,
+    fork,
     legend,
     num,
     svg_root,
     swatch_diamond,
     swatch_fill,
+    swatch_fork,
     swatch_line,
     swatch_ongoing,
     swatch_uncertain,
@@ -59,9 +61,10 @@ class Spell:
     suspension_kind: str = ""
     tooltip: str = ""
     earlier: str = ""  # the predecessor bloc it was in, when drawn on its successor's chart
+    disputed: tuple = ()  # the dates the sources disagree on ("start", "end"), drawn forked
 
     @classmethod
-    def of(cls, membership, who, earlier=""):
+    def of(cls, membership, who, earlier="", disputed=()):
         m = membership
         spell = cls(
             role=m.role,
@@ -71,8 +74,12 @@ class Spell:
             suspension_end=m.partial_date("suspension_end"),
             suspension_kind=m.suspension_kind,
             earlier=earlier,
+            disputed=tuple(disputed),
         )
         spell.tooltip = spell.describe(who, m.get_role_display(), m.get_end_reason_display())
+        if spell.disputed:
+            dates = ", ".join(str(m._meta.get_field(name).verbose_name) for name in spell.disputed)
+            spell.tooltip += f" ({gettext('disputed')}: {dates})"
         return spell
 
     def describe(self, who, role_label, end_reason):
@@ -149,6 +156,8 @@ def membership_timeline(rows, *, title, desc, today, prefix, markers=(), band=No
         )
     if ongoing:
         items.append((swatch_ongoing(ROLE_STYLE[Role.MEMBER]["colour"]), gettext("continues today")))
+    if any(s.disputed for row in rows for s in row.spells):
+        items.append((swatch_fork(), gettext("date disputed: the sources differ")))
     groups = {m.group for m in markers}
     items += [(swatch_diamond(colour), label) for name, (_, colour, label) in MARKER_GROUPS.items() if name in groups]
     legend_svg, legend_height = legend(items, 4)
@@ -281,6 +290,10 @@ def spell_bar(spell, scale, y, defs, today):
     if spell.end is None:
         x = scale(end_lo)
         out.append(el("path", d=f"M{x:.1f},{y - 2:.1f} l9,{BAR / 2 + 2:.1f} l-9,{BAR / 2 + 2:.1f} z", fill=colour))
+    if "start" in spell.disputed:
+        out.append(fork(scale(start_lo), y, BAR, -1))
+    if "end" in spell.disputed:
+        out.append(fork(scale(end_hi) + (10 if spell.end is None else 0), y, BAR, 1))
 
     if spell.suspension_start:
         kind_style = SUSPENSION_STYLE.get(spell.suspension_kind, SUSPENSION_STYLE[""])

@@ -19,11 +19,22 @@ from django.utils.functional import lazy
 from django.utils.http import content_disposition_header, http_date
 from django.utils.safestring import mark_safe
 from django.utils.text import format_lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from blocs.models import Bloc, Country, Membership, MembershipSource, Role, Source
+from blocs.models import (
+    Bloc,
+    BlocClaim,
+    Country,
+    Membership,
+    MembershipClaim,
+    MembershipSource,
+    Rank,
+    Reading,
+    Role,
+    Source,
+)
 from blocs.periods import column_sql
 from blocs.spreadsheets.writers import (
     CSV_CONTENT_TYPE,
@@ -35,7 +46,7 @@ from blocs.spreadsheets.writers import (
 )
 from eurasia.page_cache import cached_until_records_change
 from eurasia.routers import read_connection
-from events.models import Event
+from events.models import Event, EventClaim
 
 T = {
     "country": Country._meta.db_table,
@@ -97,6 +108,22 @@ YEAR_RULE = _(
     "suspension on at least one day of the year. A bloc exists in a year when it was founded on or "
     "before 31 December and not dissolved before 1 January (a dissolution known only to the month or "
     "year counts as inside it)."
+)
+
+READING_RULE = gettext_lazy(
+    "Where the sources disagree on a date, every dataset uses the preferred claim: the date the record "
+    "stores (the memberships and events datasets flag such rows with disputed = 1, and the claims dataset "
+    "lists what each source says). The members, country-year and dyad-year datasets take ?reading=, the key "
+    "of a reading listed on /data/ (a published dataset or authority, such as atop-4-01): each date for which "
+    'that reading has a claim of its own is taken from it, "no such date" included, and every other date '
+    "stays the preferred one. A spell whose start the reading says never happened is left out."
+)
+READING_EXAMPLE = gettext_lazy(
+    "Example: Uzbekistan in the CSTO. The preferred record has its spell from 16 August 2006 with no end, "
+    "suspended by the Collective Security Council from 19 December 2012, so country-year codes it 1 (full "
+    "member, suspended) in 2012, 2013 and 2014. Under ?reading=atop-4-01 the spell ends in 2012, as ATOP codes "
+    "its exit: 2012 stays 1 (the spell still touches that year) and 2013 and 2014 become 0 (no membership); "
+    "the members-on-a-date file for any day in 2013 leaves Uzbekistan out of the CSTO."
 )
 
 
@@ -228,6 +255,61 @@ def _joins(part, *joins):
     return "\n".join(PART_JOINS[join] if part == FIRST else join for join in joins)
 
 
+def _disputed(alias, owner_alias, claim_model):
+    """A flag column, 1 when one of the record's dates has a claim other than the preferred one: (SQL, join)."""
+    quote = connection.ops.quote_name
+    owners = claim_model._meta.get_field(claim_model.OWNER).related_model
+    owner = column_sql(claim_model, "k", claim_model.OWNER)
+    join = (
+        f"LEFT JOIN (SELECT DISTINCT {owner} AS owner_id FROM {quote(claim_model._meta.db_table)} k "
+        f"WHERE {column_sql(claim_model, 'k', 'rank')} <> '{Rank.PREFERRED}') {alias} "
+        f"ON {alias}.owner_id = {column_sql(owners, owner_alias, owners._meta.pk.name)}"
+    )
+    return f"CASE WHEN {alias}.owner_id IS NULL THEN 0 ELSE 1 END", join
+
+
+SPELL_DISPUTED, SPELL_DISPUTED_JOIN = _disputed("md", "m", MembershipClaim)
+EVENT_DISPUTED, EVENT_DISPUTED_JOIN = _disputed("ed", "e", EventClaim)
+DISPUTED_TEXT = (
+    "1 when the sources disagree on one of its dates (the claims dataset lists what each says), else 0; "
+    "the dates given are the preferred ones."
+)
+
+
+def _as_read(claim_model, reading):
+    """The owner table of `claim_model`, as SQL usable as a table, with its dates read by a reading.
+
+    Without a reading it is the table itself (the stored dates are the preferred claims). With
+    one (%(reading)s, a reading's id), each date that the reading has a claim about takes that
+    claim's value and precision, "no such date" included; the other dates stay as stored.
+    """
+    quote = connection.ops.quote_name
+    owners = claim_model._meta.get_field(claim_model.OWNER).related_model
+    if not reading:
+        return quote(owners._meta.db_table)
+    dated = {name for name in claim_model.FIELDS} | {f"{name}_precision" for name in claim_model.FIELDS}
+    columns, joins = [], []
+    for field in owners._meta.concrete_fields:
+        column = quote(field.column)
+        if field.name not in dated:
+            columns.append(f"o.{column}")
+    for i, name in enumerate(claim_model.FIELDS):
+        claims = f"r{i}"
+        date, precision = quote(owners._meta.get_field(name).column), quote(f"{name}_precision")
+        joins.append(
+            f"LEFT JOIN LATERAL (SELECT k.value, k.value_precision FROM {quote(claim_model._meta.db_table)} k "
+            f"WHERE k.{quote(claim_model.OWNER + '_id')} = o.id AND k.field = '{name}' AND k.reading_id = %(reading)s "
+            f"ORDER BY k.rank = '{Rank.PREFERRED}' DESC, k.id LIMIT 1) {claims} ON true"
+        )
+        # A claim without a value ("no such date") counts: the reading says there was none.
+        columns.append(f"CASE WHEN {claims}.value_precision IS NULL THEN o.{date} ELSE {claims}.value END AS {date}")
+        columns.append(
+            f"CASE WHEN {claims}.value_precision IS NULL THEN o.{precision} ELSE {claims}.value_precision END "
+            f"AS {precision}"
+        )
+    return f"(SELECT {', '.join(columns)} FROM {quote(owners._meta.db_table)} o {' '.join(joins)})"
+
+
 MEMBERSHIP_COLUMNS = [
     *COUNTRY,
     *BLOC,
@@ -257,6 +339,7 @@ MEMBERSHIP_COLUMNS = [
         _("Why the spell ended: withdrawal, non_renewal, expulsion, dissolved, succeeded or other."),
     ),
     Column("source_keys", "text", SPELL_SOURCES, _("Keys of the sources for the spell, separated by semicolons.")),
+    Column("disputed", "flag", SPELL_DISPUTED, DISPUTED_TEXT),
     *NAMES_RU,
 ]
 
@@ -302,6 +385,7 @@ EVENT_COLUMNS = [
         f"NULLIF({event_col('description_ru')}, '')",
         _("The same in Russian; empty when no Russian description is recorded."),
     ),
+    Column("disputed", "flag", EVENT_DISPUTED, DISPUTED_TEXT),
 ]
 
 # The day of the members-on-a-date snapshot, and the first and last day of a year of the yearly datasets.
@@ -425,7 +509,7 @@ def _select(columns):
 SPELL_IN_YEARS = Membership.in_force_sql("m", "make_date(%(first)s, 1, 1)", "make_date(%(last)s, 12, 31)", widen=True)
 
 
-def _country_year_sql(order=True, some_blocs=False):
+def _country_year_sql(order=True, some_blocs=False, reading=False):
     """The country-year query; with `some_blocs`, only for the blocs whose ids are in %(blocs)s (an array).
 
     The read API pages through the table a few blocs at a time: the whole table for every bloc
@@ -439,7 +523,7 @@ def _country_year_sql(order=True, some_blocs=False):
     return f"""
 WITH years AS (SELECT generate_series(%(first)s::int, %(last)s::int) AS year),
 spells AS (
-  SELECT m.*, CASE {spell_col("role")} {rank} ELSE 0 END AS rank FROM {T["membership"]} m {only_spells}
+  SELECT m.*, CASE {spell_col("role")} {rank} ELSE 0 END AS rank FROM {_as_read(MembershipClaim, reading)} m {only_spells}
 ),
 held AS (
   SELECT DISTINCT ON ({spell_in_s}, y.year) {spell_in_s}, y.year,
@@ -453,7 +537,7 @@ held AS (
 grid AS (
   SELECT {country_col("id")} AS country_id, {bloc_col("id")} AS bloc_id, y.year,
     {Bloc.exists_sql("b", YEAR_FIRST, YEAR_LAST, widen=True)} AS bloc_exists
-  FROM {T["country"]} c CROSS JOIN {T["bloc"]} b CROSS JOIN years y {only_blocs}
+  FROM {T["country"]} c CROSS JOIN {_as_read(BlocClaim, reading)} b CROSS JOIN years y {only_blocs}
 )
 SELECT
   {_select(COUNTRY_YEAR_COLUMNS)}
@@ -465,9 +549,9 @@ LEFT JOIN held h ON h.country_id = grid.country_id AND h.bloc_id = grid.bloc_id 
 {f"ORDER BY {bloc_col('slug')}, {country_col('alpha3')}, y.year" if order else ""}"""
 
 
-def _dyad_year_sql(some_blocs=False):
+def _dyad_year_sql(some_blocs=False, reading=False):
     return f"""
-WITH country_year AS ({_country_year_sql(order=False, some_blocs=some_blocs)})
+WITH country_year AS ({_country_year_sql(order=False, some_blocs=some_blocs, reading=reading)})
 SELECT
   {_select(DYAD_YEAR_COLUMNS)}
 FROM country_year a
@@ -477,15 +561,17 @@ ORDER BY a.bloc_slug, a.year, a.country_alpha3, b.country_alpha3"""
 
 
 def _per_bloc(build):
-    return lambda part=None: build(some_blocs=True) if part else build()
+    return lambda part=None, reading=False: build(some_blocs=True, reading=reading) if part else build(reading=reading)
 
 
-def per_bloc_sql(slug):
+def per_bloc_sql(slug, reading=False):
     """The country-year or dyad-year query for the blocs whose ids are in %(blocs)s, in the file's order."""
-    return _country_year_sql(some_blocs=True) if slug == "country-year" else _dyad_year_sql(some_blocs=True)
+    if slug == "country-year":
+        return _country_year_sql(some_blocs=True, reading=reading)
+    return _dyad_year_sql(some_blocs=True, reading=reading)
 
 
-def _memberships_sql(part=None):
+def _memberships_sql(part=None, reading=False):
     return f"""
 SELECT
   {_select(MEMBERSHIP_COLUMNS)}
@@ -493,15 +579,16 @@ FROM {T["membership"]} m
 JOIN {T["country"]} c ON {country_col("id")} = {spell_col("country")}
 JOIN {T["bloc"]} b ON {bloc_col("id")} = {spell_col("bloc")}
 {_joins(part, SPELL_SOURCES_JOIN)}
+{SPELL_DISPUTED_JOIN}
 WHERE {SPELL_IN_YEARS}{f" AND {PART_SPELLS}" if part else ""}
 ORDER BY {bloc_col("slug")}, {country_col("alpha3")}, {spell_col("start")}"""
 
 
-def _members_on_sql(part=None):
+def _members_on_sql(part=None, reading=False):
     return f"""
 SELECT
   {_select(MEMBERS_ON_COLUMNS)}
-FROM {T["membership"]} m
+FROM {_as_read(MembershipClaim, reading)} m
 JOIN {T["country"]} c ON {country_col("id")} = {spell_col("country")}
 JOIN {T["bloc"]} b ON {bloc_col("id")} = {spell_col("bloc")}
 {_joins(part, SPELL_SOURCES_JOIN)}
@@ -509,17 +596,18 @@ WHERE {Membership.in_force_sql("m", DAY)}{f" AND {PART_SPELLS}" if part else ""}
 ORDER BY {bloc_col("slug")}, {country_col("alpha3")}"""
 
 
-def _events_sql(part=None):
+def _events_sql(part=None, reading=False):
     return f"""
 SELECT
   {_select(EVENT_COLUMNS)}
 FROM {T["event"]} e
 {_joins(part, EVENT_BLOCS_JOIN, EVENT_COUNTRIES_JOIN, EVENT_SOURCES_JOIN)}
+{EVENT_DISPUTED_JOIN}
 WHERE {Event.in_years_sql("e", "%(first)s", "%(last)s")}{f" AND {PART_EVENTS}" if part else ""}
 ORDER BY {event_col("date")}, {event_col("title")}"""
 
 
-def _sources_sql(part=None):
+def _sources_sql(part=None, reading=False):
     return f"""
 SELECT
   {_select(SOURCE_COLUMNS)}
@@ -527,7 +615,7 @@ FROM {T["source"]} s
 ORDER BY {source_col("key")}"""
 
 
-def _countries_sql(part=None):
+def _countries_sql(part=None, reading=False):
     return f"""
 SELECT
   {_select(COUNTRY_COLUMNS)}
@@ -535,7 +623,7 @@ FROM {T["country"]} c
 ORDER BY {country_col("alpha3")}"""
 
 
-def _blocs_sql(part=None):
+def _blocs_sql(part=None, reading=False):
     parent = column_sql(Bloc, "b", "parent")
     return f"""
 SELECT
@@ -588,6 +676,110 @@ def event_parts(scope):
     return [{"since": None, "before": None}]
 
 
+CLAIM_COLUMNS = [
+    Column("record_kind", "text", "k.record_kind", "What the claim is about: membership, bloc or event."),
+    Column(
+        "country_alpha3", "text", "k.country_alpha3", "The spell's country (alpha-3); empty for a bloc or an event."
+    ),
+    Column("bloc_slug", "text", "k.bloc_slug", "The spell's bloc, or the bloc itself; empty for an event."),
+    Column(
+        "spell_start",
+        "date",
+        "k.spell_start",
+        "The start the record stores for the spell: with country and bloc, "
+        "the spell's key; empty for a bloc or an event.",
+    ),
+    Column("event_date", "date", "k.event_date", "The event's stored date: with its title, the event's key."),
+    Column("event_title", "text", "k.event_title", "The event's title; empty for a spell or a bloc."),
+    Column(
+        "field",
+        "text",
+        "k.field",
+        "Which date of the record: start, end, suspension_start, suspension_end "
+        "(spells), founded, dissolved (blocs) or date (events).",
+    ),
+    Column(
+        "value",
+        "date",
+        "k.value",
+        'The date the claim gives: the first day of its period; empty for "no such '
+        'date" (it never happened, such as a withdrawal that never formally took place).',
+    ),
+    Column(
+        "value_precision",
+        "text",
+        "CASE WHEN k.value IS NULL THEN NULL ELSE k.value_precision END",
+        "How much of the claimed date is known: day, month or year.",
+    ),
+    Column(
+        "rank",
+        "text",
+        "k.rank",
+        "preferred (the value the record and the other datasets use), alternative "
+        "(another reading the sources support) or deprecated (refuted; the reason says why).",
+    ),
+    Column("reason", "text", "NULLIF(k.reason, '')", "Why this value, in one line."),
+    Column(
+        "reading_key", "text", "rd.key", "The reading it follows, as ?reading= names it (atop-4-01); empty when none."
+    ),
+    Column("reading_name", "text", "rd.name", "The reading's name (ATOP v4.01)."),
+    Column("source_keys", "text", "k.keys", "Keys of the sources that give this value, separated by semicolons."),
+    Column(
+        "disputed",
+        "flag",
+        "k.disputed",
+        "1 when the date has a claim other than the preferred one (it is disputed), else 0.",
+    ),
+]
+
+
+def _claims_sql(part=None, reading=False):
+    quote = connection.ops.quote_name
+    parts = []
+    owners = {
+        MembershipClaim: (
+            "membership",
+            f"JOIN {T['membership']} m ON m.id = k.membership_id JOIN {T['country']} c ON c.id = m.country_id "
+            f"JOIN {T['bloc']} b ON b.id = m.bloc_id",
+            f"{country_col('alpha3')}, {bloc_col('slug')}, {spell_col('start')}, NULL::date, NULL",
+        ),
+        BlocClaim: (
+            "bloc",
+            f"JOIN {T['bloc']} b ON b.id = k.bloc_id",
+            f"NULL, {bloc_col('slug')}, NULL::date, NULL::date, NULL",
+        ),
+        EventClaim: (
+            "event",
+            f"JOIN {T['event']} e ON e.id = k.event_id",
+            f"NULL, NULL, NULL::date, {event_col('date')}, {event_col('title')}",
+        ),
+    }
+    for model, (kind, join, keys) in owners.items():
+        table, link = quote(model._meta.db_table), quote(model.sources.through._meta.db_table)
+        owner = quote(f"{model.OWNER}_id")
+        parts.append(
+            f"SELECT k.id, '{kind}' AS record_kind, {keys}, k.field, k.value, k.value_precision, k.rank, k.reason, "
+            f"k.reading_id, "
+            f"(SELECT string_agg(s.key, ';' ORDER BY s.key) FROM {link} l JOIN {T['source']} s ON s.id = l.source_id "
+            f"WHERE l.claim_id = k.id) AS keys, "
+            f"EXISTS (SELECT 1 FROM {table} o WHERE o.{owner} = k.{owner} AND o.field = k.field "
+            f"AND o.rank <> '{Rank.PREFERRED}')::int AS disputed "
+            f"FROM {table} k {join}"
+        )
+    names = (
+        "id, record_kind, country_alpha3, bloc_slug, spell_start, event_date, event_title, field, value, "
+        "value_precision, rank, reason, reading_id, keys, disputed"
+    )
+    rank = " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(Rank.values))
+    return f"""
+SELECT
+  {_select(CLAIM_COLUMNS)}
+FROM ({" UNION ALL ".join(parts)}) k ({names})
+LEFT JOIN {quote(Reading._meta.db_table)} rd ON rd.id = k.reading_id
+ORDER BY k.record_kind, k.bloc_slug, k.country_alpha3, k.spell_start, k.event_date, k.event_title, k.field,
+  CASE k.rank {rank} END, k.value, k.id"""
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     slug: str
@@ -602,15 +794,18 @@ class DatasetSpec:
     # million events after joining every link took 5.6 s before its first row at the full scale).
     parts: object
     by_date: bool = False
+    by_reading: bool = False  # takes ?reading=, computed from a reading's claims where it has them
 
-    def sql(self, neutralise, part=None):
+    def sql(self, neutralise, part=None, reading=False):
         """The dataset's query; with `neutralise`, its text columns are made safe for spreadsheets.
 
         With `part` (FIRST or REST), the query of one part of the file, its parameters from `parts`.
+        With `reading`, the query reads spells (and blocs) as the reading whose id is %(reading)s has them.
         """
+        query = self.build(part=part, reading=True) if reading else self.build(part=part)
         if not neutralise:
-            return self.build(part=part)
-        return neutralised_query(self.build(part=part), [(c.name, c.name, c.kind == "text") for c in self.columns])
+            return query
+        return neutralised_query(query, [(c.name, c.name, c.kind == "text") for c in self.columns])
 
 
 DATASETS = {
@@ -637,6 +832,7 @@ DATASETS = {
             _members_on_sql,
             spell_parts,
             by_date=True,
+            by_reading=True,
         ),
         DatasetSpec(
             "country-year",
@@ -646,6 +842,7 @@ DATASETS = {
             COUNTRY_YEAR_COLUMNS,
             _per_bloc(_country_year_sql),
             bloc_parts,
+            by_reading=True,
         ),
         DatasetSpec(
             "dyad-year",
@@ -658,6 +855,7 @@ DATASETS = {
             DYAD_YEAR_COLUMNS,
             _per_bloc(_dyad_year_sql),
             bloc_parts,
+            by_reading=True,
         ),
         DatasetSpec(
             "events",
@@ -698,6 +896,18 @@ DATASETS = {
             ),
             BLOC_COLUMNS,
             _blocs_sql,
+            whole_file,
+        ),
+        DatasetSpec(
+            "claims",
+            _("Claims"),
+            _("one row per claim"),
+            _(
+                "What each source says about every disputed date: the record and date it is about, its value, "
+                "its rank (preferred, alternative or refuted), the reading it follows and its sources."
+            ),
+            CLAIM_COLUMNS,
+            _claims_sql,
             whole_file,
         ),
     ]
@@ -772,6 +982,17 @@ def parse_scope(request, spec, first_year):
             raise BadRequest(not_a_date(raw_day))
     else:
         scope["day"] = today
+    raw_reading = request.GET.get("reading", "").strip()
+    if raw_reading:
+        if not spec.by_reading:
+            raise BadRequest(
+                "?reading= applies to the members, country-year and dyad-year datasets only: the others give "
+                "every claim, or the preferred dates with a disputed flag."
+            )
+        reading = Reading.objects.filter(key=raw_reading[:60]).values_list("pk", flat=True).first()
+        if reading is None:
+            raise BadRequest(f'There is no reading "{raw_reading[:40]}": /data/ lists the readings and their keys.')
+        scope["reading"], scope["reading_key"] = reading, raw_reading
     return scope
 
 
@@ -785,6 +1006,8 @@ def file_name(spec, scope, changed_at, extension):
         what = f"{spec.slug}-on-{scope['day'].isoformat()}"
     else:
         what = f"{spec.slug}-{scope['first']}-{scope['last']}"
+    if scope.get("reading"):
+        what += f"-reading-{scope['reading_key']}"
     return f"eurasia-{what}-data-{data_day}.{extension}"
 
 
@@ -831,6 +1054,7 @@ def index(request):
     context = {
         "json_ld": data_catalogue(request, changed_at),
         "datasets": DATASETS.values(),
+        "readings": list(Reading.objects.order_by("name")),
         "changed_at": changed_at,
         "first_year": first_year or datetime.date.today().year,
         "this_year": datetime.date.today().year,
@@ -845,6 +1069,8 @@ def codebook(request):
         "datasets": DATASETS.values(),
         "status_codes": STATUS_CODES,
         "year_rule": YEAR_RULE,
+        "reading_rule": READING_RULE,
+        "reading_example": READING_EXAMPLE,
         "seed_blocs": SEED_BLOCS,
     }
     return render(request, "public/datasets/codebook.html", context)
@@ -872,15 +1098,16 @@ def download(request, dataset, extension):
     except BadRequest as e:
         return _bad_request(request, str(e))
     headers = [c.name for c in spec.columns]
+    reading = bool(scope.get("reading"))
     parts = spec.parts(scope)
     if extension == "csv":
-        sql = {part: spec.sql(neutralise=True, part=part) for part in (FIRST, REST)}
+        sql = {part: spec.sql(neutralise=True, part=part, reading=reading) for part in (FIRST, REST)}
         body = one_after_another(
             copy_csv(sql[REST if n else FIRST], {**scope, **p}, header=n == 0) for n, p in enumerate(parts)
         )
         response = StreamingHttpResponse(body, content_type=CSV_CONTENT_TYPE)
     else:
-        sql = {part: spec.sql(neutralise=False, part=part) for part in (FIRST, REST)}
+        sql = {part: spec.sql(neutralise=False, part=part, reading=reading) for part in (FIRST, REST)}
         rows = one_after_another(stream_rows(sql[REST if n else FIRST], {**scope, **p}) for n, p in enumerate(parts))
         body = xlsx_chunks(headers, rows, title=spec.slug)
         response = StreamingHttpResponse(body, content_type=XLSX_CONTENT_TYPE)

@@ -19,8 +19,9 @@ from blocs.changelists import IdsFirstPaginator
 from blocs.models import Bloc, Country, Membership, local_name
 from eurasia.languages import in_reading_order
 from eurasia.page_cache import cached_until_records_change
-from events.models import Event, EventKind, EventsInYear, search_query, search_vector
+from events.models import Event, EventClaim, EventKind, EventsInYear, search_query, search_vector
 from public import charts
+from public.disputes import claims_prefetch
 
 PER_PAGE = 25
 COUNTS_KEPT = 60 * 60  # seconds; the key already changes with the records
@@ -285,12 +286,13 @@ def event_detail(request, pk):
     if pk > LARGEST_ID:
         raise Http404(gettext("There is no event number %(pk)d.") % {"pk": pk})
     # Queries: the event; its blocs; its countries; its sources; the spells it changed, with
-    # their countries and blocs.
+    # their countries and blocs; its claims; their sources (left out when there are none).
     try:
         event = Event.objects.prefetch_related(
             "blocs",
             "countries",
             "sources",
+            claims_prefetch(EventClaim),
             Prefetch("memberships", queryset=Membership.objects.select_related("country", "bloc")),
         ).get(pk=pk)
     except Event.DoesNotExist:

@@ -321,6 +321,29 @@ def swatch_line(colour, dashed=True):
     return draw
 
 
+DISPUTED_COLOUR = "#9b1c1c"
+
+
+def fork(x, y, height, direction):
+    """A forked bar end: the sources put this end of the spell on different days."""
+    d = 6 * direction
+    return el(
+        "path",
+        d=f"M{x:.1f},{y + height / 2:.1f} l{d},-{height / 2 + 3:.1f} M{x:.1f},{y + height / 2:.1f} l{d},{height / 2 + 3:.1f}",
+        stroke=DISPUTED_COLOUR,
+        stroke_width="2",
+        fill="none",
+        class_="disputed-end",
+    )
+
+
+def swatch_fork():
+    def draw(x, y):
+        return el("rect", x=num(x + 8), y=num(y + 2), width="14", height="11", fill=MUTED) + fork(x + 8, y + 2, 11, -1)
+
+    return draw
+
+
 def swatch_diamond(colour):
     def draw(x, y):
         return el("path", d=f"M{x + 11:.1f},{y + 1:.1f} l6,6.5 l-6,6.5 l-6,-6.5 z", fill=colour)

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import datasets, event_views, views
+from . import datasets, disputes, event_views, views
 
 bloc_pages = [
     path("", views.home, name="home"),
@@ -12,6 +12,7 @@ bloc_pages = [
     path("countries/<str:code>/", views.country_detail, name="country"),
     path("on/", views.on_date_picker, name="on-picker"),
     path("on/<str:day>/", views.on_date, name="on"),
+    path("disputes/", disputes.dispute_list, name="disputes"),
 ]
 
 event_pages = [

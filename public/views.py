@@ -27,15 +27,27 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext, pgettext
 
-from blocs.models import Bloc, Country, Membership, Role, Succession, SuspensionKind, local_name
+from blocs.models import (
+    Bloc,
+    BlocClaim,
+    Country,
+    Membership,
+    MembershipClaim,
+    Role,
+    Succession,
+    SuspensionKind,
+    local_name,
+)
 from eurasia.languages import in_reading_order, russian_page
 from eurasia.page_cache import cached_until_records_change
 from eurasia.partial_dates import PartialDate, Precision
-from events.models import Event
+from events.models import Event, EventClaim
 
 from . import charts, maps
+from .disputes import claims_prefetch
 from .links import country_url as url_for_country
 from .links import event_url, url_for
+from .templatetags.record_display import disputes
 
 EVENTS_LISTED = 20  # on a bloc's or a country's page; the rest are one click away on /events/
 HOME_BLOCS = 12  # blocs with their members on the overview; the blocs page lists them all
@@ -409,11 +421,13 @@ def bloc_list(request):
 @cached_until_records_change
 def bloc_detail(request, slug):
     day = today()
-    # Queries: the bloc and its parent; its predecessors; successors; forces inside it; its spells
-    # and its predecessors' spells, with their countries and blocs; the spells' sources; event
-    # markers; the latest events; their sources; their countries; the bloc's sources.
+    # Queries: the bloc and its parent; its claims; their sources; its predecessors; successors;
+    # forces inside it; its spells and its predecessors' spells, with their countries and blocs; the
+    # spells' sources; their claims; the claims' sources; event markers; the latest events; their
+    # sources; their countries; their claims; the claims' sources; the bloc's sources. (A query for
+    # claims' sources is left out when there are no claims.)
     try:
-        bloc = Bloc.objects.select_related("parent").get(slug=slug)
+        bloc = Bloc.objects.select_related("parent").prefetch_related(claims_prefetch(BlocClaim)).get(slug=slug)
     except Bloc.DoesNotExist:
         raise Http404(gettext("There is no bloc with the short name “%(slug)s”.") % {"slug": slug})
     predecessors = list(bloc.predecessors.all())
@@ -430,7 +444,9 @@ def bloc_detail(request, slug):
     own = [m for m in spells if m.bloc_id == bloc.pk]
     markers = marker_values(Event.objects.for_bloc(bloc))
     events = list(
-        Event.objects.for_bloc(bloc).newest_first().prefetch_related("sources", "countries")[: EVENTS_LISTED + 1]
+        Event.objects.for_bloc(bloc)
+        .newest_first()
+        .prefetch_related("sources", "countries", claims_prefetch(EventClaim))[: EVENTS_LISTED + 1]
     )
     bloc_sources = list(bloc.sources.all())
 
@@ -439,7 +455,7 @@ def bloc_detail(request, slug):
     groups.sort(key=lambda g: (min(m.start for m in g), g[0].country.local_name))
     page = page_of(request, groups, ROWS_PER_PAGE, gettext("the countries of the %(bloc)s") % {"bloc": bloc.short_name})
     listed = [m for group in sorted(page.object_list, key=lambda g: g[0].country.local_name) for m in group]
-    prefetch_related_objects(listed, cited())
+    prefetch_related_objects(listed, cited(), claims_prefetch(MembershipClaim))
     rows = []
     for group in page.object_list:
         country = group[0].country
@@ -454,6 +470,7 @@ def bloc_detail(request, slug):
                             gettext("%(country)s in %(bloc)s")
                             % {"country": country.local_name, "bloc": m.bloc.short_name},
                             earlier=m.bloc.short_name if m.bloc_id != bloc.pk else "",
+                            disputed=disputes(m),
                         )
                         for m in group
                     ),
@@ -566,8 +583,9 @@ def country_detail(request, code):
         )
     if code != code.lower():
         return redirect("blocs:country", code.lower(), permanent=True)
-    # Queries: the country; its spells with their blocs; the spells' sources; event markers;
-    # the latest events; their sources; their blocs.
+    # Queries: the country; its spells with their blocs; the spells' sources; their claims; the
+    # claims' sources; event markers; the latest events; their sources; their blocs; their claims;
+    # the claims' sources. (A query for claims' sources is left out when there are no claims.)
     try:
         country = Country.objects.get(alpha3=code.upper())
     except Country.DoesNotExist:
@@ -575,7 +593,9 @@ def country_detail(request, code):
     spells = list(country.memberships.select_related("bloc").order_by("start", "bloc__name"))
     markers = marker_values(Event.objects.for_country(country))
     events = list(
-        Event.objects.for_country(country).newest_first().prefetch_related("sources", "blocs")[: EVENTS_LISTED + 1]
+        Event.objects.for_country(country)
+        .newest_first()
+        .prefetch_related("sources", "blocs", claims_prefetch(EventClaim))[: EVENTS_LISTED + 1]
     )
 
     # One row per bloc, in the order of the country's first spell in each; ROWS_PER_PAGE of them a page.
@@ -589,14 +609,16 @@ def country_detail(request, code):
         gettext("the blocs of %(country)s") % {"country": country.local_name},
     )
     listed = sorted((m for group in page.object_list for m in group), key=lambda m: (m.start, m.bloc.name))
-    prefetch_related_objects(listed, cited())
+    prefetch_related_objects(listed, cited(), claims_prefetch(MembershipClaim))
     rows = [
         charts.TimelineRow(
             label=group[0].bloc.short_name,
             href=url_for(group[0].bloc),
             spells=[
                 charts.Spell.of(
-                    m, gettext("%(country)s in %(bloc)s") % {"country": country.local_name, "bloc": m.bloc.short_name}
+                    m,
+                    gettext("%(country)s in %(bloc)s") % {"country": country.local_name, "bloc": m.bloc.short_name},
+                    disputed=disputes(m),
                 )
                 for m in group
             ],

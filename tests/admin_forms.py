@@ -50,6 +50,8 @@ def membership_form(country, bloc, **kw):
         "suspension_end": "",
         "suspension_kind": "",
         "notes": "",
+        "claims-TOTAL_FORMS": "0",
+        "claims-INITIAL_FORMS": "0",
     }
     data.update(kw)
     return data

@@ -99,6 +99,8 @@ class TestCountryForm:
                 "notes": "",
                 "memberships-TOTAL_FORMS": "0",
                 "memberships-INITIAL_FORMS": "0",
+                "claims-TOTAL_FORMS": "0",
+                "claims-INITIAL_FORMS": "0",
             },
         )
         assert response.status_code == 200
@@ -114,6 +116,8 @@ class TestCountryForm:
                 "alpha3": "RUR",
                 "memberships-TOTAL_FORMS": "0",
                 "memberships-INITIAL_FORMS": "0",
+                "claims-TOTAL_FORMS": "0",
+                "claims-INITIAL_FORMS": "0",
             },
         )
         assert "Two capital letters" in str(errors_of(response)["alpha2"])
@@ -133,6 +137,8 @@ class TestBlocPageWithInlineSpells:
             "notes": "",
             "memberships-TOTAL_FORMS": str(len(rows)),
             "memberships-INITIAL_FORMS": "0",
+            "claims-TOTAL_FORMS": "0",
+            "claims-INITIAL_FORMS": "0",
         }
         for i, row in enumerate(rows):
             for key, value in {
@@ -226,6 +232,8 @@ class TestEventForm:
                 "blocs": [bloc.pk],
                 "countries": [country.pk],
                 "sources": [source.pk],
+                "claims-TOTAL_FORMS": "0",
+                "claims-INITIAL_FORMS": "0",
             },
         )
         assert response.status_code == 302

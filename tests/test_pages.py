@@ -165,12 +165,13 @@ class TestBlocPage:
         page(client, url, status=404)
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # the records' state (page cache); the bloc and its parent; predecessors; successors; forces inside it; spells with countries;
-        # their sources; event markers; latest events; their sources; their countries; bloc sources
-        with django_assert_num_queries(12):
+        # the records' state (page cache); the bloc and its parent; its claims; predecessors; successors; forces inside it;
+        # spells with countries; their sources; their claims; event markers; latest events; their sources; their countries;
+        # their claims; bloc sources (claims' sources are read only when there are claims: tests/test_pages_disputes.py)
+        with django_assert_num_queries(15):
             client.get("/blocs/csto/")
         grow(world)
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(15):
             client.get("/blocs/csto/")
 
 
@@ -234,12 +235,12 @@ class TestCountryPage:
         assert "No events are recorded." in words
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # the records' state (page cache); the country; its spells with their blocs; their sources; event markers; latest events;
-        # their sources; their blocs
-        with django_assert_num_queries(8):
+        # the records' state (page cache); the country; its spells with their blocs; their sources; their claims; event markers;
+        # latest events; their sources; their blocs; their claims
+        with django_assert_num_queries(10):
             client.get("/countries/uzb/")
         grow(world)
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(10):
             client.get("/countries/uzb/")
 
 

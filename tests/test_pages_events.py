@@ -202,6 +202,7 @@ class TestEventPage:
         page(client, f"/events/{pk}/", status=404)
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # the records' state (page cache); the event; its blocs; its countries; its sources; the spells it changed with country and bloc
-        with django_assert_num_queries(6):
+        # the records' state (page cache); the event; its blocs; its countries; its sources; its claims; the spells it changed
+        # with country and bloc
+        with django_assert_num_queries(7):
             client.get(f"/events/{world.suspension_event.pk}/")

@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import NoReverseMatch, get_resolver, resolve
 
-from blocs.models import Source
+from blocs.models import Reading, Source
+from tests.claim_makers import dispute
 from tests.conftest import exists, make_event, make_membership, make_source, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,7 @@ PUBLIC = [
     ("/countries/{country.alpha3}/", 301, 301, 301, 301),  # upper case goes on to the one permalink
     ("/events/", *ANYONE),
     ("/events/{event.pk}/", *ANYONE),
+    ("/disputes/?bloc={bloc.slug}", *ANYONE),
     ("/on/2012-06-01/", *ANYONE),
     ("/on/", 302, 302, 302, 302),  # the date picker goes on to the chosen day, today by default
     # The read API and its documentation: the same for everyone.
@@ -94,6 +96,17 @@ CURATED_PAGES = [
 ]
 CURATED_MODELS = ["blocs.source", "blocs.country", "blocs.bloc", "blocs.membership", "events.event"]
 
+# Claims and readings are curated too; claims have their "make preferred" step instead of spreadsheets.
+# A claim is added on its record's form; "add" is refused to everyone on the claims' own pages.
+CLAIM_PAGES = [
+    ("changelist", "", LOGIN, 200, 200, 200),
+    ("add", "add/", LOGIN, 403, 403, 403),
+    *CURATED_PAGES[2:6],
+    ("make_preferred", "{pk}/make-preferred/", LOGIN, 403, 200, 200),
+]
+READING_PAGES = CURATED_PAGES[:6]
+CLAIM_MODELS = ["blocs.membershipclaim", "blocs.blocclaim", "events.eventclaim", "blocs.reading"]
+
 # Users and groups are the superuser's alone.
 ACCOUNT_PAGES = [
     ("changelist", "", LOGIN, 403, 403, 200),
@@ -142,6 +155,12 @@ def world():
     from releases.models import Release
 
     release = Release.objects.create(version="2026.11", published_at=timezone.now(), storage_prefix="2026.11/none")
+    reading = Reading.objects.create(key="a-reading", name="A reading")
+    claims = [
+        dispute(record, field, "1990")[1]
+        for record, field in [(spell, "start"), (spell.bloc, "founded"), (event, "date")]
+    ]
+
     return {
         "release": release,
         "bloc": spell.bloc,
@@ -153,6 +172,7 @@ def world():
         "unused_version": unused.history.get().history_id,
         "source": make_source(key="cited"),
         "ct": ContentType.objects.get_for_model(spell.bloc).pk,
+        "claims": [*claims, reading],
     }
 
 
@@ -182,6 +202,10 @@ def model_rows(world):
         for _, suffix, *statuses in CURATED_PAGES:
             path = suffix.format(pk=obj.pk, version=version)
             rows.append((f"/admin/{label.replace('.', '/')}/{path}", *statuses))
+    for label, obj in zip(CLAIM_MODELS, world["claims"], strict=True):
+        version = obj.history.first().history_id
+        for _kind, suffix, *statuses in READING_PAGES if label == "blocs.reading" else CLAIM_PAGES:
+            rows.append((f"/admin/{label.replace('.', '/')}/{suffix.format(pk=obj.pk, version=version)}", *statuses))
     accounts = {"auth.user": User.objects.order_by("pk").first(), "auth.group": None}
     for label in ACCOUNT_MODELS:
         from django.contrib.auth.models import Group
@@ -240,9 +264,11 @@ def test_writes_by_readers_and_analysts_are_refused_and_store_nothing(role, worl
 def test_every_address_is_in_the_matrix():
     """A page added without a row here fails this test: the matrix stays complete."""
     admin_kinds = {kind for kind, *_ in CURATED_PAGES} | {kind for kind, *_ in ACCOUNT_PAGES} | {"process_import"}
-    admin_kinds |= set(JOB_PAGES)
+    admin_kinds |= set(JOB_PAGES) | {kind for kind, *_ in CLAIM_PAGES}
     registered = {f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry}
-    assert registered == set(CURATED_MODELS) | set(ACCOUNT_MODELS) | set(JOB_MODELS) | set(RELEASE_MODELS)
+    assert registered == set(CURATED_MODELS) | set(CLAIM_MODELS) | set(ACCOUNT_MODELS) | set(JOB_MODELS) | set(
+        RELEASE_MODELS
+    )
     rows = PUBLIC + SITE + SITE_TO_PAGES
     covered = {resolve(a.split("?")[0].format(**PLACEHOLDERS)).view_name for a, *_ in rows if exists_fmt(a)}
     missing = []

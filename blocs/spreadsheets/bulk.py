@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from import_export.results import Error, Result, RowResult
 
-from eurasia.constraints import constraint_message
+from eurasia.constraints import check_deferred, constraint_message
 from eurasia.partial_dates import Precision
 from jobs.progress import Silent
 
@@ -94,6 +94,7 @@ class BulkImport:
             if not any(r.errors for r in rows):
                 try:
                     self.write(todo)
+                    check_deferred()
                 except Refused as refused:
                     for row, error in refused.rows:
                         row.errors.setdefault(NON_FIELD_ERRORS, []).append(constraint_message(error))

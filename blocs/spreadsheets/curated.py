@@ -19,7 +19,7 @@ from import_export import widgets
 from import_export.resources import ModelResource
 from import_export.results import Error
 
-from eurasia.constraints import constraint_message
+from eurasia.constraints import check_deferred, constraint_message
 from eurasia.partial_dates import PartialDate
 
 from .bulk import BulkImport
@@ -425,6 +425,12 @@ class CuratedResource(ModelResource):
 
     def row_label(self, number):
         return f"Row {number + 1}"
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        # The checks PostgreSQL defers to commit (a disputed date changed without its claims) run
+        # here, where a refusal becomes a problem the preview names, not an error at the commit.
+        check_deferred()
 
     def describe(self, result):
         """Every problem of an import, each naming its row (as the spreadsheet counts) and column."""

@@ -7,8 +7,9 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
+from blocs.models import Rank
 from eurasia.languages import in_language, missing_translation, russian_page
 from eurasia.partial_dates import RUSSIAN_MONTHS_GENITIVE, PartialDate, Precision
 from public.links import url_for
@@ -145,7 +146,12 @@ def spell_rows(spells, by, with_earlier=False):
 
 
 def spell_row(m, by, with_earlier):
-    classes = " ".join(c for c in ("has-suspension" if m.suspension_start else "", "" if m.end else "ongoing") if c)
+    flags = (
+        "has-suspension" if m.suspension_start else "",
+        "" if m.end else "ongoing",
+        "disputed" if disputes(m) else "",
+    )
+    classes = " ".join(c for c in flags if c)
     if by == "bloc":
         head = format_html('<a href="{}">{}</a>', url_for(m.bloc), m.bloc.short_name)
     else:
@@ -160,18 +166,21 @@ def spell_row(m, by, with_earlier):
         end = format_html("{}{}", partial_date(m, "end"), reason)
     else:
         end = format_html('<span class="continues">{}</span>', gettext("continues"))
+    end = format_html("{}{}", end, dispute_details(m, "end"))
     if m.suspension_start:
         until = format_html(" {} {}", gettext("until"), partial_date(m, "suspension_end")) if m.suspension_end else ""
         suspension = format_html(
-            '{} {} {}{} <span class="kind">{}</span>',
+            '{} {} {}{} <span class="kind">{}</span>{}{}',
             suspension_badge(m),
             gettext("from"),
             partial_date(m, "suspension_start"),
             until,
             m.get_suspension_kind_display() or gettext("kind not recorded"),
+            dispute_details(m, "suspension_start"),
+            dispute_details(m, "suspension_end"),
         )
     else:
-        suspension = mark_safe('<span class="none">—</span>')
+        suspension = format_html('<span class="none">—</span>{}', dispute_details(m, "suspension_start"))
     notes = (
         format_html(
             '<details class="note"><summary>{}</summary>{}</details>',
@@ -195,7 +204,7 @@ def spell_row(m, by, with_earlier):
         m.role,
         m.get_role_display(),
         gettext("Start"),
-        partial_date(m, "start"),
+        format_html("{}{}", partial_date(m, "start"), dispute_details(m, "start")),
         gettext("End"),
         end,
         gettext("Suspension"),
@@ -273,3 +282,54 @@ def suspension_badge(m):
     kind = m.suspension_kind or "unknown"
     words = SUSPENSION_STYLE.get(m.suspension_kind, SUSPENSION_STYLE[""])["short"]
     return format_html('<span class="badge suspended {}">{}</span>', kind, words)
+
+
+# Disputed dates -----------------------------------------------------------------------------------
+
+RANK_WORDS = {
+    Rank.PREFERRED: gettext_lazy("preferred: the date the record uses"),
+    Rank.ALTERNATIVE: gettext_lazy("alternative"),
+    Rank.DEPRECATED: gettext_lazy("refuted"),
+}
+
+
+def disputes(record):
+    """{field: [claims]} for each of the record's dates with a claim other than the preferred one."""
+    claims = getattr(record, "claims_shown", None)
+    if not claims:
+        return {}
+    by_field = {}
+    for claim in claims:
+        by_field.setdefault(claim.field, []).append(claim)
+    return {field: found for field, found in by_field.items() if any(c.rank != Rank.PREFERRED for c in found)}
+
+
+def claim_item(claim):
+    value = claim.value_text
+    shown = format_html("<del>{}</del>", value) if claim.rank == Rank.DEPRECATED else value
+    reading = format_html(' <span class="claim-reading">({})</span>', claim.reading.name) if claim.reading else ""
+    reason = format_html(' <span class="claim-reason">{}</span>', claim.reason) if claim.reason else ""
+    return format_html(
+        '<li class="claim rank-{}"><span class="claim-value">{}</span> <span class="claim-rank">{}</span>{}{} {}</li>',
+        claim.rank,
+        shown,
+        RANK_WORDS[claim.rank],
+        reading,
+        reason,
+        sources(claim.cited),
+    )
+
+
+@register.simple_tag
+def dispute_details(record, field):
+    """The claims about one of the record's dates, behind a "disputed" mark; empty when the date is settled."""
+    claims = disputes(record).get(field)
+    if not claims:
+        return ""
+    return format_html(
+        '<details class="dispute"><summary title="{}"><span class="dispute-mark" aria-hidden="true">⚑</span> {}</summary>'
+        '<ul class="claims">{}</ul></details>',
+        gettext("The sources disagree on this date: what each says"),
+        gettext("disputed"),
+        format_html_join("", "{}", ((claim_item(c),) for c in claims)),
+    )
