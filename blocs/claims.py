@@ -300,6 +300,29 @@ DROP FUNCTION {check}();
     return forward, backward
 
 
+# The link goes with the claim, but a cited source cannot be deleted from under it.
+class BlocClaimSource(models.Model):
+    claim = models.ForeignKey("blocs.BlocClaim", on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey("blocs.Source", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["claim", "source"], name="blocclaimsource_unique")]
+
+    def __str__(self):
+        return f"claim {self.claim_id} cites {self.source_id}"
+
+
+class MembershipClaimSource(models.Model):
+    claim = models.ForeignKey("blocs.MembershipClaim", on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey("blocs.Source", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["claim", "source"], name="membershipclaimsource_unique")]
+
+    def __str__(self):
+        return f"claim {self.claim_id} cites {self.source_id}"
+
+
 class BlocClaim(Claim):
     OWNER = "bloc"
     FIELDS = ("founded", "dissolved")
@@ -313,12 +336,12 @@ class BlocClaim(Claim):
     )
     sources = models.ManyToManyField(
         "blocs.Source",
-        through="BlocClaimSource",
+        through=BlocClaimSource,
         related_name="+",
         help_text="The sources that give this value; at least one.",
     )
 
-    history = History()
+    history = History(m2m_fields=[sources])
 
     class Meta:
         ordering = ["bloc", "field", "id"]
@@ -344,36 +367,13 @@ class MembershipClaim(Claim):
     )
     sources = models.ManyToManyField(
         "blocs.Source",
-        through="MembershipClaimSource",
+        through=MembershipClaimSource,
         related_name="+",
         help_text="The sources that give this value; at least one.",
     )
 
-    history = History()
+    history = History(m2m_fields=[sources])
 
     class Meta:
         ordering = ["membership", "field", "id"]
         constraints = Claim.constraints_for("membershipclaim", "membership")
-
-
-# The link goes with the claim, but a cited source cannot be deleted from under it.
-class BlocClaimSource(models.Model):
-    claim = models.ForeignKey(BlocClaim, on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey("blocs.Source", on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["claim", "source"], name="blocclaimsource_unique")]
-
-    def __str__(self):
-        return f"claim {self.claim_id} cites {self.source_id}"
-
-
-class MembershipClaimSource(models.Model):
-    claim = models.ForeignKey(MembershipClaim, on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey("blocs.Source", on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["claim", "source"], name="membershipclaimsource_unique")]
-
-    def __str__(self):
-        return f"claim {self.claim_id} cites {self.source_id}"

@@ -338,6 +338,17 @@ class Event(HasPartialDates, TimeStamped):
         )
 
 
+class EventClaimSource(models.Model):
+    claim = models.ForeignKey("events.EventClaim", on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["claim", "source"], name="eventclaimsource_unique")]
+
+    def __str__(self):
+        return f"claim {self.claim_id} cites {self.source_id}"
+
+
 class EventClaim(Claim):
     OWNER = "event"
     FIELDS = ("date",)
@@ -352,12 +363,12 @@ class EventClaim(Claim):
     )
     sources = models.ManyToManyField(
         Source,
-        through="EventClaimSource",
+        through=EventClaimSource,
         related_name="+",
         help_text="The sources that give this value; at least one.",
     )
 
-    history = History()
+    history = History(m2m_fields=[sources])
 
     class Meta:
         ordering = ["event", "field", "id"]
@@ -365,12 +376,3 @@ class EventClaim(Claim):
 
 
 # The link goes with the claim, but a cited source cannot be deleted from under it.
-class EventClaimSource(models.Model):
-    claim = models.ForeignKey(EventClaim, on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["claim", "source"], name="eventclaimsource_unique")]
-
-    def __str__(self):
-        return f"claim {self.claim_id} cites {self.source_id}"

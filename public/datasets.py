@@ -373,6 +373,7 @@ EVENT_COLUMNS = [
         _("Keys of the sources that report it, separated by semicolons."),
     ),
     Column("description", "text", f"NULLIF({event_col('description')}, '')", _("A few sentences on what happened.")),
+    Column("disputed", "flag", EVENT_DISPUTED, DISPUTED_TEXT),
     Column(
         "title_ru",
         "text",
@@ -385,7 +386,6 @@ EVENT_COLUMNS = [
         f"NULLIF({event_col('description_ru')}, '')",
         _("The same in Russian; empty when no Russian description is recorded."),
     ),
-    Column("disputed", "flag", EVENT_DISPUTED, DISPUTED_TEXT),
 ]
 
 # The day of the members-on-a-date snapshot, and the first and last day of a year of the yearly datasets.

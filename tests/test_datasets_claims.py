@@ -115,11 +115,11 @@ class TestReading:
         assert message in response.content.decode()
 
     def test_query_counts(self, client, world, django_assert_num_queries):
-        # data facts; the reading looked up; COPY
-        with django_assert_num_queries(3):
+        # data facts; the reading looked up; the blocs whose rows each part holds; COPY (one part here)
+        with django_assert_num_queries(4):
             download(client, "country-year", reading="atop-4-01")
-        # data facts; COPY
-        with django_assert_num_queries(2):
+        # data facts; the blocs of each part; COPY
+        with django_assert_num_queries(3):
             download(client, "country-year")
 
 

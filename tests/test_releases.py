@@ -27,7 +27,19 @@ from .conftest import d, make_bloc, make_country, make_event, make_membership, m
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD_FILES = ["sources", "countries", "blocs", "memberships", "events"]
-ALL_DATASETS = ["memberships", "members", "country-year", "dyad-year", "events", "sources", "countries", "blocs"]
+ALL_DATASETS = [
+    "memberships",
+    "members",
+    "country-year",
+    "dyad-year",
+    "events",
+    "sources",
+    "countries",
+    "blocs",
+    "claims",
+]
+# Every dataset as CSV and XLSX, then the data package, the checksums, the notes and the changelog.
+FILES = 2 * len(ALL_DATASETS) + 4
 
 
 @pytest.fixture(autouse=True)
@@ -229,7 +241,7 @@ class TestPublishing:
             with pytest.raises(DatabaseError, match="never deleted|cannot be altered"), transaction.atomic():
                 with connection.cursor() as cursor:
                     cursor.execute(statement)
-        assert Release.objects.get().notes == "Notes." and release.files.count() == 20
+        assert Release.objects.get().notes == "Notes." and release.files.count() == FILES
 
 
 @pytest.mark.django_db(transaction=True)
@@ -260,7 +272,7 @@ def test_a_publish_killed_midway_leaves_no_release(release_storage, settings):
                 assert process.poll() is None, process.stderr.read().decode()
                 assert time.monotonic() < deadline, "the publisher never wrote its files"
                 time.sleep(0.05)
-            assert len(stored_files(location)) == 20  # every file written, none recorded
+            assert len(stored_files(location)) == FILES  # every file written, none recorded
             process.send_signal(signal.SIGKILL)
             process.wait(10)
         finally:
@@ -421,7 +433,7 @@ class TestAdmin:
         assert response.status_code == 302
         run_queued_here()
         release = Release.objects.get()
-        assert release.version == "2026.11" and release.published_by == publisher and release.files.count() == 20
+        assert release.version == "2026.11" and release.published_by == publisher and release.files.count() == FILES
 
     def test_the_admin_refuses_a_duplicate_version_on_the_form(self, client, publisher):
         make_record()

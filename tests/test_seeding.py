@@ -261,7 +261,7 @@ def test_the_synthetic_world_refuses_a_curated_database_and_says_what_would_be_l
 
     message = str(refused.value)
     assert "already holds curated records" in message
-    assert "--flush would delete 519 sources, 54 countries, 15 blocs, 137 memberships, 175 events" in message
+    assert "--flush would delete 520 sources, 54 countries, 15 blocs, 137 memberships, 175 events" in message
     assert "edits by curators" in message and "seed.json" in message
     assert curated_values() == CURATED
     assert Membership.objects.count() == 137
