@@ -6,24 +6,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('blocs', '0017_claim_sources_in_history'),
-        ('events', '0013_claim_triggers'),
+        ("blocs", "0017_claim_sources_in_history"),
+        ("events", "0013_claim_triggers"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalEventClaimSource',
+            name="HistoricalEventClaimSource",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('claim', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='events.eventclaim')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='events.historicaleventclaim')),
-                ('source', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='blocs.source')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="events.eventclaim",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="events.historicaleventclaim",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="blocs.source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalEventClaimSource',
+                "verbose_name": "HistoricalEventClaimSource",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
