@@ -1047,7 +1047,8 @@ COUNTRY_YEAR_SQL = f"""
 WITH held AS ({_HELD})
 SELECT c.alpha3, c.cow_code, c.name, b.slug, b.name, y.year,
   CASE WHEN NOT ({_EXISTS}) THEN -1 WHEN h.best IS NULL THEN 0 ELSE 4 - h.best / 2 END,
-  CASE WHEN ({_EXISTS}) AND mod(h.best, 2) = 1 THEN 1 ELSE 0 END
+  CASE WHEN ({_EXISTS}) AND mod(h.best, 2) = 1 THEN 1 ELSE 0 END,
+  NULLIF(c.name_ru, ''), NULLIF(b.name_ru, '')
 FROM blocs_country c CROSS JOIN blocs_bloc b CROSS JOIN generate_series(%(first)s::int, %(last)s::int) AS y(year)
 LEFT JOIN held h ON h.country_id = c.id AND h.bloc_id = b.id AND h.year = y.year
 ORDER BY b.slug, c.alpha3, y.year"""
@@ -1059,7 +1060,8 @@ members AS (
   CROSS JOIN LATERAL (SELECT h.year) AS y(year)
   WHERE h.best / 2 = 3 AND {_EXISTS}
 )
-SELECT b.slug, b.name, a.year, a.alpha3, a.cow_code, o.alpha3, o.cow_code, a.suspended, o.suspended
+SELECT b.slug, b.name, a.year, a.alpha3, a.cow_code, o.alpha3, o.cow_code, a.suspended, o.suspended,
+  NULLIF(b.name_ru, '')
 FROM members a JOIN members o ON o.bloc_id = a.bloc_id AND o.year = a.year AND o.alpha3 > a.alpha3
 JOIN blocs_bloc b ON b.id = a.bloc_id
 ORDER BY b.slug, a.year, a.alpha3, o.alpha3"""

@@ -24,6 +24,7 @@ from releases.models import Release, ReleaseFile
 from releases.publishing import CHECKSUMS_FILE, publish
 
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source, make_staff
+from .servers import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD_FILES = ["sources", "countries", "blocs", "memberships", "events"]
@@ -290,8 +291,8 @@ def test_a_publish_killed_midway_leaves_no_release(release_storage, settings):
 
 
 def _url_of_test_database():
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    # The embedded server is reached through its socket folder: tests/servers.py spells both kinds.
+    return database_url(connection.settings_dict)
 
 
 @pytest.fixture
