@@ -300,27 +300,26 @@ DROP FUNCTION {check}();
     return forward, backward
 
 
-# The link goes with the claim, but a cited source cannot be deleted from under it.
-class BlocClaimSource(models.Model):
+class ClaimSource(models.Model):
+    """A claim's link to a source it cites: it goes with the claim, but a cited source cannot be
+    deleted from under it. Each kind of claim has its table, naming its `claim`."""
+
+    source = models.ForeignKey("blocs.Source", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+        constraints = [models.UniqueConstraint(fields=["claim", "source"], name="%(class)s_unique")]
+
+    def __str__(self):
+        return f"claim {self.claim_id} cites {self.source_id}"
+
+
+class BlocClaimSource(ClaimSource):
     claim = models.ForeignKey("blocs.BlocClaim", on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey("blocs.Source", on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["claim", "source"], name="blocclaimsource_unique")]
-
-    def __str__(self):
-        return f"claim {self.claim_id} cites {self.source_id}"
 
 
-class MembershipClaimSource(models.Model):
+class MembershipClaimSource(ClaimSource):
     claim = models.ForeignKey("blocs.MembershipClaim", on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey("blocs.Source", on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["claim", "source"], name="membershipclaimsource_unique")]
-
-    def __str__(self):
-        return f"claim {self.claim_id} cites {self.source_id}"
 
 
 class BlocClaim(Claim):

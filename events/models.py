@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from blocs.claims import Claim
+from blocs.claims import Claim, ClaimSource
 from blocs.models import Bloc, Country, Membership, Source, TimeStamped
 from blocs.periods import column_sql
 from eurasia.history import History
@@ -338,15 +338,8 @@ class Event(HasPartialDates, TimeStamped):
         )
 
 
-class EventClaimSource(models.Model):
+class EventClaimSource(ClaimSource):
     claim = models.ForeignKey("events.EventClaim", on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["claim", "source"], name="eventclaimsource_unique")]
-
-    def __str__(self):
-        return f"claim {self.claim_id} cites {self.source_id}"
 
 
 class EventClaim(Claim):
