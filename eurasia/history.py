@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 from simple_history.utils import get_m2m_reverse_field_name
@@ -12,6 +13,20 @@ from simple_history.utils import get_m2m_reverse_field_name
 from eurasia.partial_dates import PartialDate
 
 EMPTY = "—"
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(
+        auto_now_add=True, help_text=_("When the record was created."), verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(
+        auto_now=True,
+        help_text=_("When the record was last changed; shown on the public pages."),
+        verbose_name=_("updated at"),
+    )
+
+    class Meta:
+        abstract = True
 
 
 class LoadedVersion(models.Model):

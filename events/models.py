@@ -10,9 +10,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from blocs.claims import Claim, ClaimSource
-from blocs.models import Bloc, Country, Membership, Source, TimeStamped
+from blocs.models import Bloc, Country, Membership, Source
 from blocs.periods import column_sql
-from eurasia.history import History
+from eurasia.history import History, TimeStamped
 from eurasia.languages import in_language
 from eurasia.partial_dates import (
     HasPartialDates,

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import datasets, disputes, event_views, views
+from . import dataset_views, date_views, disputes, event_views, views
 
 bloc_pages = [
     path("", views.home, name="home"),
@@ -10,8 +10,8 @@ bloc_pages = [
     path("blocs/<slug:slug>/", views.bloc_detail, name="bloc"),
     path("countries/", views.country_list, name="countries"),
     path("countries/<str:code>/", views.country_detail, name="country"),
-    path("on/", views.on_date_picker, name="on-picker"),
-    path("on/<str:day>/", views.on_date, name="on"),
+    path("on/", date_views.on_date_picker, name="on-picker"),
+    path("on/<str:day>/", date_views.on_date, name="on"),
     path("disputes/", disputes.dispute_list, name="disputes"),
 ]
 
@@ -21,9 +21,9 @@ event_pages = [
 ]
 
 data_pages = [
-    path("", datasets.index, name="index"),
-    path("codebook/", datasets.codebook, name="codebook"),
-    path("<slug:dataset>.<str:extension>", datasets.download, name="download"),
+    path("", dataset_views.index, name="index"),
+    path("codebook/", dataset_views.codebook, name="codebook"),
+    path("<slug:dataset>.<str:extension>", dataset_views.download, name="download"),
 ]
 
 # The namespaces name what a reader finds there: "blocs:bloc", "events:list", "data:download".

@@ -4,28 +4,19 @@ import datetime
 import re
 from itertools import groupby
 
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.contrib.postgres.fields import ArrayField
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import (
-    Case,
-    CharField,
     Count,
-    F,
-    Func,
     OuterRef,
     Prefetch,
-    Q,
     Subquery,
-    Value,
-    When,
     prefetch_related_objects,
 )
-from django.db.models.functions import Coalesce, Concat, NullIf
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext, ngettext
 
 from blocs.models import (
     Bloc,
@@ -35,18 +26,17 @@ from blocs.models import (
     MembershipClaim,
     Role,
     Succession,
-    SuspensionKind,
     local_name,
 )
-from eurasia.languages import in_reading_order, russian_page
+from eurasia.languages import in_reading_order
 from eurasia.page_cache import cached_until_records_change
 from eurasia.partial_dates import PartialDate, Precision
 from events.models import Event, EventClaim
 
 from . import charts, maps
 from .disputes import claims_prefetch
-from .links import country_url as url_for_country
 from .links import event_url, url_for
+from .map_data import bad_map_choice, country_statuses, map_choice_context
 from .templatetags.record_display import disputes
 
 EVENTS_LISTED = 20  # on a bloc's or a country's page; the rest are one click away on /events/
@@ -54,7 +44,6 @@ HOME_BLOCS = 12  # blocs with their members on the overview; the blocs page list
 # The overview shows the record's own period: the blocs from the end of the USSR.
 OVERVIEW_FROM = datetime.date(1991, 1, 1)
 TIMELINE_BLOCS = 40  # rows of the blocs' own timeline; the table beside it lists them all
-BLOCS_PER_PAGE = 20  # blocs with their members on one page of a date
 CHIPS = 8  # blocs named beside each country on the countries page
 RECENT_EVENTS = 8
 # Pages stay bounded however large the record grows (about 250 KB of HTML at the full synthetic
@@ -63,10 +52,8 @@ RECENT_EVENTS = 8
 ROWS_PER_PAGE = 25  # timeline rows, each with its spells in the table below, on a bloc's or a country's page
 MEMBER_ROWS = 150  # members listed whole on the overview's cards or a page of a date; past it, each bloc's are cut
 MEMBERS_NAMED = 20  # members named for each bloc once they are cut, with a link to the rest
-MEMBERS_PER_PAGE = 100  # one bloc's members on a date, a page at a time
 MARKERS_DRAWN = 200  # events drawn on a timeline, newest first
 BLOCS_LISTED = 200  # rows of the table of all blocs on one page
-CHOICES_OFFERED = 40  # past this many blocs, the map's chooser is a typed-in field, not a box per bloc
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ALPHA3 = re.compile(r"^[A-Za-z]{3}$")
 
@@ -93,9 +80,6 @@ def parse_day(text):
     return value.date
 
 
-MAP_LINES = 6  # memberships named in a country's tooltip on the map
-
-
 # A spell's sources as a plain list: a page of a thousand spells would otherwise build a related
 # manager and a queryset for each one just to read what was prefetched.
 def cited():
@@ -109,29 +93,6 @@ def map_layers(choice, blocs, day):
     return choice.layers({b.slug: b for b in blocs}, existing, by_slug)
 
 
-def bad_map_choice(request, error):
-    return render(request, "public/bad_map_choice.html", {"message": str(error)}, status=400)
-
-
-def map_choice_context(choice, existing):
-    """What the chooser beside the map offers: the families, the article's map, and the blocs in existence that day.
-
-    A box per bloc while they are few; past CHOICES_OFFERED, a field to type their short names in.
-    """
-    families = [("", gettext("every family"), choice.is_every_family)]
-    families += [(f"?family={key}", words, choice.family == key) for key, (words, _) in maps.FAMILIES.items()]
-    families.append((f"?family={maps.ARTICLE}", gettext("the founding article's map"), choice.is_article))
-    offered = [b for b in existing if b.parent_id is None]
-    return {
-        "map_choice": choice,
-        "map_query": choice.query(),
-        "map_families": families,
-        "map_blocs": offered if len(offered) <= CHOICES_OFFERED else None,
-        "map_typed": ",".join(choice.slugs),
-        "map_most": maps.MOST_SHOWN,
-    }
-
-
 def page_of(request, items, per_page, what):
     """One page of `items`, the one ?page= names; a page that does not exist is not found, with why."""
     paginator = Paginator(items, per_page)
@@ -140,80 +101,6 @@ def page_of(request, items, per_page, what):
         return paginator.page(number)
     except InvalidPage:
         raise Http404(gettext("There is no page “%(page)s” of %(what)s.") % {"page": number[:20], "what": what})
-
-
-def country_statuses(day, layers, article=True):
-    """Each country's standing on `day` in the map's layers, counted by PostgreSQL: one row per country."""
-    member = Q(role=Role.MEMBER)
-    suspended = Membership.suspended_q(day)
-    role_words = Case(*(When(role=value, then=Value(str(label))) for value, label in Role.choices), default=F("role"))
-    suspension_words = Case(
-        When(
-            suspended & Q(suspension_kind=SuspensionKind.SELF_DECLARED), then=Value(" " + gettext("(self-suspended)"))
-        ),
-        When(
-            suspended & Q(suspension_kind=SuspensionKind.FORMAL), then=Value(" " + gettext("(suspended by the bloc)"))
-        ),
-        When(suspended & Q(suspension_kind=SuspensionKind.DE_FACTO), then=Value(" " + gettext("(inactive in fact)"))),
-        When(suspended, then=Value(" " + gettext("(suspended)"))),
-        default=Value(""),
-    )
-    line = Concat(
-        role_words,
-        Value(pgettext("a role of a bloc, on the map", " of ")),
-        bloc_short_name(),
-        suspension_words,
-        output_field=CharField(),
-    )
-    shown = [pk for layer in layers for pk in layer.bloc_ids]
-    counts = {}
-    for i, layer in enumerate(layers):
-        # A layer without blocs (no bloc of the family on the day) counts nothing, without asking PostgreSQL.
-        in_layer = Q(bloc_id__in=layer.bloc_ids)
-        counts[f"member_{i}"] = Count("pk", filter=in_layer & member) if layer.bloc_ids else Value(0)
-        counts[f"other_{i}"] = Count("pk", filter=in_layer & ~member) if layer.bloc_ids else Value(0)
-    rows = (
-        Membership.objects.active_on(day)
-        .values("country__alpha3", country_name=local_name("country__"))
-        .annotate(
-            **counts,
-            suspended=Count("pk", filter=Q(bloc_id__in=shown) & member & suspended) if shown else Value(0),
-            spells=Count("pk"),
-            # The first few memberships by bloc name: enough for a tooltip, bounded however many there are.
-            lines=Func(
-                ArrayAgg(line, order_by="bloc__name"),
-                template=f"(%(expressions)s)[1:{MAP_LINES}]",
-                output_field=ArrayField(CharField()),
-            ),
-        )
-        .order_by()
-    )
-    statuses = {}
-    for row in rows:
-        alpha3 = row["country__alpha3"]
-        status = maps.CountryStatus(row["country_name"], url_for_country(alpha3))
-        status.members = [layer.key for i, layer in enumerate(layers) if row[f"member_{i}"]]
-        status.others = [layer.key for i, layer in enumerate(layers) if row[f"other_{i}"] and not row[f"member_{i}"]]
-        status.combined = "both" if article else "several"
-        status.suspended = bool(row["suspended"])
-        status.lines = list(row["lines"])
-        if row["spells"] > len(status.lines):
-            status.lines.append(gettext("and %(more)d more") % {"more": row["spells"] - len(status.lines)})
-        statuses[alpha3] = status
-    return statuses
-
-
-def bloc_short_name():
-    """A spell's bloc as `Bloc.short_name` names it, in SQL: on Russian pages its first Cyrillic abbreviation."""
-    english = Coalesce(F("bloc__abbreviations__0"), F("bloc__name"))
-    if not russian_page():
-        return english
-    cyrillic = Func(
-        F("bloc__abbreviations"),
-        template="(SELECT a FROM unnest(%(expressions)s) AS a WHERE a ~ '[\u0400-\u04ff]' LIMIT 1)",
-        output_field=CharField(),
-    )
-    return Coalesce(cyrillic, NullIf(F("bloc__name_ru"), Value("")), english)
 
 
 def timeline_order(blocs):
@@ -670,140 +557,3 @@ def rows_words(page, drawn):
         "last": page.end_index(),
         "count": page.paginator.count,
     }
-
-
-def on_date_picker(request):
-    """The date picker's target: send the reader to the permalink of the day they chose."""
-    raw = request.GET.get("date", "")
-    if not raw.strip():
-        return redirect("blocs:on", today().isoformat())
-    try:
-        day = parse_day(raw)
-    except ValueError as e:
-        return render(request, "public/bad_date.html", {"message": str(e), "raw": raw[:40]}, status=400)
-    return redirect("blocs:on", day.isoformat())
-
-
-@cached_until_records_change
-def on_date(request, day):
-    try:
-        when = parse_day(day)
-    except ValueError as e:
-        raise Http404(str(e))
-    # Queries: the blocs, with their predecessors' ids; each country's standing for the map; the first spell and
-    # the nearest earlier and later changes; the spells in force in this page's blocs, with their
-    # countries and blocs; their sources.
-    every_bloc = list(Bloc.objects.select_related("parent").with_predecessor_ids())
-    blocs = [b for b, _ in timeline_order([b for b in every_bloc if b.exists_on(when)])]
-    try:
-        choice = maps.MapChoice.from_query(request.GET)
-        layers = map_layers(choice, every_bloc, when)
-    except maps.BadChoice as e:
-        return bad_map_choice(request, e)
-    statuses = country_statuses(when, layers, choice.is_article)
-    nearest = nearest_changes(when)
-    before = max((v for k, v in nearest.items() if k.startswith("before_") and v), default=None)
-    after = min((v for k, v in nearest.items() if k.startswith("after_") and v), default=None)
-
-    # ?bloc= lists one bloc's members in full; otherwise a large bloc's list stops at MEMBERS_NAMED.
-    only = request.GET.get("bloc", "").strip().lower()
-    if only:
-        blocs = [b for b in blocs if b.slug == only]
-        if not blocs:
-            raise Http404(
-                gettext("There is no bloc “%(slug)s” in existence on %(day)s.")
-                % {"slug": only[:40], "day": when.isoformat()}
-            )
-    page = page_of(request, blocs, BLOCS_PER_PAGE, gettext("the blocs on this date")) if not only else None
-    spells = in_reading_order(
-        Membership.objects.active_on(when)
-        .filter(bloc__in=[b.pk for b in (blocs if only else page.object_list)])
-        .select_related("country", "bloc")
-        .order_by(local_name("country__")),
-        lambda m: m.country.local_name,
-    )
-    by_bloc = {}
-    for m in spells:
-        by_bloc.setdefault(m.bloc_id, []).append(m)
-    if only:
-        members = page_of(
-            request,
-            by_bloc.get(blocs[0].pk, []),
-            MEMBERS_PER_PAGE,
-            gettext("the members of the %(bloc)s") % {"bloc": blocs[0].short_name},
-        )
-        listed, page = [(blocs[0], members.object_list, 0)], members
-    else:
-        listed = named(page.object_list, by_bloc)
-    # Once cut, the members are named in a line, not tabled: twenty blocs of tables would outweigh the page.
-    compact = any(more for _, _, more in listed)
-    shown = [m for _, members, _ in listed for m in members]
-    prefetch_related_objects(shown, cited())  # the sources of the spells listed, not of those left out
-    for m in shown:
-        m.uncertain = uncertain_on(m, when)
-    return render(
-        request,
-        "public/on_date.html",
-        {
-            "when": when,
-            "picker_date": when,
-            "listed": listed,
-            "compact": compact,
-            "only": only,
-            "page": page,
-            "paginator": page.paginator,
-            "spells": spells,
-            "region_map": maps.region_map(statuses, layers, day=when, prefix="map", article=choice.is_article),
-            **map_choice_context(choice, blocs),
-            "before": before,
-            "after": after,
-            "years": same_day_in_years(when, nearest["first"]),
-            "is_today": when == today(),
-            "last_changed": last_changed(spells, blocs if only else page.object_list),
-        },
-    )
-
-
-def nearest_changes(when):
-    """The first spell's start, and the nearest change of any spell before and after `when`, in one query.
-
-    Each is a subquery that reads one end of its column's index (blocs migration 0013): an
-    aggregate with a FILTER per change read every spell instead, its cost growing with the record.
-    """
-    spells = Membership.objects.order_by()
-    picks = {"first": spells.filter(start__isnull=False).order_by("start").values("start")[:1]}
-    for f in ("start", "end", "suspension_start", "suspension_end"):
-        picks[f"before_{f}"] = spells.filter(**{f"{f}__lt": when}).order_by(f"-{f}").values(f)[:1]
-        picks[f"after_{f}"] = spells.filter(**{f"{f}__gt": when}).order_by(f).values(f)[:1]
-    row = (
-        Membership.objects.order_by()
-        .annotate(**{name: Subquery(pick) for name, pick in picks.items()})
-        .values(*picks)[:1]
-    )
-    return next(iter(row), dict.fromkeys(picks))
-
-
-def same_day_in_years(when, first):
-    """Links to the same day in other years, from the first spell to this year, at most about 40 of them."""
-    if first is None:
-        return []
-    last = max(today().year, when.year)
-    span = last - first.year + 1
-    step = next((s for s in (1, 2, 5, 10, 20, 25, 50) if span / s <= 40), 100)
-    years = list(range(first.year - first.year % step, last + 1, step))
-    days = []
-    for year in years:
-        try:
-            days.append(when.replace(year=year))
-        except ValueError:  # 29 February in a year without one
-            days.append(datetime.date(year, 2, 28))
-    return [d for d in days if d.year >= 1]
-
-
-def uncertain_on(m, day):
-    """Whether `day` falls inside a month or year that a spell's date is known only to."""
-    for name in ("start", "end", "suspension_start", "suspension_end"):
-        value = m.partial_date(name)
-        if value and value.precision != Precision.DAY and value.date <= day <= value.last_day:
-            return value
-    return None

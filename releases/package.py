@@ -6,8 +6,9 @@ codebook also shows, so the descriptor, the codebook and the files say the same 
 
 import datetime
 
-from public.datasets import DATASETS, STATUS_CODES
-from public.datasets import Column as DatasetColumn
+from public.dataset_columns import STATUS_CODES
+from public.dataset_columns import Column as DatasetColumn
+from public.datasets import DATASETS
 
 from . import changes as changelog
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from blocs.models import Bloc, Country, ImportFile, Membership, Source
 from events.models import Event
-from exchange.records import dump
+from exchange.dumping import dump
 
 CSV, XLSX = "0", "1"  # positions of the import formats in the admin's format list
 

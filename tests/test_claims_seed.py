@@ -8,7 +8,8 @@ from django.core.management import call_command
 
 from blocs.models import Bloc, BlocClaim, Membership, MembershipClaim, Rank, Reading
 from events.models import Event, EventClaim
-from exchange.records import LoadError, dump, load
+from exchange.dumping import dump
+from exchange.records import LoadError, load
 from exchange.reloading import KEEP
 
 from .conftest import FIXTURES, d, make_membership, make_source, make_staff

@@ -14,7 +14,7 @@ from django.db import transaction
 from blocs.models import Country, Membership
 from devtools import synthetic
 from events.models import Event
-from exchange.records import dump
+from exchange.dumping import dump
 from jobs.models import Job
 
 from .big_dataset import big_dataset

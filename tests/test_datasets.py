@@ -13,7 +13,8 @@ from django.urls import reverse
 from blocs.models import Bloc, Country, Membership
 from blocs.spreadsheets.writers import TRIGGERS, neutralise, neutralised_sql, restore
 from events.models import Event
-from public.datasets import DATASETS, STATUS_CODES
+from public.dataset_columns import STATUS_CODES
+from public.datasets import DATASETS
 
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source
 

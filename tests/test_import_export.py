@@ -12,7 +12,7 @@ from blocs.models import Bloc, Country, ImportFile, Membership, Source, Successi
 from blocs.resources import MembershipResource
 from blocs.spreadsheets.formats import RowProblems
 from events.models import Event
-from exchange.records import dump
+from exchange.dumping import dump
 
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source, make_staff
 from .spreadsheet_forms import (

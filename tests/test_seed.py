@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from blocs.models import Bloc, Country, Membership, Source
 from events.models import Event
-from exchange.records import dump
+from exchange.dumping import dump
 
 from .conftest import FIXTURES, d
 

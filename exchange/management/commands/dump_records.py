@@ -5,7 +5,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from exchange.records import dump
+from exchange.dumping import dump
 
 
 class Command(BaseCommand):
