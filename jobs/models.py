@@ -17,6 +17,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .progress import Cancelled, Reporter
+
 logger = logging.getLogger(__name__)
 
 
@@ -266,8 +268,6 @@ def run(job_id, work):
     job, finds it taken and does nothing). The work and the job's final state are committed
     together; a cancellation, an error or a stalled worker rolls all of the work back.
     """
-    from .progress import Cancelled, Reporter
-
     now = timezone.now()
     if not Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
         state=Job.State.RUNNING, started_at=now, heartbeat_at=now

@@ -51,7 +51,7 @@ class Reporter(Silent):
     lock_timeout_ms = 5000
 
     def __init__(self, job):
-        self.job_id = job.pk
+        self.job_id, self.meta = job.pk, job._meta  # the job's table, read from the job given
         self.connection = connections.create_connection("default")
         self.connection.inc_thread_sharing()
         with self.connection.cursor() as cursor:
@@ -68,9 +68,7 @@ class Reporter(Silent):
         with self.lock:
             if self.connection is None:
                 return
-            from .models import Job
-
-            quote, meta = self.connection.ops.quote_name, Job._meta
+            quote, meta = self.connection.ops.quote_name, self.meta
             columns = [quote(meta.get_field(name).column) for name in ("stage", "done", "total", "heartbeat_at")]
             try:
                 with self.connection.cursor() as cursor:

@@ -203,15 +203,20 @@ FIRST_EVENTS = 500  # about as many events in the first part: whole years, the o
 MOST_BLOCS = 50  # blocs to a part of the country-year and dyad-year tables, which have no links to join
 
 
+def _bloc_ids():
+    """Every bloc's id in the files' order (by short name), read where the download reads."""
+    return list(Bloc.objects.using(read_connection().alias).order_by("slug").values_list("pk", flat=True))
+
+
 def spell_parts(scope):
     """The spells of the first bloc by short name, then those of the others: [{"blocs": ids}, ...]."""
-    ids = list(Bloc.objects.using(read_connection().alias).order_by("slug").values_list("pk", flat=True))
+    ids = _bloc_ids()
     return [{"blocs": ids[:1]}, {"blocs": ids[1:]}]
 
 
 def bloc_parts(scope):
     """The blocs in the tables' order (by short name), one, then two, four ... up to MOST_BLOCS to a part."""
-    ids = list(Bloc.objects.using(read_connection().alias).order_by("slug").values_list("pk", flat=True))
+    ids = _bloc_ids()
     parts, size = [], 1
     while ids:
         parts.append({"blocs": ids[:size]})

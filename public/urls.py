@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import dataset_views, date_views, disputes, event_views, views
+from . import date_views, disputes, downloads, event_views, views
 
 bloc_pages = [
     path("", views.home, name="home"),
@@ -21,9 +21,9 @@ event_pages = [
 ]
 
 data_pages = [
-    path("", dataset_views.index, name="index"),
-    path("codebook/", dataset_views.codebook, name="codebook"),
-    path("<slug:dataset>.<str:extension>", dataset_views.download, name="download"),
+    path("", downloads.index, name="index"),
+    path("codebook/", downloads.codebook, name="codebook"),
+    path("<slug:dataset>.<str:extension>", downloads.download, name="download"),
 ]
 
 # The namespaces name what a reader finds there: "blocs:bloc", "events:list", "data:download".
