@@ -523,6 +523,21 @@ class Bench:
                 sql = queries_of(client, path)
                 note = f"{len(sql)} queries, {self.count_kind(sql, model)}"
                 self.add(Result("admin", f"{label}, drawn", drawn, trivial, "ms", note=note))
+            # The change forms with the most spells: the latest MembershipInlineFormSet.MOST_SHOWN rows.
+            country = busiest_country()
+            forms = [
+                (f"change form of the largest bloc ({bloc.slug})", reverse("admin:blocs_bloc_change", args=[bloc.pk])),
+                (
+                    f"change form of the busiest country ({country.alpha3})",
+                    reverse("admin:blocs_country_change", args=[country.pk]),
+                ),
+            ]
+            for label, path in forms:
+                drawn, trivial = paired_ms(client, path, self.options.repeat)
+                sql = queries_of(client, path)
+                size = len(client.get(path).content) / 1024
+                note = f"{len(sql)} queries, {size:,.0f} KB"
+                self.add(Result("admin", f"{label}, drawn", drawn, trivial, "ms", limit=40, note=note))
             transaction.set_rollback(True)
 
     @staticmethod
