@@ -20,8 +20,8 @@ from eurasia.page_cache import cached_until_records_change
 from eurasia.partial_dates import Precision
 
 from . import maps
-from .map_data import bad_map_choice, country_statuses, map_choice_context
-from .views import cited, last_changed, map_layers, named, page_of, parse_day, timeline_order, today
+from .map_data import bad_map_choice, map_choice_context
+from .views import cited, last_changed, map_of_day, named, page_of, parse_day, timeline_order, today
 
 BLOCS_PER_PAGE = 20  # blocs with their members on one page of a date
 MEMBERS_PER_PAGE = 100  # one bloc's members on a date, a page at a time
@@ -51,11 +51,9 @@ def on_date(request, day):
     every_bloc = list(Bloc.objects.select_related("parent").with_predecessor_ids())
     blocs = [b for b, _ in timeline_order([b for b in every_bloc if b.exists_on(when)])]
     try:
-        choice = maps.MapChoice.from_query(request.GET)
-        layers = map_layers(choice, every_bloc, when)
+        choice, layers, statuses = map_of_day(request, every_bloc, when)
     except maps.BadChoice as e:
         return bad_map_choice(request, e)
-    statuses = country_statuses(when, layers, choice.is_article)
     nearest = nearest_changes(when)
     before = max((v for k, v in nearest.items() if k.startswith("before_") and v), default=None)
     after = min((v for k, v in nearest.items() if k.startswith("after_") and v), default=None)

@@ -86,11 +86,17 @@ def cited():
     return Prefetch("sources", to_attr="cited")
 
 
-def map_layers(choice, blocs, day):
-    """The layers `choice` colours on `day`; `blocs` are all the blocs, with their parents loaded."""
+def map_of_day(request, blocs, day):
+    """What the map of `day` colours, as the query string chooses: (choice, layers, each country's standing).
+
+    `blocs` are all the blocs, with their parents loaded. Raises maps.BadChoice for a choice that
+    cannot be drawn, whose message tells the reader why.
+    """
+    choice = maps.MapChoice.from_query(request.GET)
     existing = [b for b, _ in timeline_order([b for b in blocs if b.exists_on(day)])]
     by_slug = any(b.slug in maps.layer_slugs() for b in existing)
-    return choice.layers({b.slug: b for b in blocs}, existing, by_slug)
+    layers = choice.layers({b.slug: b for b in blocs}, existing, by_slug)
+    return choice, layers, country_statuses(day, layers, choice.is_article)
 
 
 def page_of(request, items, per_page, what):
@@ -239,11 +245,9 @@ def home(request):
     successions = list(Succession.objects.all())
     existing = [b for b in blocs if b.exists_on(day)]
     try:
-        choice = maps.MapChoice.from_query(request.GET)
-        layers = map_layers(choice, blocs, day)
+        choice, layers, statuses = map_of_day(request, blocs, day)
     except maps.BadChoice as e:
         return bad_map_choice(request, e)
-    statuses = country_statuses(day, layers, choice.is_article)
     shown = largest(existing, HOME_BLOCS)
     spells = in_reading_order(
         Membership.objects.active_on(day)
