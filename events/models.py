@@ -152,6 +152,16 @@ class EventsInYear(models.Model):
     def __str__(self):
         return f"{self.year}: {self.events}"
 
+    @classmethod
+    def from_record_sql(cls, quote):
+        """The table computed afresh from the events, as the triggers keep it (for ?as_recorded=)."""
+        year, count = (quote(cls._meta.get_field(name).column) for name in ("year", "events"))
+        date = quote(Event._meta.get_field("date").column)
+        return (
+            f"SELECT EXTRACT(YEAR FROM {date})::integer AS {year}, count(*)::bigint AS {count} "
+            f"FROM {quote(Event._meta.db_table)} GROUP BY 1"
+        )
+
 
 # Events are history: a bloc, country or source that an event names cannot be deleted from under it.
 class EventBloc(models.Model):

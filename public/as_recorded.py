@@ -156,17 +156,13 @@ def view_statements(until):
 def summaries():
     """Tables the database keeps from the record rather than records themselves, with their rebuilding.
 
-    Each is a view over the record views above, as its triggers would have kept it then.
+    A model kept so says how to compute it from the record (its `from_record_sql`); each becomes a
+    view over the record views above, as its triggers would have kept it then.
     """
-    from events.models import Event, EventsInYear
-
-    year, count = (_quote(EventsInYear._meta.get_field(name).column) for name in ("year", "events"))
-    date = _quote(Event._meta.get_field("date").column)
     return {
-        EventsInYear._meta.db_table: (
-            f"SELECT EXTRACT(YEAR FROM {date})::integer AS {year}, count(*)::bigint AS {count} "
-            f"FROM {_quote(Event._meta.db_table)} GROUP BY 1"
-        ),
+        model._meta.db_table: model.from_record_sql(_quote)
+        for model in apps.get_models()
+        if hasattr(model, "from_record_sql")
     }
 
 
