@@ -141,7 +141,11 @@ class SpreadsheetAdminMixin(ImportExportMixin):
                 "format": str(form.cleaned_data["format"]),
                 "resource": str(form.cleaned_data.get("resource") or ""),
             }
-            title = f"Preview of {original} ({rows:,} rows) for {self.model._meta.verbose_name_plural}"
+            title = gettext("Preview of %(file)s (%(rows)s rows) for %(records)s") % {
+                "file": original,
+                "rows": f"{rows:,}",
+                "records": self.model._meta.verbose_name_plural,
+            }
             job = Job.start(preview_import, title, request.user, params, file_name=original)
         return HttpResponseRedirect(job.get_absolute_url() + "?follow=1")
 
@@ -244,7 +248,10 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         params = {key: str(form.cleaned_data.get(key) or "") for key in ("import_file_name", "format", "resource")}
         original = previewed.params["original_file_name"]
         params.update(model=self.model_label(), original_file_name=original)
-        title = f"Import of {original} into {self.model._meta.verbose_name_plural}"
+        title = gettext("Import of %(file)s into %(records)s") % {
+            "file": original,
+            "records": self.model._meta.verbose_name_plural,
+        }
         with transaction.atomic():
             job = Job.start(confirm_import, title, request.user, params, file_name=original)
         return HttpResponseRedirect(job.get_absolute_url() + "?follow=1")
@@ -324,7 +331,9 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             if queued is not None:
                 return queued
         else:
-            progress.stage(f"Writing {self.model._meta.verbose_name_plural}", queryset.count())
+            progress.stage(
+                gettext("Writing %(records)s") % {"records": self.model._meta.verbose_name_plural}, queryset.count()
+            )
         resource = self.choose_export_resource_class(export_form, request)(**self.get_export_resource_kwargs(request))
         selected = resource.without_empty_translations(queryset, self.get_export_resource_fields_from_form(export_form))
         if isinstance(file_format, SpreadsheetCSV):
@@ -357,7 +366,11 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             "query": request.GET.urlencode(),
             "form": {key: request.POST.getlist(key) for key in request.POST if key != "csrfmiddlewaretoken"},
         }
-        title = f"Export of {self.model._meta.verbose_name_plural} (more than {limit:,} rows) to {name}"
+        title = gettext("Export of %(records)s (more than %(rows)s rows) to %(file)s") % {
+            "records": self.model._meta.verbose_name_plural,
+            "rows": f"{limit:,}",
+            "file": name,
+        }
         with transaction.atomic():
             job = Job.start(export_file, title, request.user, params, file_name=name)
         return HttpResponseRedirect(job.get_absolute_url())
