@@ -249,7 +249,7 @@ def _disputed(alias, owner_alias, claim_model):
 
 SPELL_DISPUTED, SPELL_DISPUTED_JOIN = _disputed("md", "m", MembershipClaim)
 EVENT_DISPUTED, EVENT_DISPUTED_JOIN = _disputed("ed", "e", EventClaim)
-DISPUTED_TEXT = (
+DISPUTED_TEXT = _(
     "1 when the sources disagree on one of its dates (the claims dataset lists what each says), else 0; "
     "the dates given are the preferred ones."
 )
