@@ -133,3 +133,9 @@ def test_a_download_with_a_bad_reading_is_refused_in_the_page_language(client, d
     response = client.get(url)
     assert response.status_code == 400
     assert message in html.unescape(response.content.decode())
+
+
+def test_a_search_cut_short_in_the_russian_admin_says_so_in_russian(curator_client):
+    page_text = text_of(html.unescape(page(curator_client, "/ru/admin/blocs/membership/?q=" + "kaz+" * 300)))
+    assert "Поиск принимает не более 10 слов и 200 символов: в списке показаны результаты по запросу «kaz" in page_text
+    assert "A search takes at most" not in page_text
