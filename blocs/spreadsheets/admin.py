@@ -203,12 +203,17 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     def confirm_form_problem(self, form, request):
         """What is wrong with a confirmation form, which only a tampered or stale page can make wrong."""
         if not form.is_valid():
-            return "the confirmation form is incomplete. Upload the file again."
+            return gettext("the confirmation form is incomplete. Upload the file again.")
         formats, resources = self.get_import_formats(), self.get_import_resource_classes(request)
         for field, choices in (("format", formats), ("resource", resources)):
             value = str(form.cleaned_data.get(field) or "0")
             if not value.isdigit() or len(value) > 3 or int(value) >= len(choices):
-                return f"the confirmation form names no known {field} (“{value[:20]}”). Upload the file again."
+                return gettext(
+                    "the confirmation form names no known %(field)s (“%(value)s”). Upload the file again."
+                ) % {
+                    "field": field,
+                    "value": value[:20],
+                }
         return None
 
     @method_decorator(require_POST)
@@ -230,7 +235,9 @@ class SpreadsheetAdminMixin(ImportExportMixin):
                     form.cleaned_data["import_file_name"], request.user, self.model_label()
                 )
                 if pending.has_expired():  # refused, and gone with the transaction
-                    return self.refuse(request, "this preview is more than a day old and has expired: upload it again.")
+                    return self.refuse(
+                        request, gettext("this preview is more than a day old and has expired: upload it again.")
+                    )
                 dataset = formats[pending.file_format]().create_dataset(bytes(pending.data))
                 result = self.process_dataset(dataset, form, request, file_name=pending.original_name, **kwargs)
                 return self.process_result(result, request)

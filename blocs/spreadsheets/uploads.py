@@ -200,7 +200,7 @@ def check_workbook(data):
     """
     check_size(data)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportProblem("This is an old Excel .xls workbook: save it as .xlsx and import that.")
+        raise ImportProblem(gettext("This is an old Excel .xls workbook: save it as .xlsx and import that."))
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
         parts = book.infolist()
