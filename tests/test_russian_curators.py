@@ -139,3 +139,20 @@ def test_a_search_cut_short_in_the_russian_admin_says_so_in_russian(curator_clie
     page_text = text_of(html.unescape(page(curator_client, "/ru/admin/blocs/membership/?q=" + "kaz+" * 300)))
     assert "Поиск принимает не более 10 слов и 200 символов: в списке показаны результаты по запросу «kaz" in page_text
     assert "A search takes at most" not in page_text
+
+
+def test_a_load_asked_for_in_russian_names_its_problems_in_russian(db):
+    from exchange.records import FORMAT, LoadError, load
+
+    data = {
+        "format": FORMAT,
+        "countries": [{"alpha3": "", "name": "Nowhere"}],
+        "memberships": [{"country": "QQQ", "bloc": "nope", "start": "2001"}],
+    }
+    with translation.override("ru"), pytest.raises(LoadError) as refused:
+        load(data)
+    assert "страна №1: alpha3 обязателен." in refused.value.problems
+    assert any('неизвестная страна "QQQ"' in problem for problem in refused.value.problems)
+    with pytest.raises(LoadError) as refused:
+        load(data)
+    assert "country #1: alpha3 is required." in refused.value.problems
