@@ -156,3 +156,16 @@ def test_a_load_asked_for_in_russian_names_its_problems_in_russian(db):
     with pytest.raises(LoadError) as refused:
         load(data)
     assert "country #1: alpha3 is required." in refused.value.problems
+
+
+def test_a_good_spreadsheet_previewed_and_confirmed_in_russian_reports_in_russian(curator_client, db):
+    with translation.override("ru"):
+        address = reverse("admin:blocs_country_import")
+    upload = SimpleUploadedFile("countries.csv", b"alpha-3,alpha-2,name\nKGZ,KG,Kyrgyzstan\n", content_type="text/csv")
+    preview_page = curator_client.post(address, {"import_file": upload, "format": "0", "resource": "0"})
+    form = preview_page.context["confirm_form"]
+    with translation.override("ru"):
+        confirm_address = reverse("admin:blocs_country_process_import")
+    done = curator_client.post(confirm_address, form.initial, follow=True)
+    shown = text_of(html.unescape(done.content.decode()))
+    assert "Импорт («страны»): новых — 1, изменённых — 0, без изменений — 0." in shown
