@@ -23,6 +23,7 @@ The rules the database holds (docs/architecture.md):
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from eurasia.history import History, record_change
@@ -185,7 +186,9 @@ class Claim(HasPartialDates, models.Model):
 
     def clean(self):
         if self.field and self.field not in self.FIELDS:
-            raise ValidationError({"field": f"Claims are about one of: {', '.join(self.FIELDS)}."})
+            raise ValidationError(
+                {"field": gettext("Claims are about one of: %(fields)s.") % {"fields": ", ".join(self.FIELDS)}}
+            )
 
     def make_preferred(self, user=None, reason=""):
         """Make this claim the preferred one of its fact, in one transaction, and set the record's date to it.

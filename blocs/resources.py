@@ -5,6 +5,8 @@ is blocs.spreadsheets.curated.CuratedResource; events have theirs in events/reso
 """
 
 from django.db import connection
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from eurasia.partial_dates import PartialDate
 
@@ -43,11 +45,11 @@ class SourceResource(CuratedResource):
     notes = Column("notes", "notes")
 
     key_fields = ("key",)
-    what = "source"
+    what = pgettext_lazy("what a row names", "source")
 
     class Meta(CuratedResource.Meta):
         model = Source
-        name = "Sources by key"
+        name = _("Sources by key")
         fields = ("key", "title", "publisher", "kind", "url", "published", "published_precision", "notes")
 
 
@@ -62,12 +64,12 @@ class CountryResource(CuratedResource):
 
     key_fields = ("alpha3",)
     translations = ("name_ru",)
-    what = "country"
+    what = pgettext_lazy("what a row names", "country")
     unique_fields = ("alpha2", "name", "cow_code")
 
     class Meta(CuratedResource.Meta):
         model = Country
-        name = "Countries by alpha-3 code"
+        name = _("Countries by alpha-3 code")
         # The Russian name comes last, so that files made before it keep their column order.
         fields = ("alpha3", "alpha2", "name", "cow_code", "other_names", "notes", "name_ru")
 
@@ -77,24 +79,28 @@ class BlocResource(CuratedResource):
     name = Column("name", "name", TextWidget(strip=True), required=True)
     name_ru = Column("name_ru", "name_ru", TextWidget(strip=True))
     abbreviations = Column("abbreviations", "abbreviations", ListWidget(","))
-    kind = Column("kind", "kind", ChoiceWidget(BlocKind.choices, "bloc kind"), required=True)
+    kind = Column(
+        "kind", "kind", ChoiceWidget(BlocKind.choices, pgettext_lazy("what a cell names", "bloc kind")), required=True
+    )
     founded, founded_precision = partial_date_columns("founded", "founded")
     dissolved, dissolved_precision = partial_date_columns("dissolved", "dissolved")
-    parent = Column("parent", "parent", KeyWidget(Bloc, "slug", "bloc"))
-    predecessors = Column("predecessors", "predecessors", KeysWidget(Bloc, "slug", "bloc"))
+    parent = Column("parent", "parent", KeyWidget(Bloc, "slug", pgettext_lazy("what a cell names", "bloc")))
+    predecessors = Column(
+        "predecessors", "predecessors", KeysWidget(Bloc, "slug", pgettext_lazy("what a cell names", "bloc"))
+    )
     description = Column("description", "description")
     notes = Column("notes", "notes")
-    sources = Column("sources", "sources", KeysWidget(Source, "key", "source"))
+    sources = Column("sources", "sources", KeysWidget(Source, "key", pgettext_lazy("what a cell names", "source")))
 
     key_fields = ("slug",)
     translations = ("name_ru",)
-    what = "bloc"
+    what = pgettext_lazy("what a row names", "bloc")
     select_related = ("parent",)
     prefetch = ("predecessors", "sources")
 
     class Meta(CuratedResource.Meta):
         model = Bloc
-        name = "Blocs by slug"
+        name = _("Blocs by slug")
         fields = (
             "slug",
             "name",
@@ -153,26 +159,37 @@ class BlocResource(CuratedResource):
         self.current_row = self.file_row.get(kwargs.get("row_number", 0), 0)
 
     def row_label(self, number):
-        return f"Row {self.file_row.get(number, number) + 1}"
+        return gettext("Row %(number)s") % {"number": self.file_row.get(number, number) + 1}
 
     def after_save_instance(self, instance, row, **kwargs):
         self.fields["parent"].widget.remember(instance)
 
 
 class MembershipResource(CuratedResource):
-    country = Column("country", "country", KeyWidget(Country, "alpha3", "country", upper=True), required=True)
-    bloc = Column("bloc", "bloc", KeyWidget(Bloc, "slug", "bloc"), required=True)
-    role = Column("role", "role", ChoiceWidget(Role.choices, "role"))
+    country = Column(
+        "country",
+        "country",
+        KeyWidget(Country, "alpha3", pgettext_lazy("what a cell names", "country"), upper=True),
+        required=True,
+    )
+    bloc = Column("bloc", "bloc", KeyWidget(Bloc, "slug", pgettext_lazy("what a cell names", "bloc")), required=True)
+    role = Column("role", "role", ChoiceWidget(Role.choices, pgettext_lazy("what a cell names", "role")))
     start, start_precision = partial_date_columns("start", "start", required=True)
     suspension_start, suspension_start_precision = partial_date_columns("suspension_start", "suspension start")
     suspension_end, suspension_end_precision = partial_date_columns("suspension_end", "suspension end")
     suspension_kind = Column(
-        "suspension_kind", "suspension kind", ChoiceWidget(SuspensionKind.choices, "suspension kind", blank=True)
+        "suspension_kind",
+        "suspension kind",
+        ChoiceWidget(SuspensionKind.choices, pgettext_lazy("what a cell names", "suspension kind"), blank=True),
     )
     end, end_precision = partial_date_columns("end", "end")
-    end_reason = Column("end_reason", "end reason", ChoiceWidget(EndReason.choices, "end reason", blank=True))
+    end_reason = Column(
+        "end_reason",
+        "end reason",
+        ChoiceWidget(EndReason.choices, pgettext_lazy("what a cell names", "end reason"), blank=True),
+    )
     notes = Column("notes", "notes")
-    sources = Column("sources", "sources", KeysWidget(Source, "key", "source"))
+    sources = Column("sources", "sources", KeysWidget(Source, "key", pgettext_lazy("what a cell names", "source")))
 
     key_fields = ("country", "bloc", "start")
 
@@ -183,13 +200,13 @@ class MembershipResource(CuratedResource):
             country__in=self.named_in(dataset, "country"), bloc__in=self.named_in(dataset, "bloc")
         )
 
-    what = "membership spell"
+    what = pgettext_lazy("what a row names", "membership spell")
     select_related = ("country", "bloc")
     prefetch = ("sources",)
 
     class Meta(CuratedResource.Meta):
         model = Membership
-        name = "Membership spells by country, bloc and start"
+        name = _("Membership spells by country, bloc and start")
         fields = (
             "country",
             "bloc",
@@ -244,12 +261,19 @@ class MembershipResource(CuratedResource):
             for n, other, start, start_p, end, end_p in cursor.fetchall():
                 spell = instances[n]
                 if other is not None:
-                    text = f"This spell overlaps the spell in row {instances[other]._import_row + 1} of this file."
+                    text = gettext("This spell overlaps the spell in row %(row)s of this file.") % {
+                        "row": instances[other]._import_row + 1
+                    }
                 else:
-                    until = PartialDate(end, end_p).iso if end else "now"
-                    text = (
-                        f"This spell overlaps the spell of {spell.country.alpha3} in {spell.bloc.slug} "
-                        f"from {PartialDate(start, start_p).iso} to {until} already recorded."
-                    )
+                    until = PartialDate(end, end_p).iso if end else gettext("now")
+                    text = gettext(
+                        "This spell overlaps the spell of %(country)s in %(bloc)s from %(start)s to %(until)s "
+                        "already recorded."
+                    ) % {
+                        "country": spell.country.alpha3,
+                        "bloc": spell.bloc.slug,
+                        "start": PartialDate(start, start_p).iso,
+                        "until": until,
+                    }
                 problems.add(spell, "start", text)
         return problems

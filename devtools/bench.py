@@ -330,11 +330,14 @@ class Bench:
         change to the records (or each new day) and then served from memory (eurasia/page_cache.py).
         The drawn figure is what a reader waits for after a change, or on a page nobody opened
         since (any date, any search): it is held to 30x /healthz, timed in turn with it, and its
-        HTML to 250 KB (docs/performance.md).
+        HTML to 250 KB (docs/performance.md). Each page is measured in English and then in Russian,
+        under /ru/ (docs/translation.md), against the same baselines and the same targets.
         """
         self.heading("Public pages vs a trivial view (kept) and /healthz (drawn), taken in turn", "trivial view")
         client = Client()
-        for label, path in self.public_paths():
+        english = self.public_paths()
+        russian = [(f"{label}, in Russian", f"/ru{path}") for label, path in english]
+        for label, path in english + russian:
             ms, trivial = paired_ms(client, path, self.options.repeat)
             n = len(queries_of(client, path))
             self.add(Result("public", f"{label}, kept ({n} query)", ms, trivial, "ms", limit=3, note=path))

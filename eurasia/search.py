@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.utils.text import smart_split
+from django.utils.translation import gettext
 
 # Each word adds a condition to the query; thousands of them held a worker for half a minute
 # (docs/operations.md, "Limits").
@@ -23,7 +24,10 @@ def bounded_search(request, search_term):
     if match is None or match.url_name != "autocomplete":
         messages.warning(
             request,
-            f"A search takes at most {MAX_WORDS} words and {MAX_CHARS} characters: "
-            f"this list shows the results for “{bounded}”.",
+            gettext(
+                "A search takes at most %(words)s words and %(characters)s characters: "
+                "this list shows the results for “%(search)s”."
+            )
+            % {"words": MAX_WORDS, "characters": MAX_CHARS, "search": bounded},
         )
     return bounded

@@ -2,6 +2,7 @@
 
 import json
 
+from django.utils.translation import gettext, ngettext
 from django_tasks import task
 
 from jobs.models import JobFailed, Outcome, run
@@ -14,29 +15,57 @@ def nothing_stored(error):
     if isinstance(error, Conflicts):
         fields = sum(len(change.conflicts) for change in error.changes)
         return (
-            f"Nothing was stored: {fields} field(s) of existing records were changed since they were last "
-            "loaded from a file, and the file has other values (CONFLICT below):\n"
+            ngettext(
+                "Nothing was stored: %(count)s field(s) of existing records were changed since they were last "
+                "loaded from a file, and the file has other values (CONFLICT below):",
+                "Nothing was stored: %(count)s field(s) of existing records were changed since they were last "
+                "loaded from a file, and the file has other values (CONFLICT below):",
+                fields,
+            )
+            % {"count": fields}
+            + "\n"
             + "\n".join(error.problems)
-            + "\nTo keep those changes, bring them into the file or leave the records out of it; "
-            "to replace them with the file's values, run again with --update --accept-file-values."
+            + "\n"
+            + gettext(
+                "To keep those changes, bring them into the file or leave the records out of it; "
+                "to replace them with the file's values, run again with --update --accept-file-values."
+            )
         )
     if isinstance(error, ExistingRecordsDiffer):
+        changed = len(error.changes)
         return (
-            f"Nothing was stored: the file would change {len(error.changes)} existing record(s):\n"
+            ngettext(
+                "Nothing was stored: the file would change %(count)s existing record(s):",
+                "Nothing was stored: the file would change %(count)s existing record(s):",
+                changed,
+            )
+            % {"count": changed}
+            + "\n"
             + "\n".join(error.problems)
-            + "\nTo apply these changes, run again with --update; to add only the records the database "
-            "lacks and leave these as they are, with --add-only."
+            + "\n"
+            + gettext(
+                "To apply these changes, run again with --update; to add only the records the database "
+                "lacks and leave these as they are, with --add-only."
+            )
         )
-    return f"Nothing was stored; {len(error.problems)} problem(s):\n" + "\n".join(error.problems)
+    count = len(error.problems)
+    return (
+        ngettext("Nothing was stored; %(count)s problem(s):", "Nothing was stored; %(count)s problem(s):", count)
+        % {"count": count}
+        + "\n"
+        + "\n".join(error.problems)
+    )
 
 
 def count_lines(counts):
     """What a load did, one line per kind of record."""
     lines = []
     for kind, outcome in counts.items():
-        kept = f", {outcome['kept']} left as they are" if outcome["kept"] else ""
+        kept = gettext(", %(count)s left as they are") % {"count": outcome["kept"]} if outcome["kept"] else ""
         lines.append(
-            f"{kind}: {outcome['created']} created, {outcome['changed']} changed, {outcome['unchanged']} unchanged{kept}"
+            gettext("%(kind)s: %(created)s created, %(changed)s changed, %(unchanged)s unchanged")
+            % {"kind": kind, **outcome}
+            + kept
         )
     return lines
 
@@ -44,8 +73,19 @@ def count_lines(counts):
 def change_lines(changes):
     """The changes to existing records, as they are shown before they are committed."""
     replaced = sum(len(change.conflicts) for change in changes)
-    note = f", {replaced} of them replacing values changed since their last load" if replaced else ""
-    lines = [f"Changing {len(changes)} existing record(s){note}:"]
+    note = (
+        gettext(", %(count)s of them replacing values changed since their last load") % {"count": replaced}
+        if replaced
+        else ""
+    )
+    lines = [
+        ngettext(
+            "Changing %(count)s existing record(s)%(note)s:",
+            "Changing %(count)s existing record(s)%(note)s:",
+            len(changes),
+        )
+        % {"count": len(changes), "note": note}
+    ]
     for change in changes:
         lines.extend(change.lines(accepted=True))
     return lines
@@ -61,7 +101,10 @@ def load_file(job, progress):
     try:
         data = json.loads(job.read_file().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise JobFailed(f"Nothing was stored: {job.file_name} is not a valid JSON file: {e}") from None
+        raise JobFailed(
+            gettext("Nothing was stored: %(file)s is not a valid JSON file: %(error)s")
+            % {"file": job.file_name, "error": e}
+        ) from None
     shown = []
     params = job.params
     try:

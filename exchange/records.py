@@ -4,6 +4,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
+from django.utils.translation import gettext
 
 from blocs.models import OVERLAP_MESSAGE, Bloc, Country, Membership, Rank, Reading, Source
 from eurasia.constraints import check_deferred, constraint_message
@@ -39,7 +40,7 @@ class Conflicts(ExistingRecordsDiffer):
 def _partial(value, where, field, problems, required=False):
     if value in (None, ""):
         if required:
-            problems.append(f"{where}: {field} is required.")
+            problems.append(gettext("%(where)s: %(field)s is required.") % {"where": where, "field": field})
         return None, Precision.DAY
     try:
         pd = PartialDate.parse(value)
@@ -99,7 +100,9 @@ class Loader:
 
     def run(self):
         if not isinstance(self.data, dict) or self.data.get("format") != FORMAT:
-            raise LoadError([f'The file is not a Eurasia dataset: its "format" must be "{FORMAT}".'])
+            raise LoadError(
+                [gettext('The file is not a Eurasia dataset: its "format" must be "%(format)s".') % {"format": FORMAT}]
+            )
         try:
             with transaction.atomic():
                 self.sources = self.load_sources()
@@ -132,15 +135,15 @@ class Loader:
     def rows(self, kind):
         rows = self.data.get(kind, [])
         if not isinstance(rows, list):
-            self.problems.append(f'"{kind}" must be a list.')
+            self.problems.append(gettext('"%(kind)s" must be a list.') % {"kind": kind})
             return []
         good = []
         for i, row in enumerate(rows, 1):
             if isinstance(row, dict):
                 good.append((i, row))
             else:
-                self.problems.append(f"{kind} #{i}: must be an object.")
-        self.progress.stage(f"Loading {kind}", len(good))
+                self.problems.append(gettext("%(kind)s #%(number)s: must be an object.") % {"kind": kind, "number": i})
+        self.progress.stage(gettext("Loading %(kind)s") % {"kind": kind}, len(good))
         return self.counted(good)
 
     def counted(self, rows):
@@ -209,23 +212,26 @@ class Loader:
     def lookup(self, table, keys, where, what):
         found = []
         if not isinstance(keys, list):
-            self.problems.append(f"{where}: {what} must be a list.")
+            self.problems.append(gettext("%(where)s: %(what)s must be a list.") % {"where": where, "what": what})
             return found
         for key in keys:
             if key in table:
                 if table[key].pk is not None:  # otherwise its own problem is already reported
                     found.append(table[key])
             else:
-                self.problems.append(f'{where}: unknown {what[:-1] if what.endswith("s") else what} "{key}".')
+                self.problems.append(
+                    gettext('%(where)s: unknown %(what)s "%(key)s".')
+                    % {"where": where, "what": what[:-1] if what.endswith("s") else what, "key": key}
+                )
         return found
 
     def load_sources(self):
         table = {s.key: s for s in Source.objects.all()}
         for i, row in self.rows("sources"):
             key = str(row.get("key", "")).strip()
-            where = f'source #{i} "{key}"'
+            where = gettext('source #%(number)s "%(key)s"') % {"number": i, "key": key}
             if not key:
-                self.problems.append(f"source #{i}: key is required.")
+                self.problems.append(gettext("source #%(number)s: key is required.") % {"number": i})
                 continue
             published, precision = _partial(row.get("published"), where, "published", self.problems)
             values = {
@@ -246,9 +252,9 @@ class Loader:
         table = {r.key: r for r in Reading.objects.all()}
         for i, row in self.rows("readings"):
             key = str(row.get("key", "")).strip()
-            where = f'reading #{i} "{key}"'
+            where = gettext('reading #%(number)s "%(key)s"') % {"number": i, "key": key}
             if not key:
-                self.problems.append(f"reading #{i}: key is required.")
+                self.problems.append(gettext("reading #%(number)s: key is required.") % {"number": i})
                 continue
             values = {"name": row.get("name", ""), "citation": row.get("citation", ""), "url": row.get("url", "")}
             reading = table.get(key) or Reading(key=key)
@@ -261,43 +267,54 @@ class Loader:
         if rows in (None, []):
             return []
         if not isinstance(rows, list):
-            self.problems.append(f"{where}: claims must be a list.")
+            self.problems.append(gettext("%(where)s: claims must be a list.") % {"where": where})
             return None
         claims, fields = [], type(record).claims.rel.related_model.FIELDS
         for n, row in enumerate(rows, 1):
-            at = f"{where}, claim #{n}"
+            at = gettext("%(where)s, claim #%(number)s") % {"where": where, "number": n}
             if not isinstance(row, dict):
-                self.problems.append(f"{at}: must be an object.")
+                self.problems.append(gettext("%(where)s: must be an object.") % {"where": at})
                 return None
             field, rank = row.get("field"), row.get("rank", Rank.ALTERNATIVE)
             if field not in fields:
-                self.problems.append(f"{at}: field must be one of {', '.join(fields)}.")
+                self.problems.append(
+                    gettext("%(where)s: field must be one of %(fields)s.") % {"where": at, "fields": ", ".join(fields)}
+                )
                 return None
             if rank not in Rank.values:
-                self.problems.append(f"{at}: rank must be one of {', '.join(Rank.values)}.")
+                self.problems.append(
+                    gettext("%(where)s: rank must be one of %(ranks)s.")
+                    % {"where": at, "ranks": ", ".join(Rank.values)}
+                )
                 return None
             value, precision = _partial(row.get("value"), at, "value", self.problems)
             if row.get("value") not in (None, "") and value is None:
                 return None
             reading = row.get("reading")
             if reading and reading not in self.readings:
-                self.problems.append(f'{at}: unknown reading "{reading}".')
+                self.problems.append(gettext('%(where)s: unknown reading "%(key)s".') % {"where": at, "key": reading})
                 return None
             sources = self.lookup(self.sources, row.get("sources", []), at, "sources")
             if not sources:
-                self.problems.append(f"{at}: every claim cites at least one source.")
+                self.problems.append(gettext("%(where)s: every claim cites at least one source.") % {"where": at})
                 return None
             reason = str(row.get("reason", ""))[:300]
             claims.append((field, value, precision, rank, reason, self.readings.get(reading), sources))
         for field in {c[0] for c in claims}:
             preferred = [c for c in claims if c[0] == field and c[3] == Rank.PREFERRED]
             if len(preferred) != 1:
-                self.problems.append(f"{where}: the {field} has claims, and exactly one of them must be preferred.")
+                self.problems.append(
+                    gettext("%(where)s: the %(field)s has claims, and exactly one of them must be preferred.")
+                    % {"where": where, "field": field}
+                )
                 return None
             stored = (getattr(record, field), getattr(record, f"{field}_precision"))
             value, precision = preferred[0][1:3]
             if value != stored[0] or (value is not None and precision != stored[1]):
-                self.problems.append(f"{where}: the preferred claim for the {field} differs from the record's {field}.")
+                self.problems.append(
+                    gettext("%(where)s: the preferred claim for the %(field)s differs from the record's %(field)s.")
+                    % {"where": where, "field": field}
+                )
                 return None
         return claims
 
@@ -345,9 +362,9 @@ class Loader:
         table = {c.alpha3: c for c in Country.objects.all()}
         for i, row in self.rows("countries"):
             code = str(row.get("alpha3", "")).strip().upper()
-            where = f'country #{i} "{code}"'
+            where = gettext('country #%(number)s "%(key)s"') % {"number": i, "key": code}
             if not code:
-                self.problems.append(f"country #{i}: alpha3 is required.")
+                self.problems.append(gettext("country #%(number)s: alpha3 is required.") % {"number": i})
                 continue
             values = {
                 "alpha2": str(row.get("alpha2", "")).strip().upper(),
@@ -368,9 +385,9 @@ class Loader:
         # First every bloc itself, then the links between blocs, which may point forward.
         for i, row in self.rows("blocs"):
             slug = str(row.get("slug", "")).strip()
-            where = f'bloc #{i} "{slug}"'
+            where = gettext('bloc #%(number)s "%(key)s"') % {"number": i, "key": slug}
             if not slug:
-                self.problems.append(f"bloc #{i}: slug is required.")
+                self.problems.append(gettext("bloc #%(number)s: slug is required.") % {"number": i})
                 continue
             founded, founded_p = _partial(row.get("founded"), where, "founded", self.problems)
             dissolved, dissolved_p = _partial(row.get("dissolved"), where, "dissolved", self.problems)
@@ -394,7 +411,9 @@ class Loader:
         for bloc, row, where, outcome in rows:
             parent = row.get("parent")
             if parent and parent not in table:
-                self.problems.append(f'{where}: unknown parent bloc "{parent}".')
+                self.problems.append(
+                    gettext('%(where)s: unknown parent bloc "%(key)s".') % {"where": where, "key": parent}
+                )
                 continue
             links = {
                 "predecessors": self.lookup(table, row.get("predecessors", []), where, "predecessor blocs"),
@@ -412,13 +431,20 @@ class Loader:
         }
         for i, row in self.rows("memberships"):
             country, bloc = str(row.get("country", "")).upper(), row.get("bloc", "")
-            where = f"membership #{i} ({country} in {bloc} from {row.get('start')})"
+            where = gettext("membership #%(number)s (%(country)s in %(bloc)s from %(start)s)") % {
+                "number": i,
+                "country": country,
+                "bloc": bloc,
+                "start": row.get("start"),
+            }
             start, start_p = _partial(row.get("start"), where, "start", self.problems, required=True)
             if country not in self.countries:
-                self.problems.append(f'{where}: unknown country "{country}".')
+                self.problems.append(
+                    gettext('%(where)s: unknown country "%(key)s".') % {"where": where, "key": country}
+                )
                 continue
             if bloc not in self.blocs or self.blocs[bloc].pk is None:
-                self.problems.append(f'{where}: unknown bloc "{bloc}".')
+                self.problems.append(gettext('%(where)s: unknown bloc "%(key)s".') % {"where": where, "key": bloc})
                 continue
             if start is None:
                 continue
@@ -444,12 +470,16 @@ class Loader:
         table = {(e.date, e.title): e for e in Event.objects.all()}
         for i, row in self.rows("events"):
             title = str(row.get("title", "")).strip()
-            where = f"event #{i} ({row.get('date')}: {title[:60]})"
+            where = gettext("event #%(number)s (%(date)s: %(title)s)") % {
+                "number": i,
+                "date": row.get("date"),
+                "title": title[:60],
+            }
             date, date_p = _partial(row.get("date"), where, "date", self.problems, required=True)
             end_date, end_p = _partial(row.get("end_date"), where, "end_date", self.problems)
             if date is None or not title:
                 if not title:
-                    self.problems.append(f"{where}: title is required.")
+                    self.problems.append(gettext("%(where)s: title is required.") % {"where": where})
                 continue
             spells = []
             for ref in row.get("memberships", []) or []:
@@ -462,7 +492,9 @@ class Loader:
                 if key in self.memberships and self.memberships[key].pk:
                     spells.append(self.memberships[key])
                 else:
-                    self.problems.append(f"{where}: unknown membership {ref}.")
+                    self.problems.append(
+                        gettext("%(where)s: unknown membership %(key)s.") % {"where": where, "key": ref}
+                    )
             values = {
                 "date_precision": date_p,
                 "end_date": end_date,
@@ -501,6 +533,8 @@ def read_file(path):
         with open(path, encoding="utf-8") as f:
             return json.load(f)
     except FileNotFoundError:
-        raise LoadError([f"No such file: {path}"]) from None
+        raise LoadError([gettext("No such file: %(path)s") % {"path": path}]) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise LoadError([f"{path} is not a valid JSON file: {e}"]) from None
+        raise LoadError(
+            [gettext("%(path)s is not a valid JSON file: %(error)s") % {"path": path, "error": e}]
+        ) from None

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from eurasia.history import EMPTY, curated_fields, field_text
 
@@ -38,11 +39,19 @@ class RecordChange:
         """The change as the operator reads it: one line for the record, one per field."""
         yield f"{self.where}:"
         if not self.fields:
-            yield "    (its stored values differ only in ways that read the same)"
+            yield "    " + gettext("(its stored values differ only in ways that read the same)")
         for f in self.fields:
             if f.conflict:
-                verdict = "REPLACING a later change" if accepted else "CONFLICT"
-                yield f"    {f.label}: {verdict}: the database has “{f.old}” ({f.edited_by}), the file has “{f.new}”"
+                verdict = gettext("REPLACING a later change") if accepted else gettext("CONFLICT")
+                yield "    " + gettext(
+                    "%(field)s: %(verdict)s: the database has “%(old)s” (%(edited)s), the file has “%(new)s”"
+                ) % {
+                    "field": f.label,
+                    "verdict": verdict,
+                    "old": f.old,
+                    "edited": f.edited_by,
+                    "new": f.new,
+                }
             else:
                 yield f"    {f.label}: “{f.old}” → “{f.new}”"
 

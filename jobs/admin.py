@@ -147,6 +147,8 @@ class JobAdmin(admin.ModelAdmin):
         response = HttpResponse(bytes(output), content_type=job.output_type)
         response["Content-Disposition"] = content_disposition_header(True, job.file_name)
         # A file is handed over once, then removed: it is not kept in the database longer than needed.
-        taken = f" It was downloaded at {timezone.localtime():%Y-%m-%d %H:%M} and is no longer kept."
+        taken = " " + gettext("It was downloaded at %(time)s and is no longer kept.") % {
+            "time": f"{timezone.localtime():%Y-%m-%d %H:%M}"
+        }
         Job.objects.filter(pk=job.pk).update(output=None, output_type="", message=job.message + taken)
         return response

@@ -12,7 +12,7 @@ import logging
 from django.conf import settings
 from django.db import models, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -43,10 +43,11 @@ class JobQuerySet(models.QuerySet):
         ).update(
             state=Job.State.FAILED,
             finished_at=timezone.now(),
-            message=(
-                f"The worker running this job stopped answering (no sign of life for {timeout:g} seconds): it "
+            message=gettext(
+                "The worker running this job stopped answering (no sign of life for %(seconds)s seconds): it "
                 "was stopped or its machine was lost. Nothing was stored; you can run the job again."
-            ),
+            )
+            % {"seconds": f"{timeout:g}"},
         )
 
     def expired(self):
@@ -205,11 +206,19 @@ class Job(models.Model):
 
     @classmethod
     def start(cls, task, title, owner=None, params=None, file_name="", file_data=None):
-        """A new job, queued for a worker in the caller's transaction: both are stored, or neither."""
+        """A new job, queued for a worker in the caller's transaction: both are stored, or neither.
+
+        A job asked for on a page in another language than the default remembers it, so that its
+        worker writes its stages and messages in the curator's language (docs/translation.md).
+        """
+        params = dict(params or {})
+        language = translation.get_language()
+        if language and language != settings.LANGUAGE_CODE and "language" not in params:
+            params["language"] = language
         job = cls.objects.create(
-            title=title[:200],
+            title=str(title)[:200],
             task=f"{task.module_path}",
-            params=params or {},
+            params=params,
             owner=owner,
             file_name=file_name[:255],
             file_data=file_data,
@@ -226,7 +235,7 @@ class Job(models.Model):
         """The file the job was given to read."""
         data = Job.objects.filter(pk=self.pk).values_list("file_data", flat=True).first()
         if data is None:
-            raise JobFailed("The job has no file to read: it was removed. Start the job again with its file.")
+            raise JobFailed(gettext("The job has no file to read: it was removed. Start the job again with its file."))
         return bytes(data)
 
     def cancel(self):
@@ -236,7 +245,7 @@ class Job(models.Model):
             state=self.State.CANCELLED,
             finished_at=now,
             cancel_requested=True,
-            message="Cancelled before it started; nothing was stored.",
+            message=gettext("Cancelled before it started; nothing was stored."),
         )
         Job.objects.filter(pk=self.pk, state=self.State.RUNNING).update(cancel_requested=True)
 
@@ -274,6 +283,13 @@ def run(job_id, work):
     ):
         return
     job = Job.objects.get(pk=job_id)
+    with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+        work_on(job, work)
+
+
+def work_on(job, work):
+    """Run the taken job's work, in the language it was asked for in, and store how it ended."""
+    job_id = job.pk
     reporter = Reporter(job)
     try:
         with transaction.atomic():
@@ -297,9 +313,9 @@ def run(job_id, work):
                 file_data=None,  # read and done with
             )
             if not ended:  # marked failed while it ran: what it did must not be stored
-                raise JobFailed("The job was given up as stalled before it finished; nothing was stored.")
+                raise JobFailed(gettext("The job was given up as stalled before it finished; nothing was stored."))
     except Cancelled:
-        finish(job_id, Job.State.CANCELLED, "Cancelled while it ran; nothing was stored.")
+        finish(job_id, Job.State.CANCELLED, gettext("Cancelled while it ran; nothing was stored."))
     except JobFailed as e:
         finish(job_id, Job.State.FAILED, f"{e}")
     except Exception as e:
@@ -307,8 +323,10 @@ def run(job_id, work):
         finish(
             job_id,
             Job.State.FAILED,
-            f"The job failed with an unexpected error ({type(e).__name__}); nothing was stored. "
-            "The error is in the worker's log.",
+            gettext(
+                "The job failed with an unexpected error (%(kind)s); nothing was stored. The error is in the worker's log."
+            )
+            % {"kind": type(e).__name__},
         )
     finally:
         reporter.stop()

@@ -249,7 +249,7 @@ def _disputed(alias, owner_alias, claim_model):
 
 SPELL_DISPUTED, SPELL_DISPUTED_JOIN = _disputed("md", "m", MembershipClaim)
 EVENT_DISPUTED, EVENT_DISPUTED_JOIN = _disputed("ed", "e", EventClaim)
-DISPUTED_TEXT = (
+DISPUTED_TEXT = _(
     "1 when the sources disagree on one of its dates (the claims dataset lists what each says), else 0; "
     "the dates given are the preferred ones."
 )
@@ -481,57 +481,68 @@ BLOC_COLUMNS = [
 
 
 CLAIM_COLUMNS = [
-    Column("record_kind", "text", "k.record_kind", "What the claim is about: membership, bloc or event."),
+    Column("record_kind", "text", "k.record_kind", _("What the claim is about: membership, bloc or event.")),
     Column(
-        "country_alpha3", "text", "k.country_alpha3", "The spell's country (alpha-3); empty for a bloc or an event."
+        "country_alpha3", "text", "k.country_alpha3", _("The spell's country (alpha-3); empty for a bloc or an event.")
     ),
-    Column("bloc_slug", "text", "k.bloc_slug", "The spell's bloc, or the bloc itself; empty for an event."),
+    Column("bloc_slug", "text", "k.bloc_slug", _("The spell's bloc, or the bloc itself; empty for an event.")),
     Column(
         "spell_start",
         "date",
         "k.spell_start",
-        "The start the record stores for the spell: with country and bloc, "
-        "the spell's key; empty for a bloc or an event.",
+        _(
+            "The start the record stores for the spell: with country and bloc, "
+            "the spell's key; empty for a bloc or an event."
+        ),
     ),
-    Column("event_date", "date", "k.event_date", "The event's stored date: with its title, the event's key."),
-    Column("event_title", "text", "k.event_title", "The event's title; empty for a spell or a bloc."),
+    Column("event_date", "date", "k.event_date", _("The event's stored date: with its title, the event's key.")),
+    Column("event_title", "text", "k.event_title", _("The event's title; empty for a spell or a bloc.")),
     Column(
         "field",
         "text",
         "k.field",
-        "Which date of the record: start, end, suspension_start, suspension_end "
-        "(spells), founded, dissolved (blocs) or date (events).",
+        _(
+            "Which date of the record: start, end, suspension_start, suspension_end "
+            "(spells), founded, dissolved (blocs) or date (events)."
+        ),
     ),
     Column(
         "value",
         "date",
         "k.value",
-        'The date the claim gives: the first day of its period; empty for "no such '
-        'date" (it never happened, such as a withdrawal that never formally took place).',
+        _(
+            'The date the claim gives: the first day of its period; empty for "no such '
+            'date" (it never happened, such as a withdrawal that never formally took place).'
+        ),
     ),
     Column(
         "value_precision",
         "text",
         "CASE WHEN k.value IS NULL THEN NULL ELSE k.value_precision END",
-        "How much of the claimed date is known: day, month or year.",
+        _("How much of the claimed date is known: day, month or year."),
     ),
     Column(
         "rank",
         "text",
         "k.rank",
-        "preferred (the value the record and the other datasets use), alternative "
-        "(another reading the sources support) or deprecated (refuted; the reason says why).",
+        _(
+            "preferred (the value the record and the other datasets use), alternative "
+            "(another reading the sources support) or deprecated (refuted; the reason says why)."
+        ),
     ),
-    Column("reason", "text", "NULLIF(k.reason, '')", "Why this value, in one line."),
+    Column("reason", "text", "NULLIF(k.reason, '')", _("Why this value, in one line.")),
     Column(
-        "reading_key", "text", "rd.key", "The reading it follows, as ?reading= names it (atop-4-01); empty when none."
+        "reading_key",
+        "text",
+        "rd.key",
+        _("The reading it follows, as ?reading= names it (atop-4-01); empty when none."),
     ),
-    Column("reading_name", "text", "rd.name", "The reading's name (ATOP v4.01)."),
-    Column("source_keys", "text", "k.keys", "Keys of the sources that give this value, separated by semicolons."),
+    Column("reading_name", "text", "rd.name", _("The reading's name (ATOP v4.01).")),
+    Column("source_keys", "text", "k.keys", _("Keys of the sources that give this value, separated by semicolons.")),
     Column(
         "disputed",
         "flag",
         "k.disputed",
-        "1 when the date has a claim other than the preferred one (it is disputed), else 0.",
+        _("1 when the date has a claim other than the preferred one (it is disputed), else 0."),
     ),
 ]

@@ -71,12 +71,17 @@ def parse_scope(request, spec, first_year):
     if raw_reading:
         if not spec.by_reading:
             raise BadRequest(
-                "?reading= applies to the members, country-year and dyad-year datasets only: the others give "
-                "every claim, or the preferred dates with a disputed flag."
+                gettext(
+                    "?reading= applies to the members, country-year and dyad-year datasets only: the others give "
+                    "every claim, or the preferred dates with a disputed flag."
+                )
             )
         reading = Reading.objects.filter(key=raw_reading[:60]).values_list("pk", flat=True).first()
         if reading is None:
-            raise BadRequest(f'There is no reading "{raw_reading[:40]}": /data/ lists the readings and their keys.')
+            raise BadRequest(
+                gettext('There is no reading "%(key)s": /data/ lists the readings and their keys.')
+                % {"key": raw_reading[:40]}
+            )
         scope["reading"], scope["reading_key"] = reading, raw_reading
     return scope
 

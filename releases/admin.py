@@ -107,7 +107,10 @@ class ReleaseAdmin(admin.ModelAdmin):
             version, notes = form.cleaned_data["version"], form.cleaned_data["notes"]
             with transaction.atomic():
                 job = Job.start(
-                    publish_release, f"Publish release {version}", request.user, {"version": version, "notes": notes}
+                    publish_release,
+                    _("Publish release %(version)s") % {"version": version},
+                    request.user,
+                    {"version": version, "notes": notes},
                 )
             return HttpResponseRedirect(job.get_absolute_url() + "?follow=1")
         context = {

@@ -1,6 +1,7 @@
 """Publishing from the admin, as a background job: the same publish, its progress on the Jobs list."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext, ngettext
 from django_tasks import task
 
 from jobs.models import JobFailed, Outcome, run
@@ -19,9 +20,19 @@ def publish_in_job(job, progress):
     try:
         release = publish(params["version"], params.get("notes", ""), user, progress)
     except PublishError as e:
-        raise JobFailed(f"Nothing was published: {e}") from None
+        raise JobFailed(gettext("Nothing was published: %(reason)s") % {"reason": e}) from None
+    changes = release.total_changes
     return Outcome(
-        f"Published release {release.version}: {release.files.count()} files, "
-        f"{release.total_changes} change(s) against {release.previous or 'no previous release'}.",
+        ngettext(
+            "Published release %(version)s: %(files)s files, %(changes)s change(s) against %(previous)s.",
+            "Published release %(version)s: %(files)s files, %(changes)s change(s) against %(previous)s.",
+            changes,
+        )
+        % {
+            "version": release.version,
+            "files": release.files.count(),
+            "changes": changes,
+            "previous": release.previous or gettext("no previous release"),
+        },
         result_url=release.get_absolute_url(),
     )

@@ -52,3 +52,17 @@ def test_bench_refuses_an_empty_database():
 def test_bench_names_the_sections_it_knows():
     with pytest.raises(CommandError, match="Unknown section"):
         call_command("bench", "--only", "public,speed", stdout=io.StringIO())
+
+
+def test_bench_measures_each_public_page_in_russian_too():
+    call_command("make_world", "--scale", "tiny", "--seed", "1", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("bench", "--quick", "--only", "public", stdout=out)
+    lines = out.getvalue().splitlines()
+    english = [line for line in lines if ", drawn (" in line and "in Russian" not in line]
+    russian = [line for line in lines if ", in Russian, drawn (" in line]
+    assert len(russian) == len(english) >= 14
+    assert any("/ru/blocs/" in line for line in lines) and any(line.rstrip().endswith(" /ru/data/") for line in lines)
+    # The same page makes the same queries in either language.
+    queries = [line.split(", drawn (")[1].split(")")[0] for line in english]
+    assert [line.split(", drawn (")[1].split(")")[0] for line in russian] == queries

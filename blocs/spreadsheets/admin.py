@@ -141,7 +141,11 @@ class SpreadsheetAdminMixin(ImportExportMixin):
                 "format": str(form.cleaned_data["format"]),
                 "resource": str(form.cleaned_data.get("resource") or ""),
             }
-            title = f"Preview of {original} ({rows:,} rows) for {self.model._meta.verbose_name_plural}"
+            title = gettext("Preview of %(file)s (%(rows)s rows) for %(records)s") % {
+                "file": original,
+                "rows": f"{rows:,}",
+                "records": self.model._meta.verbose_name_plural,
+            }
             job = Job.start(preview_import, title, request.user, params, file_name=original)
         return HttpResponseRedirect(job.get_absolute_url() + "?follow=1")
 
@@ -199,12 +203,17 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     def confirm_form_problem(self, form, request):
         """What is wrong with a confirmation form, which only a tampered or stale page can make wrong."""
         if not form.is_valid():
-            return "the confirmation form is incomplete. Upload the file again."
+            return gettext("the confirmation form is incomplete. Upload the file again.")
         formats, resources = self.get_import_formats(), self.get_import_resource_classes(request)
         for field, choices in (("format", formats), ("resource", resources)):
             value = str(form.cleaned_data.get(field) or "0")
             if not value.isdigit() or len(value) > 3 or int(value) >= len(choices):
-                return f"the confirmation form names no known {field} (“{value[:20]}”). Upload the file again."
+                return gettext(
+                    "the confirmation form names no known %(field)s (“%(value)s”). Upload the file again."
+                ) % {
+                    "field": field,
+                    "value": value[:20],
+                }
         return None
 
     @method_decorator(require_POST)
@@ -226,7 +235,9 @@ class SpreadsheetAdminMixin(ImportExportMixin):
                     form.cleaned_data["import_file_name"], request.user, self.model_label()
                 )
                 if pending.has_expired():  # refused, and gone with the transaction
-                    return self.refuse(request, "this preview is more than a day old and has expired: upload it again.")
+                    return self.refuse(
+                        request, gettext("this preview is more than a day old and has expired: upload it again.")
+                    )
                 dataset = formats[pending.file_format]().create_dataset(bytes(pending.data))
                 result = self.process_dataset(dataset, form, request, file_name=pending.original_name, **kwargs)
                 return self.process_result(result, request)
@@ -244,7 +255,10 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         params = {key: str(form.cleaned_data.get(key) or "") for key in ("import_file_name", "format", "resource")}
         original = previewed.params["original_file_name"]
         params.update(model=self.model_label(), original_file_name=original)
-        title = f"Import of {original} into {self.model._meta.verbose_name_plural}"
+        title = gettext("Import of %(file)s into %(records)s") % {
+            "file": original,
+            "records": self.model._meta.verbose_name_plural,
+        }
         with transaction.atomic():
             job = Job.start(confirm_import, title, request.user, params, file_name=original)
         return HttpResponseRedirect(job.get_absolute_url() + "?follow=1")
@@ -324,7 +338,9 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             if queued is not None:
                 return queued
         else:
-            progress.stage(f"Writing {self.model._meta.verbose_name_plural}", queryset.count())
+            progress.stage(
+                gettext("Writing %(records)s") % {"records": self.model._meta.verbose_name_plural}, queryset.count()
+            )
         resource = self.choose_export_resource_class(export_form, request)(**self.get_export_resource_kwargs(request))
         selected = resource.without_empty_translations(queryset, self.get_export_resource_fields_from_form(export_form))
         if isinstance(file_format, SpreadsheetCSV):
@@ -357,7 +373,11 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             "query": request.GET.urlencode(),
             "form": {key: request.POST.getlist(key) for key in request.POST if key != "csrfmiddlewaretoken"},
         }
-        title = f"Export of {self.model._meta.verbose_name_plural} (more than {limit:,} rows) to {name}"
+        title = gettext("Export of %(records)s (more than %(rows)s rows) to %(file)s") % {
+            "records": self.model._meta.verbose_name_plural,
+            "rows": f"{limit:,}",
+            "file": name,
+        }
         with transaction.atomic():
             job = Job.start(export_file, title, request.user, params, file_name=name)
         return HttpResponseRedirect(job.get_absolute_url())

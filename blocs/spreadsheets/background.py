@@ -12,6 +12,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
+from django.utils.translation import gettext
 from django_tasks import task
 from import_export.signals import post_import
 
@@ -37,17 +38,17 @@ def confirm_form(model_admin, request, params):
     data = {key: params[key] for key in ("import_file_name", "original_file_name", "format", "resource")}
     form = model_admin.get_confirm_form_class(request)(data=data)
     if not form.is_valid():
-        raise JobFailed("The job names no file to import. Upload the file again.")
+        raise JobFailed(gettext("The job names no file to import. Upload the file again."))
     return form
 
 
 def read(pending, model_admin, progress):
     formats = {f().get_extension(): f for f in model_admin.get_import_formats()}
-    progress.stage(f"Reading {pending.original_name}")
+    progress.stage(gettext("Reading %(file)s") % {"file": pending.original_name})
     try:
         return formats[pending.file_format]().create_dataset(bytes(pending.data))
     except ImportProblem as e:
-        raise JobFailed(f"Nothing was imported: {e}")
+        raise JobFailed(gettext("Nothing was imported: %(reason)s") % {"reason": e})
 
 
 @task()
@@ -62,7 +63,7 @@ def preview(job, progress):
     form = confirm_form(admin_, request, job.params)
     pending = ImportFile.objects.filter(name=job.params["import_file_name"], user=job.owner).first()
     if pending is None:
-        raise JobFailed("The uploaded file is no longer kept (it was cancelled or expired): upload it again.")
+        raise JobFailed(gettext("The uploaded file is no longer kept (it was cancelled or expired): upload it again."))
     dataset = read(pending, admin_, progress)
     resource = admin_.choose_import_resource_class(form, request)(
         **admin_.get_import_resource_kwargs(request, form=form)
@@ -72,10 +73,14 @@ def preview(job, progress):
     )
     if result.has_errors() or result.has_validation_errors():
         pending.delete()  # as a refused synchronous preview keeps nothing
-        message = "The file has problems: nothing was kept. See them on the preview."
+        message = gettext("The file has problems: nothing was kept. See them on the preview.")
     else:
         totals = result.totals
-        message = f"Preview ready: {totals['new']} new, {totals['update']} changed, {totals['skip']} unchanged."
+        message = gettext("Preview ready: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.") % {
+            "new": totals["new"],
+            "changed": totals["update"],
+            "unchanged": totals["skip"],
+        }
     info = admin_.get_model_info()
     url = reverse(f"admin:{info[0]}_{info[1]}_import_job", args=[job.pk], current_app=admin_.admin_site.name)
     # The result is made by this worker and read back by the preview page only.
@@ -96,14 +101,16 @@ def confirm(job, progress):
     try:
         pending = ImportFile.objects.claim(form.cleaned_data["import_file_name"], job.owner, admin_.model_label())
     except ImportFile.Unavailable as e:
-        raise JobFailed(f"Nothing was imported: {e}")
+        raise JobFailed(gettext("Nothing was imported: %(reason)s") % {"reason": e})
     if pending.has_expired():
-        raise JobFailed("Nothing was imported: this preview is more than a day old and has expired: upload it again.")
+        raise JobFailed(
+            gettext("Nothing was imported: this preview is more than a day old and has expired: upload it again.")
+        )
     dataset = read(pending, admin_, progress)
     result = admin_.process_dataset(dataset, form, request, file_name=pending.original_name)
     if result.has_errors() or result.has_validation_errors():
-        problems = getattr(result, "problems", []) or ["The import failed."]
-        raise JobFailed("Nothing was imported. " + " ".join(problems[:20]))
+        problems = getattr(result, "problems", []) or [gettext("The import failed.")]
+        raise JobFailed(gettext("Nothing was imported.") + " " + " ".join(str(p) for p in problems[:20]))
     admin_.generate_log_entries(result, request)
     post_import.send(sender=None, model=admin_.model)
     info = admin_.get_model_info()
@@ -128,9 +135,14 @@ def export(job, progress):
     request.job_progress = progress
     response = admin_.export_action(request)
     if not getattr(response, "streaming", False):
-        raise JobFailed("The export form could not be read again; no file was written. Export again from the list.")
+        raise JobFailed(
+            gettext("The export form could not be read again; no file was written. Export again from the list.")
+        )
     # Read to the end (which closes its cursor), but not closed: closing a response ends the request,
     # and with it this worker's connection.
     data = b"".join(response.streaming_content)
-    message = f"{job.file_name} is ready to download ({progress.done:,} rows); it is kept for a day."
+    message = gettext("%(file)s is ready to download (%(rows)s rows); it is kept for a day.") % {
+        "file": job.file_name,
+        "rows": f"{progress.done:,}",
+    }
     return Outcome(message, output=data, output_type=response["Content-Type"])

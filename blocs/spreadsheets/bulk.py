@@ -19,6 +19,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from import_export.results import Error, Result, RowResult
 
 from eurasia.constraints import check_deferred, constraint_message
@@ -84,7 +85,7 @@ class BulkImport:
         result.total_rows = len(self.dataset)
         result.diff_headers = self.resource.get_diff_headers()
         self.resource.load_keys()
-        self.progress.stage("Checking rows", len(self.dataset))
+        self.progress.stage(gettext("Checking rows"), len(self.dataset))
         with transaction.atomic():
             rows = self.read()
             self.load_stored(rows)
@@ -180,13 +181,16 @@ class BulkImport:
             if row.errors or None in key or "" in key:
                 for attribute, part in zip(key_names, key, strict=True):
                     if attribute not in row.errors and part in (None, ""):
-                        row.errors[attribute] = [f"This column names the {resource.what} and cannot be empty."]
+                        row.errors[attribute] = [
+                            gettext("This column names the %(what)s and cannot be empty.") % {"what": resource.what}
+                        ]
                 if any(a in row.errors for a in key_names):
                     continue
             row.key = key
             if key in seen:
                 row.errors[key_names[0]] = [
-                    f"Row {seen[key] + 1} already has this {resource.what}: each may appear once."
+                    gettext("Row %(row)s already has this %(what)s: each may appear once.")
+                    % {"row": seen[key] + 1, "what": resource.what}
                 ]
             else:
                 seen[key] = number
@@ -406,7 +410,7 @@ class BulkImport:
         halves(rows[len(rows) // 2 :])
         if not refused:
             # Each half went in alone but not all together: name the first row.
-            refused.append((rows[0], IntegrityError("The database refused these rows together.")))
+            refused.append((rows[0], IntegrityError(gettext("The database refused these rows together."))))
         raise Refused(refused)
 
     def record_values(self, instance):

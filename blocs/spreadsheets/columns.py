@@ -9,6 +9,7 @@ SQL expression that produces its cell (see resources.CuratedResource.export_quer
 from django.db import connection
 from django.db.models import Case, F, Func, TextField, Value, When
 from django.db.models.functions import NullIf
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from import_export import widgets
 from import_export.fields import Field
 
@@ -21,6 +22,17 @@ from ..models import (
 )
 
 LIST_SEPARATOR = "; "
+# The precisions as a message names them (the model's labels are the codes themselves).
+PRECISION_NAMES = {
+    Precision.DAY: pgettext_lazy("date precision", "day"),
+    Precision.MONTH: pgettext_lazy("date precision", "month"),
+    Precision.YEAR: pgettext_lazy("date precision", "year"),
+}
+
+
+def quoted(name):
+    """A name as a message quotes it: “name” in English, «name» in Russian."""
+    return pgettext("a name quoted in a message", "“%(name)s”") % {"name": name}
 
 
 # --- Exports written by PostgreSQL ---------------------------------------------------------------
@@ -119,7 +131,7 @@ class WholeNumberWidget(widgets.Widget):
         text = str(value).strip()
         if text.isdigit():
             return int(text)
-        raise ValueError(f"“{value}” is not a whole number.")
+        raise ValueError(gettext("“%(value)s” is not a whole number.") % {"value": value})
 
     def render(self, value, obj=None, **kwargs):
         return value
@@ -147,8 +159,13 @@ class ChoiceWidget(TextWidget):
             return self.codes[text.casefold()]
         allowed = ", ".join(code for code, _ in self.choices)
         if not text:
-            raise ValueError(f"The {self.what} is required: use one of {allowed}.")
-        raise ValueError(f"“{text}” is not a {self.what}: use one of {allowed}.")
+            raise ValueError(
+                gettext("The %(what)s is required: use one of %(allowed)s.") % {"what": self.what, "allowed": allowed}
+            )
+        raise ValueError(
+            gettext("“%(text)s” is not a %(what)s: use one of %(allowed)s.")
+            % {"text": text, "what": self.what, "allowed": allowed}
+        )
 
 
 class ListWidget(TextWidget):
@@ -222,7 +239,9 @@ class KeyWidget(widgets.Widget):
             self.load()
         code = self.code(value)
         if code not in self.table:
-            raise ValueError(f"There is no {self.what} “{code}” in the database.")
+            raise ValueError(
+                gettext("There is no %(what)s “%(code)s” in the database.") % {"what": self.what, "code": code}
+            )
         return self.table[code]
 
     def clean(self, value, row=None, **kwargs):
@@ -257,9 +276,12 @@ class KeysWidget(widgets.ManyToManyWidget):
                 obj = self.single.find(part)
                 found[obj.pk] = obj
             except ValueError:
-                unknown.append(f"“{self.single.code(part)}”")
+                unknown.append(quoted(self.single.code(part)))
         if unknown:
-            raise ValueError(f"There is no {self.single.what} {', '.join(unknown)} in the database.")
+            raise ValueError(
+                gettext("There is no %(what)s %(codes)s in the database.")
+                % {"what": self.single.what, "codes": ", ".join(unknown)}
+            )
         return list(found.values())
 
     def clean_pks(self, value):
@@ -337,10 +359,11 @@ class SpellsWidget(KeysWidget):
                 slug, code, start = pieces[0].strip(), pieces[1].strip().upper(), PartialDate.parse(pieces[2]).date
             except ValueError:
                 raise ValueError(
-                    f"“{part}” does not name a spell: write bloc/ALPHA3/start, such as csto/ARM/1994-04-20."
+                    gettext("“%(part)s” does not name a spell: write bloc/ALPHA3/start, such as csto/ARM/1994-04-20.")
+                    % {"part": part}
                 )
             if (slug, code, start) not in self.table:
-                raise ValueError(f"There is no spell “{part}” in the database.")
+                raise ValueError(gettext("There is no spell “%(part)s” in the database.") % {"part": part})
             found.append(self.table[(slug, code, start)])
         return found
 
@@ -382,8 +405,16 @@ class PartialDateColumn(Column):
         stated = str(stated or "").strip().lower()
         if value and stated and stated != value.precision:
             raise ValueError(
-                f"“{value.iso}” gives the {value.precision}, but the “{self.precision_column}” column says "
-                f"“{stated}”: make them agree (the date's form decides, so usually clear or fix that cell)."
+                gettext(
+                    "“%(date)s” gives the %(precision)s, but the “%(column)s” column says “%(stated)s”: make them "
+                    "agree (the date's form decides, so usually clear or fix that cell)."
+                )
+                % {
+                    "date": value.iso,
+                    "precision": PRECISION_NAMES[value.precision],
+                    "column": self.precision_column,
+                    "stated": stated,
+                }
             )
         return value
 

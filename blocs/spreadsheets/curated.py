@@ -15,6 +15,7 @@ import logging
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DataError, IntegrityError, connection
 from django.db.models import F
+from django.utils.translation import gettext
 from import_export import widgets
 from import_export.resources import ModelResource
 from import_export.results import Error
@@ -30,6 +31,7 @@ from .columns import (
     KeyWidget,
     PartialDateColumn,
     SpellsWidget,
+    quoted,
 )
 from .formats import ImportProblem, RowProblems
 from .writers import (
@@ -45,10 +47,12 @@ logger = logging.getLogger(__name__)
 def _quoted(names, shown=10, length=40):
     """“a”, “b” and “c”: at most `shown` names, each cut to `length` characters, and how many more."""
     names = list(names)
-    cut = [f"“{n[:length]}…”" if len(n) > length else f"“{n}”" for n in names[:shown]]
+    cut = [quoted(f"{n[:length]}…") if len(n) > length else quoted(n) for n in names[:shown]]
     if len(names) > shown:
-        return f"{', '.join(cut)} and {len(names) - shown:,} more"
-    return cut[0] if len(cut) == 1 else f"{', '.join(cut[:-1])} and {cut[-1]}"
+        return gettext("%(names)s and %(count)s more") % {"names": ", ".join(cut), "count": f"{len(names) - shown:,}"}
+    if len(cut) == 1:
+        return cut[0]
+    return gettext("%(names)s and %(last)s") % {"names": ", ".join(cut[:-1]), "last": cut[-1]}
 
 
 def _normalise_header(text):
@@ -170,21 +174,26 @@ class CuratedResource(ModelResource):
         # Each column named once, however many there are: a header of thousands must not repeat them all.
         if len(unknown) == 1:
             problems.append(
-                f"The column {_quoted(unknown)} is not one of the {self.what} columns: {', '.join(self.columns())}."
+                gettext("The column %(column)s is not one of the %(what)s columns: %(columns)s.")
+                % {"column": _quoted(unknown), "what": self.what, "columns": ", ".join(self.columns())}
             )
         elif unknown:
             problems.append(
-                f"The columns {_quoted(unknown)} are not {self.what} columns; the {self.what} columns are: "
-                f"{', '.join(self.columns())}."
+                gettext("The columns %(unknown)s are not %(what)s columns; the %(what)s columns are: %(columns)s.")
+                % {"unknown": _quoted(unknown), "what": self.what, "columns": ", ".join(self.columns())}
             )
         if twice:
-            problems.append(f"The header row names {_quoted(twice)} twice; each column may appear once.")
+            problems.append(
+                gettext("The header row names %(columns)s twice; each column may appear once.")
+                % {"columns": _quoted(twice)}
+            )
         required = [self.fields[name].column_name for name in self.get_export_order() if self.fields[name].required]
         missing = [column for column in required if column not in seen]
         if missing:
-            needed = ", ".join(f"“{column}”" for column in required)
+            needed = ", ".join(quoted(column) for column in required)
             problems.append(
-                f"The file has no {', '.join(f'“{m}”' for m in missing)} column; every {self.what} needs {needed}."
+                gettext("The file has no %(missing)s column; every %(what)s needs %(needed)s.")
+                % {"missing": ", ".join(quoted(m) for m in missing), "what": self.what, "needed": needed}
             )
         if not problems:
             dataset.headers = headers
@@ -196,8 +205,11 @@ class CuratedResource(ModelResource):
             for header, cell in zip(headers, row, strict=False):
                 if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
                     problems.append(
-                        f"Row {number}, column “{header}”: the text is {len(cell):,} characters long; "
-                        f"a cell can hold at most {MAX_CELL_CHARS:,}."
+                        gettext(
+                            "Row %(row)s, column “%(column)s”: the text is %(length)s characters long; "
+                            "a cell can hold at most %(most)s."
+                        )
+                        % {"row": number, "column": header, "length": f"{len(cell):,}", "most": f"{MAX_CELL_CHARS:,}"}
                     )
         return problems
 
@@ -303,7 +315,9 @@ class CuratedResource(ModelResource):
                 errors[field.attribute] = [str(e)]
                 continue
             if value in (None, ""):
-                errors[field.attribute] = [f"This column names the {self.what} and cannot be empty."]
+                errors[field.attribute] = [
+                    gettext("This column names the %(what)s and cannot be empty.") % {"what": self.what}
+                ]
             parts.append(self.key_part(value))
         if errors:
             raise ValidationError(errors)
@@ -311,7 +325,12 @@ class CuratedResource(ModelResource):
         if key in self.row_of_key:
             first = self.fields[self.key_fields[0]].attribute
             raise ValidationError(
-                {first: [f"Row {self.row_of_key[key] + 1} already has this {self.what}: each may appear once."]}
+                {
+                    first: [
+                        gettext("Row %(row)s already has this %(what)s: each may appear once.")
+                        % {"row": self.row_of_key[key] + 1, "what": self.what}
+                    ]
+                }
             )
         self.row_of_key[key] = self.current_row
         instance = self.existing.get(key)
@@ -367,7 +386,7 @@ class CuratedResource(ModelResource):
         exclude = (excluded | set(errors)) - kept
         for attribute, attname in required:
             if attribute not in errors and getattr(instance, attname) in (None, ""):
-                errors[attribute] = ["This cell is required."]
+                errors[attribute] = [gettext("This cell is required.")]
                 exclude |= {attribute}
         try:
             instance.full_clean(
@@ -400,7 +419,12 @@ class CuratedResource(ModelResource):
                 earlier = values.get(value)
                 if earlier is not None:
                     label = self.column_of(name)
-                    problems.add(instance, name, f"Row {earlier._import_row + 1} of this file has the same {label}.")
+                    problems.add(
+                        instance,
+                        name,
+                        gettext("Row %(row)s of this file has the same %(column)s.")
+                        % {"row": earlier._import_row + 1, "column": label},
+                    )
                     continue
                 values[value] = instance
             if not values:
@@ -409,7 +433,12 @@ class CuratedResource(ModelResource):
             taken = model.objects.filter(**{f"{name}__in": list(values)}).exclude(pk__in=mine)
             for other in taken:
                 instance = values[getattr(other, name)]
-                problems.add(instance, name, f"{other} already has this {self.column_of(name)}.")
+                problems.add(
+                    instance,
+                    name,
+                    gettext("%(record)s already has this %(column)s.")
+                    % {"record": other, "column": self.column_of(name)},
+                )
         return problems
 
     # Import: saying what went wrong
@@ -424,7 +453,7 @@ class CuratedResource(ModelResource):
         return attribute.replace("_", " ")
 
     def row_label(self, number):
-        return f"Row {number + 1}"
+        return gettext("Row %(number)s") % {"number": number + 1}
 
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
@@ -444,7 +473,7 @@ class CuratedResource(ModelResource):
             for attribute, texts in row.error_dict.items():
                 where = self.row_label(row.number)
                 if attribute != NON_FIELD_ERRORS:
-                    where += f", column “{self.column_of(attribute)}”"
+                    where += gettext(", column “%(column)s”") % {"column": self.column_of(attribute)}
                 problems.extend(f"{where}: {text}" for text in texts)
         return problems
 
@@ -454,4 +483,4 @@ class CuratedResource(ModelResource):
         if isinstance(error, IntegrityError | DataError):
             return constraint_message(error)
         logger.warning("Unexpected import error", exc_info=error)
-        return f"Unexpected problem ({type(error).__name__}): {error}"
+        return gettext("Unexpected problem (%(kind)s): %(error)s") % {"kind": type(error).__name__, "error": error}

@@ -5,11 +5,12 @@ import uuid
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from import_export.formats import base_formats
 from import_export.forms import ImportForm
 from import_export.tmp_storages import BaseStorage
 
-from .uploads import TOO_LARGE, ImportProblem, decode_csv, read_csv, read_xlsx  # noqa: F401 (ImportProblem is re-exported)
+from .uploads import ImportProblem, decode_csv, read_csv, read_xlsx, too_large  # noqa: F401 (ImportProblem is re-exported)
 from .writers import (
     CSV_CONTENT_TYPE,
     csv_lines,
@@ -97,5 +98,5 @@ class UploadForm(ImportForm):
 
     def clean_import_file(self):
         if self.refused:
-            raise ValidationError(f"{TOO_LARGE} It was refused as it arrived; nothing was kept.")
+            raise ValidationError(too_large() + " " + gettext("It was refused as it arrived; nothing was kept."))
         return self.cleaned_data.get("import_file")

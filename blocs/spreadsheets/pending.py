@@ -8,6 +8,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 
 
 class ImportFileQuerySet(models.QuerySet):
@@ -23,17 +24,22 @@ class ImportFileQuerySet(models.QuerySet):
         pending = self.select_for_update().filter(name=name).first()
         if pending is None:
             raise ImportFile.Unavailable(
-                "This file is no longer waiting to be imported: it was already imported (or refused) by an "
-                "earlier confirmation, or its preview was cancelled or expired. Check the list before "
-                "uploading it again."
+                gettext(
+                    "This file is no longer waiting to be imported: it was already imported (or refused) by an "
+                    "earlier confirmation, or its preview was cancelled or expired. Check the list before "
+                    "uploading it again."
+                )
             )
         if pending.user_id != user.pk:
             raise ImportFile.Unavailable(
-                f"This preview belongs to {pending.user.get_username()}: only the curator who uploaded a file "
-                "can confirm or cancel its import."
+                gettext(
+                    "This preview belongs to %(user)s: only the curator who uploaded a file "
+                    "can confirm or cancel its import."
+                )
+                % {"user": pending.user.get_username()}
             )
         if pending.model != model:
-            raise ImportFile.Unavailable("This file was previewed for another list: confirm it there.")
+            raise ImportFile.Unavailable(gettext("This file was previewed for another list: confirm it there."))
         pending.delete()
         return pending
 

@@ -19,6 +19,7 @@ from xml.parsers import expat
 
 import tablib
 from django.conf import settings
+from django.utils.translation import gettext
 from openpyxl.styles.numbers import builtin_format_code, is_date_format, is_timedelta_format
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel, from_ISO8601
@@ -52,19 +53,24 @@ RATIO_FROM_BYTES = 1 * MB
 # Cells a sheet may hold, empty ones included: 200,000 rows of the widest table need 3 million.
 MAX_CELLS = 5_000_000
 
-TOO_MANY_ROWS = (
-    f"The file has more than {MAX_IMPORT_ROWS:,} rows, more than one import can check. Split it into "
-    "smaller files, or load the whole dataset with manage.py load_records."
-)
-TOO_LARGE = (
-    f"The file is larger than {MAX_IMPORT_BYTES // MB} MB, more than one import can check. "
-    "Split it into smaller files, or load the whole dataset with manage.py load_records."
-)
+
+def too_many_rows():
+    return gettext(
+        "The file has more than %(rows)s rows, more than one import can check. Split it into "
+        "smaller files, or load the whole dataset with manage.py load_records."
+    ) % {"rows": f"{MAX_IMPORT_ROWS:,}"}
+
+
+def too_large():
+    return gettext(
+        "The file is larger than %(megabytes)s MB, more than one import can check. "
+        "Split it into smaller files, or load the whole dataset with manage.py load_records."
+    ) % {"megabytes": MAX_IMPORT_BYTES // MB}
 
 
 def check_size(data):
     if len(data) > MAX_IMPORT_BYTES:
-        raise ImportProblem(TOO_LARGE)
+        raise ImportProblem(too_large())
 
 
 def rows_to_dataset(header, rows):
@@ -77,26 +83,31 @@ def rows_to_dataset(header, rows):
     while header and header[-1] in (None, ""):
         header.pop()
     if not header:
-        raise ImportProblem("The file is empty: it has no header row naming the columns.")
+        raise ImportProblem(gettext("The file is empty: it has no header row naming the columns."))
     width = len(header)
     if width > MAX_COLUMNS:
         raise ImportProblem(
-            f"The header row has {width:,} columns; an import takes at most {MAX_COLUMNS} "
-            "(the widest table has 15). Keep only the columns of this table."
+            gettext(
+                "The header row has %(width)s columns; an import takes at most %(most)s "
+                "(the widest table has 15). Keep only the columns of this table."
+            )
+            % {"width": f"{width:,}", "most": MAX_COLUMNS}
         )
     data = []
     for count, (line, row) in enumerate(rows, 1):
         if count > MAX_IMPORT_ROWS:
-            raise ImportProblem(TOO_MANY_ROWS)
+            raise ImportProblem(too_many_rows())
         if not row or all(cell in (None, "") for cell in row):
             continue
         if len(row) > width and any(cell not in (None, "") for cell in row[width:]):
-            raise ImportProblem(f"Row {line} has more cells than the header row has columns.")
+            raise ImportProblem(
+                gettext("Row %(line)s has more cells than the header row has columns.") % {"line": line}
+            )
         row = list(row[:width])
         row += [""] * (width - len(row))
         data.append([restore(cell) for cell in row])
     if not data:
-        raise ImportProblem("The file has a header row but no rows to import.")
+        raise ImportProblem(gettext("The file has a header row but no rows to import."))
     return tablib.Dataset(*data, headers=[str(h).strip() if h is not None else "" for h in header])
 
 
@@ -114,23 +125,29 @@ def decode_csv(data):
     """The text of an uploaded CSV: UTF-8 (with or without a byte order mark), or UTF-16/32 with one."""
     check_size(data)
     if data.startswith(b"PK\x03\x04"):
-        raise ImportProblem("This file is an XLSX workbook, not CSV: choose xlsx as the format.")
+        raise ImportProblem(gettext("This file is an XLSX workbook, not CSV: choose xlsx as the format."))
     for bom, codec, name in _WIDE_BOMS:
         if data.startswith(bom):
             try:
                 return data.decode(codec)
             except UnicodeDecodeError as e:
                 raise ImportProblem(
-                    f"The file is {name} text (it starts with a {name} byte order mark) but byte {e.start:,} "
-                    'cannot be read. In Excel, save it as "CSV UTF-8 (comma delimited)".'
+                    gettext(
+                        "The file is %(name)s text (it starts with a %(name)s byte order mark) but byte %(byte)s "
+                        'cannot be read. In Excel, save it as "CSV UTF-8 (comma delimited)".'
+                    )
+                    % {"name": name, "byte": f"{e.start:,}"}
                 )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise ImportProblem(
-            f"The file is not UTF-8 text (an unreadable byte on line {line}). In Excel, save it as "
-            '"CSV UTF-8 (comma delimited)", or import the XLSX workbook instead.'
+            gettext(
+                "The file is not UTF-8 text (an unreadable byte on line %(line)s). In Excel, save it as "
+                '"CSV UTF-8 (comma delimited)", or import the XLSX workbook instead.'
+            )
+            % {"line": line}
         )
 
 
@@ -138,7 +155,9 @@ def read_csv(text):
     """A Dataset from CSV text; rows are read one at a time, so the row limit stops the reading."""
     text = text.removeprefix("\ufeff")
     if "\x00" in text:
-        raise ImportProblem("This is not a CSV text file (it holds binary data). Choose the file's real format.")
+        raise ImportProblem(
+            gettext("This is not a CSV text file (it holds binary data). Choose the file's real format.")
+        )
     reader = csv.reader(io.StringIO(text, newline=""))
 
     def rows():
@@ -151,10 +170,12 @@ def read_csv(text):
     except csv.Error as e:
         if "field larger than field limit" in str(e):
             raise ImportProblem(
-                f"Line {reader.line_num + 1}: a cell is far longer than a spreadsheet cell can be "
-                f"({MAX_CELL_CHARS:,} characters)."
+                gettext("Line %(line)s: a cell is far longer than a spreadsheet cell can be (%(most)s characters).")
+                % {"line": reader.line_num + 1, "most": f"{MAX_CELL_CHARS:,}"}
             )
-        raise ImportProblem(f"Line {reader.line_num}: the CSV cannot be read ({e}).")
+        raise ImportProblem(
+            gettext("Line %(line)s: the CSV cannot be read (%(error)s).") % {"line": reader.line_num, "error": e}
+        )
 
 
 # --- XLSX ------------------------------------------------------------------------------------------
@@ -165,8 +186,6 @@ _PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships "
 _SHEET_TAGS = {"row": 1, "c": 2, "v": 3, "t": 4, "rPh": 5, "is": 6}
 _SHEET_TAGS = {_MAIN + name: code for name, code in _SHEET_TAGS.items()}
 _ROW, _CELL, _VALUE, _TEXT, _PHONETIC = 1, 2, 3, 4, 5
-
-DAMAGED = "This XLSX workbook is damaged and cannot be read"
 
 
 def _megabytes(size):
@@ -181,18 +200,23 @@ def check_workbook(data):
     """
     check_size(data)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportProblem("This is an old Excel .xls workbook: save it as .xlsx and import that.")
+        raise ImportProblem(gettext("This is an old Excel .xls workbook: save it as .xlsx and import that."))
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
         parts = book.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        raise ImportProblem("This file is not an XLSX workbook. Choose csv as the format if it is a CSV file.")
+        raise ImportProblem(gettext("This file is not an XLSX workbook. Choose csv as the format if it is a CSV file."))
     if len(parts) > MAX_PARTS:
-        raise ImportProblem(f"The workbook has {len(parts):,} parts, more than any spreadsheet ({MAX_PARTS:,}).")
+        raise ImportProblem(
+            gettext("The workbook has %(parts)s parts, more than any spreadsheet (%(most)s).")
+            % {"parts": f"{len(parts):,}", "most": f"{MAX_PARTS:,}"}
+        )
     for part in parts:
         name = part.filename
         if part.flag_bits & 0x1:
-            raise ImportProblem("The workbook is protected with a password: save a copy without one and import that.")
+            raise ImportProblem(
+                gettext("The workbook is protected with a password: save a copy without one and import that.")
+            )
         if name.startswith("xl/worksheets/"):
             limit = MAX_SHEET_BYTES
         elif name.lower().endswith("sharedstrings.xml"):
@@ -201,16 +225,26 @@ def check_workbook(data):
             limit = MAX_PART_BYTES
         if part.file_size > limit:
             raise ImportProblem(
-                f"The workbook's part {name[:80]} unpacks to {_megabytes(part.file_size)}, more than the "
-                f"{_megabytes(limit)} one import can read. Split the data into smaller files, or save it as CSV."
+                gettext(
+                    "The workbook's part %(part)s unpacks to %(size)s, more than the %(most)s one import can "
+                    "read. Split the data into smaller files, or save it as CSV."
+                )
+                % {"part": name[:80], "size": _megabytes(part.file_size), "most": _megabytes(limit)}
             )
         if part.file_size > RATIO_FROM_BYTES and part.file_size > MAX_RATIO * max(part.compress_size, 1):
             ratio = part.file_size // max(part.compress_size, 1)
             raise ImportProblem(
-                f"The workbook's part {name[:80]} unpacks {ratio:,} times larger than it is stored "
-                f"({_megabytes(part.compress_size)} to {_megabytes(part.file_size)}), far more than a real "
-                "spreadsheet packs: it was refused unread, as a zip bomb would be. Save the data again "
-                "from a spreadsheet program, or as CSV."
+                gettext(
+                    "The workbook's part %(part)s unpacks %(ratio)s times larger than it is stored "
+                    "(%(stored)s to %(size)s), far more than a real spreadsheet packs: it was refused unread, "
+                    "as a zip bomb would be. Save the data again from a spreadsheet program, or as CSV."
+                )
+                % {
+                    "part": name[:80],
+                    "ratio": f"{ratio:,}",
+                    "stored": _megabytes(part.compress_size),
+                    "size": _megabytes(part.file_size),
+                }
             )
     return book
 
@@ -223,9 +257,12 @@ def _parser(name):
 
     def refuse(*args):
         raise ImportProblem(
-            f"The workbook's part {name[:80]} declares a DTD (<!DOCTYPE …>). Spreadsheets never need one, "
-            "and DTD entities are a way to attack a server, so the workbook was refused unread. Save it "
-            "again from Excel or LibreOffice."
+            gettext(
+                "The workbook's part %(part)s declares a DTD (<!DOCTYPE …>). Spreadsheets never need one, "
+                "and DTD entities are a way to attack a server, so the workbook was refused unread. Save it "
+                "again from Excel or LibreOffice."
+            )
+            % {"part": name[:80]}
         )
 
     parser.StartDoctypeDeclHandler = refuse
@@ -244,9 +281,19 @@ def _stream(book, name, parser, done=None):
                     done.clear()
             parser.Parse(b"", True)
     except expat.ExpatError as e:
-        raise ImportProblem(f"{DAMAGED}: its part {name[:80]} is not well-formed XML ({e}).")
+        raise ImportProblem(
+            gettext(
+                "This XLSX workbook is damaged and cannot be read: its part %(part)s is not well-formed XML (%(error)s)."
+            )
+            % {"part": name[:80], "error": e}
+        )
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as e:
-        raise ImportProblem(f"{DAMAGED}: its part {name[:80]} cannot be unpacked ({e}).")
+        raise ImportProblem(
+            gettext(
+                "This XLSX workbook is damaged and cannot be read: its part %(part)s cannot be unpacked (%(error)s)."
+            )
+            % {"part": name[:80], "error": e}
+        )
     if done:
         yield from done
         done.clear()
@@ -287,7 +334,7 @@ def _workbook(book):
     package = _relationships(book, "")
     main = next((path for kind, path in package.values() if kind == "officeDocument"), "xl/workbook.xml")
     if main not in book.NameToInfo:
-        raise ImportProblem("This file is not an XLSX workbook. Choose csv as the format if it is a CSV file.")
+        raise ImportProblem(gettext("This file is not an XLSX workbook. Choose csv as the format if it is a CSV file."))
     sheets, epoch = [], [WINDOWS_EPOCH]
 
     def start(tag, attrs):
@@ -299,7 +346,7 @@ def _workbook(book):
     _parse(book, main, start=start)
     rels = _relationships(book, main)
     if not sheets or sheets[0] not in rels or rels[sheets[0]][1] not in book.NameToInfo:
-        raise ImportProblem(f"{DAMAGED}: it has no sheet.")
+        raise ImportProblem(gettext("This XLSX workbook is damaged and cannot be read: it has no sheet."))
     by_kind = {kind: path for kind, path in rels.values() if path in book.NameToInfo}
     return rels[sheets[0]][1], by_kind.get("sharedStrings"), by_kind.get("styles"), epoch[0]
 
@@ -322,8 +369,11 @@ def _shared_strings(book, name):
             state["chars"] += len(value)
             if len(strings) >= MAX_SHARED_STRINGS or state["chars"] > MAX_TEXT_CHARS:
                 raise ImportProblem(
-                    f"The workbook's shared text holds more than {MAX_SHARED_STRINGS:,} strings or "
-                    f"{MAX_TEXT_CHARS // MB} MB of characters, more than one import can check."
+                    gettext(
+                        "The workbook's shared text holds more than %(strings)s strings or %(megabytes)s MB of "
+                        "characters, more than one import can check."
+                    )
+                    % {"strings": f"{MAX_SHARED_STRINGS:,}", "megabytes": MAX_TEXT_CHARS // MB}
                 )
             strings.append(value)
         elif tag == _MAIN + "rPh":
@@ -395,8 +445,11 @@ class _SheetReader:
             self.cells += 1
             if self.cells > MAX_CELLS:
                 raise ImportProblem(
-                    f"The sheet has more than {MAX_CELLS:,} cells (empty ones included), more than one import "
-                    "can check. Delete the unused rows and columns, or save the data as CSV."
+                    gettext(
+                        "The sheet has more than %(cells)s cells (empty ones included), more than one import "
+                        "can check. Delete the unused rows and columns, or save the data as CSV."
+                    )
+                    % {"cells": f"{MAX_CELLS:,}"}
                 )
             ref = attrs.get("r")
             self.column = self._column(ref) if ref else self.column + 1
@@ -413,12 +466,15 @@ class _SheetReader:
         elif code == _ROW:
             self.rows += 1
             if self.rows > MAX_IMPORT_ROWS + 1:
-                raise ImportProblem(TOO_MANY_ROWS)
+                raise ImportProblem(too_many_rows())
             number = attrs.get("r")
             try:
                 self.number = int(number) if number else self.number + 1
             except ValueError:
-                raise ImportProblem(f"{DAMAGED}: a row is numbered “{number[:20]}”.")
+                raise ImportProblem(
+                    gettext("This XLSX workbook is damaged and cannot be read: a row is numbered “%(number)s”.")
+                    % {"number": number[:20]}
+                )
             self.row = []
             self.column = 0
 
@@ -427,7 +483,10 @@ class _SheetReader:
         try:
             return column_index_from_string(letters)
         except ValueError:
-            raise ImportProblem(f"{DAMAGED}: a cell is named “{ref[:20]}”.")
+            raise ImportProblem(
+                gettext("This XLSX workbook is damaged and cannot be read: a cell is named “%(ref)s”.")
+                % {"ref": ref[:20]}
+            )
 
     def text(self, data):
         if self.capture:
@@ -447,14 +506,15 @@ class _SheetReader:
                 return
             if self.column > MAX_COLUMNS:
                 raise ImportProblem(
-                    f"Row {self.number} has a value in column {self.column:,}; an import reads at most "
-                    f"{MAX_COLUMNS} columns."
+                    gettext("Row %(row)s has a value in column %(column)s; an import reads at most %(most)s columns.")
+                    % {"row": self.number, "column": f"{self.column:,}", "most": MAX_COLUMNS}
                 )
             if type(value) is str:
                 self.chars += len(value)
                 if self.chars > MAX_TEXT_CHARS:
                     raise ImportProblem(
-                        f"The sheet holds more than {MAX_TEXT_CHARS // MB} MB of text, more than one import can check."
+                        gettext("The sheet holds more than %(megabytes)s MB of text, more than one import can check.")
+                        % {"megabytes": MAX_TEXT_CHARS // MB}
                     )
             row = self.row
             if len(row) < self.column:
@@ -485,7 +545,12 @@ class _SheetReader:
                     return "#VALUE!"  # openpyxl's reading of a date outside the calendar
             return number
         except (ValueError, IndexError, TypeError, OverflowError):
-            raise ImportProblem(f"{DAMAGED}: row {self.number} has a cell whose value “{raw[:40]}” cannot be read.")
+            raise ImportProblem(
+                gettext(
+                    "This XLSX workbook is damaged and cannot be read: row %(row)s has a cell whose value “%(value)s” cannot be read."
+                )
+                % {"row": self.number, "value": raw[:40]}
+            )
 
 
 def xlsx_rows(data):
