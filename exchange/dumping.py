@@ -44,6 +44,7 @@ def dump():
             {
                 "key": s.key,
                 "title": s.title,
+                "title_checked": s.title_checked,
                 "publisher": s.publisher,
                 "kind": s.kind,
                 "url": s.url,

@@ -237,6 +237,12 @@ class Loader:
                 "published_precision": precision,
                 "notes": row.get("notes", ""),
             }
+            # Left out, the flag stays as it is: files written before it existed say nothing about it.
+            if "title_checked" in row:
+                if not isinstance(row["title_checked"], bool):
+                    self.problems.append(f"{where}: title_checked must be true or false.")
+                    continue
+                values["title_checked"] = row["title_checked"]
             source = table.get(key) or Source(key=key)
             self.count("sources", self.save(source, values, where))
             table[key] = source
