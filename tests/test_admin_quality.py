@@ -10,6 +10,7 @@ from events.quality_views import FINDINGS_PER_PAGE
 from exchange.dumping import dump
 from tests.claim_makers import dispute
 from tests.conftest import d, make_bloc, make_event, make_membership, make_source
+from tests.spreadsheet_forms import assert_refused, export, import_file
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +192,26 @@ class TestTitleChecked:
         rows = {s["key"]: s for s in dump()["sources"]}
         assert rows["24kg-100583"]["title_checked"] is False
         assert sum(1 for s in rows.values() if s["title"] and not s["title_checked"]) == 113
+
+
+class TestTitleCheckedInSpreadsheets:
+    def test_imports_set_it_and_files_without_it_leave_it(self, curator_client):
+        make_source(key="kept", title="Kept", title_checked=True)
+        import_file(curator_client, "blocs", "source", b"key,title,title checked\nfresh,Fresh,yes\nkept,Kept,\n")
+        assert Source.objects.get(key="fresh").title_checked is True
+        assert Source.objects.get(key="kept").title_checked is False  # an empty cell says no
+        Source.objects.filter(key="kept").update(title_checked=True)
+        import_file(curator_client, "blocs", "source", b"key,title\nkept,Kept again\n")
+        assert Source.objects.get(key="kept").title_checked is True
+
+    def test_a_value_that_is_not_yes_or_no_is_refused(self, curator_client):
+        assert_refused(
+            curator_client, "blocs", "source", b"key,title,title checked\nodd,Odd,perhaps\n", "is not yes or no"
+        )
+        assert not Source.objects.filter(key="odd").exists()
+
+    def test_exports_say_yes_or_no(self, curator_client):
+        make_source(key="seen", title="Seen", title_checked=True)
+        make_source(key="unseen", title="Unseen")
+        content = export(curator_client, "blocs", "source")[0].decode()
+        assert "seen,Seen,yes," in content and "unseen,Unseen,no," in content
