@@ -8,6 +8,8 @@ from events.models import EventBloc
 from events.quality import BY_SLUG, CHECKS, counts
 from events.quality_views import FINDINGS_PER_PAGE
 from exchange.dumping import dump
+from exchange.records import LoadError, load
+from exchange.reloading import UPDATE
 from tests.claim_makers import dispute
 from tests.conftest import d, make_bloc, make_event, make_membership, make_source
 from tests.spreadsheet_forms import assert_refused, export, import_file
@@ -215,3 +217,24 @@ class TestTitleCheckedInSpreadsheets:
         make_source(key="unseen", title="Unseen")
         content = export(curator_client, "blocs", "source")[0].decode()
         assert "seen,Seen,yes," in content and "unseen,Unseen,no," in content
+
+
+class TestReviewedInTheExchangeFile:
+    def test_reviewed_marks_survive_a_dump_and_load(self, record):
+        EventBloc.objects.filter(event=record["early"]).update(lifetime_reviewed=True)
+        data = dump()
+        rows = {e["title"]: e for e in data["events"]}
+        assert rows["Treaty signed before the union"]["blocs_reviewed"] == ["union"]
+        assert "blocs_reviewed" not in rows["After the end"]
+        EventBloc.objects.update(lifetime_reviewed=False)
+        load(data, existing=UPDATE)
+        assert [x.event for x in findings("outside-bloc-lifetime")] == [record["late"]]
+
+    def test_a_reviewed_bloc_the_event_is_not_linked_to_is_refused(self, record):
+        data = dump()
+        row = next(e for e in data["events"] if e["title"] == "After the end")
+        row["blocs_reviewed"] = ["no-sources"]
+        with pytest.raises(LoadError) as refused:
+            load(data, existing=UPDATE)
+        assert "blocs_reviewed must list some of the event's own blocs" in str(refused.value.problems)
+        assert not EventBloc.objects.filter(lifetime_reviewed=True).exists()
