@@ -1,5 +1,7 @@
 """The curators' quality checks: what each finds, the counts on the admin index, paging, reviewing, who may see them."""
 
+import importlib
+
 import pytest
 from django.urls import reverse
 
@@ -238,3 +240,18 @@ class TestReviewedInTheExchangeFile:
             load(data, existing=UPDATE)
         assert "blocs_reviewed must list some of the event's own blocs" in str(refused.value.problems)
         assert not EventBloc.objects.filter(lifetime_reviewed=True).exists()
+
+
+def test_the_migration_marks_titles_checked_unless_the_notes_say_otherwise(db):
+    from django.apps import apps
+
+    migration = importlib.import_module("blocs.migrations.0018_source_title_checked")
+    read_off_url = make_source(
+        key="url", title="From the URL", notes="Title read off the URL; not checked against the page."
+    )
+    not_seen = make_source(key="unseen", title="Guessed", notes="Title not seen; contains the protocol text.")
+    official = make_source(key="official", title="Charter", notes="Official.")
+    untitled = make_source(key="untitled", title="")
+    migration.mark_checked(apps, None)
+    checked = dict(Source.objects.values_list("key", "title_checked"))
+    assert checked == {read_off_url.key: False, not_seen.key: False, official.key: True, untitled.key: False}
