@@ -224,11 +224,12 @@ class SourceAdmin(CuratedAdmin):
         "publisher",
         "kind",
         partial_date_column("published", _("published")),
+        "title_checked",
         "link",
     ]
-    list_filter = ["kind"]
+    list_filter = ["title_checked", "kind"]
     search_fields = ["key", "title", "publisher", "url"]
-    fields = ["key", "title", "publisher", "kind", "url", "published", "notes"]
+    fields = ["key", ("title", "title_checked"), "publisher", "kind", "url", "published", "notes"]
 
     @admin.display(description=_("URL"))
     def link(self, obj):

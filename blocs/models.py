@@ -58,6 +58,15 @@ class Source(HasPartialDates, TimeStamped):
         help_text=_("Where to read it; leave empty when none is recorded."),
         verbose_name=_("url"),
     )
+    title_checked = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text=_(
+            "Tick once a curator has read the title off the page or document itself; "
+            "titles read off a URL or copied from elsewhere stay unticked."
+        ),
+        verbose_name=_("title checked"),
+    )
     published, published_precision = partial_date_fields(_("published"), _("When it was published."))
     notes = models.TextField(
         blank=True, help_text=_("Anything a curator should know about this source."), verbose_name=_("notes")

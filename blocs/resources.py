@@ -29,6 +29,7 @@ from .spreadsheets.columns import (
     ListWidget,
     TextWidget,
     WholeNumberWidget,
+    YesNoWidget,
     partial_date_columns,
 )
 from .spreadsheets.copying import array_literal
@@ -38,6 +39,7 @@ from .spreadsheets.curated import CuratedResource
 class SourceResource(CuratedResource):
     key = Column("key", "key", TextWidget(strip=True), required=True)
     title = Column("title", "title")
+    title_checked = Column("title_checked", "title checked", YesNoWidget("title was checked against the page"))
     publisher = Column("publisher", "publisher")
     kind = Column("kind", "kind")
     url = Column("url", "URL", TextWidget(strip=True))
@@ -50,7 +52,17 @@ class SourceResource(CuratedResource):
     class Meta(CuratedResource.Meta):
         model = Source
         name = _("Sources by key")
-        fields = ("key", "title", "publisher", "kind", "url", "published", "published_precision", "notes")
+        fields = (
+            "key",
+            "title",
+            "title_checked",
+            "publisher",
+            "kind",
+            "url",
+            "published",
+            "published_precision",
+            "notes",
+        )
 
 
 class CountryResource(CuratedResource):

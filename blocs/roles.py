@@ -10,6 +10,10 @@ ROLES = {
     "Analysts": ["view"],
     "Curators": ["view", "add", "change", "delete"],
 }
+# Permissions of their own, beyond a model's four: the quality checks are the curators' work list.
+ROLE_EXTRAS = {
+    "Curators": ["review_quality"],
+}
 
 
 def ensure_roles(apps):
@@ -24,7 +28,7 @@ def ensure_roles(apps):
         group, _ = Group.objects.get_or_create(name=role)
         codenames = [
             f"{action}_{model}" for models in CURATED_MODELS.values() for model in models for action in actions
-        ]
+        ] + ROLE_EXTRAS.get(role, [])
         group.permissions.set(
             Permission.objects.filter(content_type__app_label__in=CURATED_MODELS, codename__in=codenames)
         )

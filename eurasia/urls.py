@@ -21,6 +21,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("api.urls")),
     *i18n_patterns(
+        path("admin/quality/", include("events.quality_urls")),
         path("admin/", admin.site.urls),
         path("", include("releases.urls")),
         path("", include("public.urls")),

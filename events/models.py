@@ -167,6 +167,13 @@ class EventsInYear(models.Model):
 class EventBloc(models.Model):
     event = models.ForeignKey("Event", on_delete=models.CASCADE, related_name="+", verbose_name=_("event"))
     bloc = models.ForeignKey(Bloc, on_delete=models.PROTECT, related_name="+", verbose_name=_("bloc"))
+    # A treaty is signed before its bloc exists: the quality checks flag such dates once, until reviewed.
+    lifetime_reviewed = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text=_("A curator has confirmed that the event rightly falls outside the bloc's lifetime."),
+        verbose_name=_("dated outside the bloc's lifetime: reviewed"),
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "bloc"], name="eventbloc_unique")]
@@ -285,6 +292,7 @@ class Event(HasPartialDates, TimeStamped):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["-date", "-id"]
+        permissions = [("review_quality", _("Can see the quality checks and mark their findings reviewed"))]
         indexes = [
             models.Index(fields=["-date", "-id"], name="event_date_desc"),
             models.Index(fields=["kind", "-date"], name="event_kind_date"),

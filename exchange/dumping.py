@@ -36,14 +36,18 @@ CLAIMS = ("claims__reading", "claims__sources")
 
 def dump():
     """The whole database as one exchange-format document (a dict, ready for json.dump)."""
-    from events.models import Event
+    from events.models import Event, EventBloc
 
+    reviewed = {}
+    for event_id, slug in EventBloc.objects.filter(lifetime_reviewed=True).values_list("event_id", "bloc__slug"):
+        reviewed.setdefault(event_id, []).append(slug)
     return {
         "format": FORMAT,
         "sources": [
             {
                 "key": s.key,
                 "title": s.title,
+                "title_checked": s.title_checked,
                 "publisher": s.publisher,
                 "kind": s.kind,
                 "url": s.url,
@@ -130,6 +134,8 @@ def dump():
                         for m in sorted(e.memberships.all(), key=lambda m: (m.bloc.slug, m.country.alpha3, m.start))
                     ],
                     "sources": sorted(s.key for s in e.sources.all()),
+                    # Written only where a curator reviewed some: most events have none.
+                    **({"blocs_reviewed": sorted(reviewed[e.pk])} if e.pk in reviewed else {}),
                 },
                 e,
             )

@@ -243,6 +243,12 @@ class Loader:
                 "published_precision": precision,
                 "notes": row.get("notes", ""),
             }
+            # Left out, the flag stays as it is: files written before it existed say nothing about it.
+            if "title_checked" in row:
+                if not isinstance(row["title_checked"], bool):
+                    self.problems.append(f"{where}: title_checked must be true or false.")
+                    continue
+                values["title_checked"] = row["title_checked"]
             source = table.get(key) or Source(key=key)
             self.count("sources", self.save(source, values, where))
             table[key] = source
@@ -514,10 +520,32 @@ class Loader:
                 "sources": self.lookup(self.sources, row.get("sources", []), where, "sources"),
                 "memberships": spells,
             }
+            reviewed = self.reviewed_blocs(row, m2m["blocs"], where)
             event = table.get((date, title)) or Event(date=date, title=title)
             outcome = self.save(event, values, where, m2m)
+            if reviewed is not None and event.pk is not None and outcome != "kept":
+                self.mark_reviewed(event, reviewed)
             self.count("events", self.load_claims(event, row.get("claims"), where, outcome))
             table[(date, title)] = event
+
+    def reviewed_blocs(self, row, blocs, where):
+        """The event's blocs whose lifetime a curator found it rightly outside, or None when the file does not say."""
+        if "blocs_reviewed" not in row:
+            return None
+        keys = row["blocs_reviewed"]
+        if not isinstance(keys, list) or not set(keys) <= set(row.get("blocs", []) or []):
+            self.problems.append(f"{where}: blocs_reviewed must list some of the event's own blocs.")
+            return None
+        return {b.pk for b in blocs if b.slug in keys}
+
+    def mark_reviewed(self, event, reviewed):
+        from django.db.models import Q
+
+        from events.models import EventBloc
+
+        links = EventBloc.objects.filter(event=event)
+        links.filter(bloc__in=reviewed, lifetime_reviewed=False).update(lifetime_reviewed=True)
+        links.filter(~Q(bloc__in=reviewed), lifetime_reviewed=True).update(lifetime_reviewed=False)
 
 
 def load(data, reason="loaded from a dataset file", user=None, **options):

@@ -24,7 +24,7 @@ from blocs.spreadsheets.writers import (
 from eurasia.page_cache import cached_until_records_change
 
 from .dataset_columns import FIRST, READING_EXAMPLE, READING_RULE, REST, SEED_BLOCS, STATUS_CODES, YEAR_RULE
-from .datasets import DATASETS, MAX_YEARS, data_facts
+from .datasets import DATASETS, MAX_YEARS, data_facts, reading_differences
 
 
 class BadRequest(Exception):
@@ -141,12 +141,18 @@ def data_catalogue(request, changed_at):
 @cached_until_records_change
 def index(request):
     changed_at, first_year = data_facts()
+    first_year = first_year or datetime.date.today().year
+    readings = list(Reading.objects.order_by("name"))
+    # The country-year file's default years: every year of the record, to this one.
+    differing = reading_differences([r.pk for r in readings], first_year, datetime.date.today().year)
+    for reading in readings:
+        reading.differing_cells = differing.get(reading.pk, 0)
     context = {
         "json_ld": data_catalogue(request, changed_at),
         "datasets": DATASETS.values(),
-        "readings": list(Reading.objects.order_by("name")),
+        "readings": readings,
         "changed_at": changed_at,
-        "first_year": first_year or datetime.date.today().year,
+        "first_year": first_year,
         "this_year": datetime.date.today().year,
         "today": datetime.date.today(),
     }

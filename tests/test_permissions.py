@@ -74,7 +74,17 @@ SITE = [
     ("/admin/jsi18n/", LOGIN, 200, 200, 200),
     ("/admin/autocomplete/?app_label=blocs&model_name=membership&field_name=country&term=C", LOGIN, 200, 200, 200),
     ("/admin/autocomplete/?app_label=auth&model_name=user&field_name=groups", LOGIN, 403, 403, 200),
-    ("/admin/logout/", 302, 405, 405, 405),  # a POST; readers are sent to the index (and on to log in)
+    ("/admin/logout/", 302, 405, 405, 405),
+    # The quality checks are the curators' work list.
+    ("/admin/quality/", LOGIN, 403, 200, 200),
+    ("/admin/quality/unchecked-titles/", LOGIN, 403, 200, 200),
+    (
+        "/admin/quality/review/{event.pk}/",
+        LOGIN,
+        405,
+        405,
+        405,
+    ),  # a POST; tests/test_admin_quality.py posts it  # a POST; readers are sent to the index (and on to log in)
 ]
 
 # "View on site" from the admin: it leads to the reader's page, so it is checked once those exist.
@@ -135,6 +145,7 @@ JOB_MODELS = ["jobs.job"]
 # Writes by those who may not write: refused, and nothing stored.
 REFUSED_WRITES = [
     ("/admin/blocs/source/add/", {"key": "planted", "title": "x"}, LOGIN, 403),
+    ("/admin/quality/review/{event.pk}/", {}, LOGIN, 403),
     ("/admin/blocs/source/{unused.pk}/change/", {"key": "planted", "title": "x"}, LOGIN, 403),
     ("/admin/blocs/source/{unused.pk}/delete/", {"post": "yes"}, LOGIN, 403),
     ("/admin/blocs/source/{unused.pk}/history/{unused_version}/", {"key": "planted"}, LOGIN, 403),

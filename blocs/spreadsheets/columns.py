@@ -140,6 +140,35 @@ class WholeNumberWidget(widgets.Widget):
         return F(attribute)
 
 
+class YesNoWidget(widgets.Widget):
+    """A yes-or-no flag, written "yes" or "no"; an empty cell is no."""
+
+    YES = ("yes", "true", "1", "y")
+    NO = ("no", "false", "0", "n", "")
+
+    def __init__(self, what):
+        super().__init__(coerce_to_string=False)
+        self.what = what
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = "" if value is None else str(value).strip().casefold()
+        if text in self.YES:
+            return True
+        if text in self.NO:
+            return False
+        raise ValueError(f"“{value}” is not yes or no: say whether the {self.what}.")
+
+    def render(self, value, obj=None, **kwargs):
+        return "yes" if value else "no"
+
+    def export_sql(self, model, attribute):
+        return Case(When(**{attribute: True}, then=Value("yes")), default=Value("no"), output_field=TextField())
+
+
 class ChoiceWidget(TextWidget):
     """A code from a fixed list; the error lists the codes a curator may use."""
 
