@@ -6,14 +6,20 @@ CHECKS; the admin index counts every check's findings in one query, and each che
 paginated list (events/quality_views.py).
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from redis.exceptions import RedisError
 
 from blocs.models import Bloc, BlocClaim, BlocSource, Membership, MembershipClaim, MembershipSource, Rank, Source
+from eurasia.page_cache import records_state, store
 
 from .models import Event, EventBloc, EventClaim, EventSource
 
@@ -180,14 +186,51 @@ CHECKS = [
 BY_SLUG = {check.slug: check for check in CHECKS}
 
 
+# Past this many findings a check's count says "more than 1,000": counting every one of a
+# finding that covers most of a million events costs seconds, and the list is paged anyway.
+MOST_COUNTED = 1000
+
+
 def counts(checks=CHECKS):
-    """How many findings each check has, in one query: [(check, count)]."""
-    parts, params = [], []
-    for check in checks:
-        sql, check_params = check.findings().order_by().values("pk").query.sql_with_params()
-        parts.append(f"(SELECT count(*) FROM ({sql}) AS findings)")
-        params.extend(check_params)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
-        row = cursor.fetchone()
-    return list(zip(checks, row, strict=True))
+    """How many findings each check has, up to MOST_COUNTED + 1, in one query: [(check, count)].
+
+    The counts are kept in the page store until a record changes (eurasia/page_cache.py): the
+    admin index shows them on every visit, and on the full synthetic world the one query takes
+    about three seconds without the cap (docs/performance.md).
+    """
+    key = (
+        "quality-counts:" + hashlib.sha256("|".join([records_state(), *(c.slug for c in checks)]).encode()).hexdigest()
+    )
+    try:
+        kept = store().get(key)
+    except RedisError:
+        kept = None
+    if kept is not None:
+        kept = json.loads(kept)
+    else:
+        parts, params = [], []
+        for check in checks:
+            findings = check.findings().order_by().values("pk")[: MOST_COUNTED + 1]
+            sql, check_params = findings.query.sql_with_params()
+            parts.append(f"(SELECT count(*) FROM ({sql}) AS findings)")
+            params.extend(check_params)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {', '.join(parts)}", params)
+            kept = list(cursor.fetchone())
+        try:
+            store().set(key, json.dumps(kept).encode())
+        except RedisError:
+            pass
+    return list(zip(checks, kept, strict=True))
+
+
+def count_words(count):
+    """A count as the admin shows it: the number, or "more than 1,000" past MOST_COUNTED."""
+    if count > MOST_COUNTED:
+        return gettext("more than %(most)s") % {"most": number_format(MOST_COUNTED, force_grouping=True)}
+    return number_format(count, force_grouping=True)
+
+
+def shown_counts():
+    """[(check, its count in words)] for the admin's pages."""
+    return [(check, count_words(count)) for check, count in counts()]

@@ -6,11 +6,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from .models import EventBloc
-from .quality import BY_SLUG, PERMISSION, counts
+from .quality import BY_SLUG, PERMISSION, count_words, counts, shown_counts
 
 FINDINGS_PER_PAGE = 50
 
@@ -26,8 +27,20 @@ def _context(request, **context):
 
 def overview(request):
     _allowed(request)
-    context = _context(request, title=gettext("Quality checks"), checks=counts())
+    context = _context(request, title=gettext("Quality checks"), checks=shown_counts())
     return render(request, "admin/quality/overview.html", context)
+
+
+class CountedPaginator(Paginator):
+    """Pages over findings already counted (up to MOST_COUNTED + 1, kept until the records change), not counted again."""
+
+    def __init__(self, object_list, per_page, count):
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self):
+        return self.known_count
 
 
 def check_page(request, slug):
@@ -35,10 +48,13 @@ def check_page(request, slug):
     check = BY_SLUG.get(slug)
     if check is None:
         raise Http404(gettext("No such check."))
+    total = dict(counts())[check]
     # get_page turns a page number that is not one, or past the end, into the nearest page.
-    page = Paginator(check.findings(), FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
+    page = CountedPaginator(check.findings(), FINDINGS_PER_PAGE, total).get_page(request.GET.get("page"))
     findings = [{"text": check.describe(f), "url": check.link(f), "pk": f.pk} for f in page.object_list]
-    context = _context(request, title=check.title, check=check, page=page, findings=findings)
+    context = _context(
+        request, title=check.title, check=check, page=page, findings=findings, total_words=count_words(total)
+    )
     return render(request, "admin/quality/check.html", context)
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from blocs.models import Rank, Source
 from events.models import EventBloc
-from events.quality import BY_SLUG, CHECKS, counts
+from events.quality import BY_SLUG, CHECKS, count_words, counts
 from events.quality_views import FINDINGS_PER_PAGE
 from exchange.dumping import dump
 from exchange.records import LoadError, load
@@ -72,10 +72,24 @@ class TestChecks:
         assert findings("events-without-sources") == [record["bare_event"]]
 
     def test_counts_come_in_one_query(self, record, django_assert_num_queries):
-        with django_assert_num_queries(1):
+        # The records' state (the key the counts are kept under), then every count in one query.
+        with django_assert_num_queries(2):
             found = dict((check.slug, n) for check, n in counts())
         assert found == {check.slug: len(findings(check.slug)) for check in CHECKS}
         assert found["outside-bloc-lifetime"] == 2
+        # Kept until a record changes: the state alone.
+        with django_assert_num_queries(1):
+            assert dict((check.slug, n) for check, n in counts()) == found
+        make_source(key="one-more-unread", title="One more")
+        assert dict((check.slug, n) for check, n in counts())["unchecked-titles"] == found["unchecked-titles"] + 1
+
+    def test_counts_stop_past_a_thousand_and_say_so(self, monkeypatch):
+        monkeypatch.setattr("events.quality.MOST_COUNTED", 3)
+        for n in range(5):
+            make_source(key=f"unread-{n}", title=f"Unread {n}")
+        assert dict((check.slug, n) for check, n in counts())["unchecked-titles"] == 4
+        assert count_words(4) == "more than 3"
+        assert count_words(3) == "3"
 
     def test_a_preferred_claim_with_a_reason_is_not_a_finding(self, record):
         type(record["preferred"]).objects.filter(pk=record["preferred"].pk).update(reason="Signature day.")
@@ -98,8 +112,9 @@ class TestPages:
         assert '<td class="quality-count">2</td>' in text
 
     def test_overview_lists_every_check_with_its_count(self, curator_client, record, django_assert_num_queries):
-        # session, user, the user's own permissions and their groups', the counts of every check in one query
-        with django_assert_num_queries(5):
+        # session, user, the user's own permissions and their groups', the records' state, the counts of every
+        # check in one query
+        with django_assert_num_queries(6):
             response = curator_client.get(reverse("quality:overview"))
         assert response.status_code == 200
         text = response.content.decode()
@@ -108,8 +123,8 @@ class TestPages:
             assert reverse("quality:check", args=[check.slug]) in text
 
     def test_findings_link_to_their_records_admin_pages(self, curator_client, record, django_assert_num_queries):
-        # session, user, permissions (two), the count for the paginator, the page of findings
-        with django_assert_num_queries(6):
+        # session, user, permissions (two), the records' state, the counts (the paginator's too), the page of findings
+        with django_assert_num_queries(7):
             response = curator_client.get(reverse("quality:check", args=["unexplained-event-dates"]))
         text = response.content.decode()
         assert reverse("admin:events_event_change", args=[record["thin_event"].pk]) in text

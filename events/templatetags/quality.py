@@ -2,7 +2,7 @@
 
 from django import template
 
-from events.quality import PERMISSION, counts
+from events.quality import PERMISSION, shown_counts
 
 register = template.Library()
 
@@ -11,4 +11,4 @@ register = template.Library()
 def quality_counts(context):
     """[(check, count)] in one query, or nothing when the user may not see the checks."""
     user = context["request"].user
-    return counts() if user.has_perm(PERMISSION) else []
+    return shown_counts() if user.has_perm(PERMISSION) else []
