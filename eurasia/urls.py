@@ -23,6 +23,7 @@ urlpatterns = [
     *i18n_patterns(
         path("admin/", admin.site.urls),
         path("", include("releases.urls")),
+        path("", include("corrections.urls")),
         path("", include("public.urls")),
         prefix_default_language=False,
     ),
