@@ -48,6 +48,8 @@ class SuggestionAdmin(SimpleHistoryAdmin):
         return False  # a suggestion is accepted or declined, never edited
 
     def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         # The queue opens on what waits for a decision.
         if not request.GET:
             return HttpResponseRedirect(f"{request.path}?status__exact={Status.PENDING}")
