@@ -131,6 +131,17 @@ class TestAccept:
         page = curator_client.get(spell.bloc.get_absolute_url()).content.decode()
         assert "June 2006" in page and "disputed" in page
 
+    def test_a_long_reason_is_kept_whole_on_the_suggestion_and_begun_in_the_history(self, curator_client, spell):
+        reason = "The protocol on accession entered into force on the day the last instrument was deposited. " * 3
+        suggestion = make_suggestion(spell, "start", "2006-06")
+        assert decide(curator_client, suggestion, "preferred", reason=reason[:300]).status_code == 302
+        suggestion.refresh_from_db()
+        assert suggestion.review_reason == reason[:300].strip()
+        assert suggestion.history.latest().review_reason == reason[:300].strip()
+        version = spell.history.latest()
+        assert version.history_change_reason.startswith("start set to June 2006 (claim made preferred): The protocol")
+        assert len(version.history_change_reason) == 100 and version.history_change_reason.endswith("…")
+
     def test_an_existing_source_with_the_link_is_cited(self, curator_client, spell):
         existing = make_source(key="csto-docs", url=URL)
         suggestion = make_suggestion(spell, "start", "2006-06-23")
