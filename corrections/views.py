@@ -14,6 +14,7 @@ import time
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
@@ -123,6 +124,10 @@ def suggest(request, kind, key, field=""):
             data = request.POST
         except (RequestDataTooBig, TooManyFieldsSent):
             return too_large(request)
+        except MultiPartParserError:
+            form = SuggestionForm(dated=bool(field))
+            form.unreadable = gettext("The form could not be read. Send it again from this page.")
+            return render(request, "corrections/suggest.html", _context(kind, key, record, field, form), status=400)
         form = SuggestionForm(data, dated=bool(field))
         if form.is_valid():
             suggestion = form.save(commit=False)

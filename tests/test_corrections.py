@@ -191,6 +191,16 @@ class TestBadInput:
         assert "Shorten it" in response.content.decode()
         assert self.stored_nothing()
 
+    def test_a_malformed_body_is_explained(self, client, spell):
+        response = client.post(
+            suggest_url("spell", spell.pk, "start"),
+            data=b"--nope\r\nContent-Disposition: form-data\r\n\r\nx",
+            content_type="multipart/form-data",  # no boundary
+        )
+        assert response.status_code == 400
+        assert "The form could not be read" in response.content.decode()
+        assert self.stored_nothing()
+
     def test_script_payloads_are_kept_as_text_and_shown_escaped(self, admin_client, client, spell):
         payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
         client.post(suggest_url("spell", spell.pk, "start"), {**GOOD, "what": payload, "proposed_text": payload})

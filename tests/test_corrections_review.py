@@ -78,6 +78,14 @@ class TestTheQueue:
         with django_assert_num_queries(7):
             assert curator_client.get(QUEUE + "?status__exact=pending").status_code == 200
 
+    def test_the_review_page_query_count(self, curator_client, spell, django_assert_num_queries):
+        suggestion = make_suggestion(spell, "start", "2006-06-23")
+        dispute(spell, "start", "2006-06-01")
+        # Queries: the session; the user; the user's own permissions; their groups' permissions; the
+        # suggestion with its record, curator and source; the date's claims with their readings; their sources.
+        with django_assert_num_queries(7):
+            assert curator_client.get(review_url(suggestion)).status_code == 200
+
     def test_the_review_page_shows_the_email_to_curators_only(self, curator_client, spell):
         suggestion = make_suggestion(spell, "start", "2006-06-23", email="reader@example.org")
         page = curator_client.get(review_url(suggestion)).content.decode()
