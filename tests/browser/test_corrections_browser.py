@@ -49,10 +49,11 @@ def test_a_reader_suggests_a_date_and_a_curator_accepts_it(browser, live_server,
     page.fill("#id_source_url", "https://www.odkb-csto.org/documents/1")
     # The honeypot is out of sight: a person never fills it in.
     assert not page.locator("#id_website").is_visible() or page.locator("#id_website").bounding_box()["x"] < 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "suggestion-form.png"), full_page=True)
     page.click(".suggestion-form button[type=submit]")
     page.wait_for_url("**/thanks/")
     assert "waiting for a curator" in page.inner_text("main")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "suggestion-sent.png"), full_page=False)
     suggestion = Suggestion.objects.get()
     assert (suggestion.field, suggestion.status) == ("start", Status.PENDING)
