@@ -175,6 +175,23 @@ class TestAccept:
         assert BlocClaim.objects.filter(bloc=bloc).count() == 2
         assert EventClaim.objects.get(event=event, rank=Rank.ALTERNATIVE).value == d("2011-12-21")
 
+    def test_a_date_the_record_leaves_empty_keeps_no_such_date_as_preferred(self, curator_client):
+        bloc = make_bloc()  # not dissolved
+        bloc.sources.set([make_source()])
+        decide(curator_client, make_suggestion(bloc, "dissolved", "2010"), "accept")
+        bloc.refresh_from_db()
+        assert bloc.dissolved is None
+        assert {(c.value, c.rank) for c in BlocClaim.objects.filter(bloc=bloc)} == {
+            (None, Rank.PREFERRED),
+            (d("2010-01-01"), Rank.ALTERNATIVE),
+        }
+
+    def test_a_suggestion_confirming_the_record_cites_its_source_on_the_preferred_claim(self, curator_client, spell):
+        decide(curator_client, make_suggestion(spell, "start", "2006-08-16"), "accept")
+        claim = MembershipClaim.objects.get()
+        assert (claim.value, claim.rank) == (d("2006-08-16"), Rank.PREFERRED)
+        assert set(claim.sources.values_list("url", flat=True)) == {"https://tass.ru/1", URL}
+
     def test_a_date_the_rules_refuse_is_explained_and_nothing_changes(self, curator_client, spell):
         suggestion = make_suggestion(spell, "end", "2001")  # an end before the start
         response = decide(curator_client, suggestion, "preferred")
