@@ -10,7 +10,8 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
+
+from blocs.admin import CheckedHistoryAdmin
 
 from .accepting import accept, decline
 from .forms import Decision, ReviewForm
@@ -30,7 +31,7 @@ def public_url(suggestion):
 
 
 @admin.register(Suggestion)
-class SuggestionAdmin(SimpleHistoryAdmin):
+class SuggestionAdmin(CheckedHistoryAdmin):
     list_display = ["created_at", "status", "record_link", "fact", "proposed_value", "what_short", "source_link"]
     list_display_links = ["created_at"]
     list_filter = ["status", "kind"]
