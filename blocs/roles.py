@@ -29,6 +29,12 @@ def ensure_roles(apps):
         codenames = [
             f"{action}_{model}" for models in CURATED_MODELS.values() for model in models for action in actions
         ] + ROLE_EXTRAS.get(role, [])
+        # Only the curated apps' permissions are set here: those other apps grant (readers'
+        # suggestions, in the corrections app) stay as they are.
+        kept = group.permissions.exclude(content_type__app_label__in=CURATED_MODELS)
         group.permissions.set(
-            Permission.objects.filter(content_type__app_label__in=CURATED_MODELS, codename__in=codenames)
+            [
+                *kept,
+                *Permission.objects.filter(content_type__app_label__in=CURATED_MODELS, codename__in=codenames),
+            ]
         )

@@ -79,6 +79,12 @@ def record_change(obj, created, reason="", loaded_from=""):
 def _mark_loaded_version(sender, instance, history_instance, **kwargs):
     if hasattr(history_instance, "history_load"):
         history_instance.history_load = getattr(instance, "_history_load", "")[:255]
+    # A reason longer than its column (a curator's 300 characters after "start set to ...: ") would
+    # fail the whole change with a database error; the version keeps its beginning instead.
+    reason = history_instance.history_change_reason
+    most = type(history_instance)._meta.get_field("history_change_reason").max_length
+    if reason and most and len(reason) > most:
+        history_instance.history_change_reason = reason[: most - 1] + "…"
 
 
 pre_create_historical_record.connect(_mark_loaded_version, dispatch_uid="eurasia.history.loaded_version")

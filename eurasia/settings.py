@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "events",
     "public",
     "exchange",
+    "corrections",
     "ninja",
     "api",
     "releases",
@@ -277,6 +278,13 @@ LOGIN_THROTTLE = {
     # Behind a reverse proxy every request comes from the proxy: name the header it sets instead,
     # or every curator shares one address and its pauses (docs/operations.md, "Failed logins").
     "address_header": os.environ.get("CLIENT_ADDRESS_HEADER", "REMOTE_ADDR"),
+}
+
+# Readers' suggestions each address may send in a window of seconds (corrections/views.py); every
+# attempt counts, sent or refused.
+SUGGESTION_RATE_LIMIT = {
+    "suggestions": int(os.environ.get("SUGGESTION_RATE_LIMIT", "5")),
+    "window": int(os.environ.get("SUGGESTION_RATE_LIMIT_SECONDS", "3600")),
 }
 
 # The read API's requests per address and window (api/middleware.py, docs/api.md).

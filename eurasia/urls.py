@@ -24,6 +24,7 @@ urlpatterns = [
         path("admin/quality/", include("events.quality_urls")),
         path("admin/", admin.site.urls),
         path("", include("releases.urls")),
+        path("", include("corrections.urls")),
         path("", include("public.urls")),
         prefix_default_language=False,
     ),

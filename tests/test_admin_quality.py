@@ -4,6 +4,7 @@ import importlib
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from blocs.models import Rank, Source
 from events.models import EventBloc
@@ -82,6 +83,24 @@ class TestChecks:
             assert dict((check.slug, n) for check, n in counts()) == found
         make_source(key="one-more-unread", title="One more")
         assert dict((check.slug, n) for check, n in counts())["unchecked-titles"] == found["unchecked-titles"] + 1
+
+    def test_pending_readers_suggestions_are_a_check(self, record):
+        from corrections.models import Status
+        from tests.test_corrections_review import make_suggestion
+
+        waiting = make_suggestion(record["thin_event"], what="The date is a day early.")
+        make_suggestion(
+            record["thin_event"],
+            what="Decided already.",
+            status=Status.DECLINED,
+            review_reason="No.",
+            reviewed_at=timezone.now(),
+        )
+        assert findings("pending-suggestions") == [waiting]
+        assert dict((check.slug, n) for check, n in counts())["pending-suggestions"] == 1
+        assert BY_SLUG["pending-suggestions"].link(waiting) == reverse(
+            "admin:corrections_suggestion_change", args=[waiting.pk]
+        )
 
     def test_counts_stop_past_a_thousand_and_say_so(self, monkeypatch):
         monkeypatch.setattr("events.quality.MOST_COUNTED", 3)

@@ -46,6 +46,13 @@ PUBLIC = [
     ("/disputes/?bloc={bloc.slug}", *ANYONE),
     ("/on/2012-06-01/", *ANYONE),
     ("/on/", 302, 302, 302, 302),  # the date picker goes on to the chosen day, today by default
+    # Readers' corrections: the form needs no account.
+    ("/suggest/bloc/{bloc.slug}/", *ANYONE),
+    ("/suggest/country/{code}/", *ANYONE),
+    ("/suggest/event/{event.pk}/", *ANYONE),
+    ("/suggest/spell/{spell.pk}/start/", *ANYONE),
+    ("/suggest/bloc/{bloc.slug}/thanks/", *ANYONE),
+    ("/suggest/spell/{spell.pk}/founded/", 404, 404, 404, 404),  # a spell has no founding date
     # The read API and its documentation: the same for everyone.
     ("/api/", *ANYONE),
     ("/api/v1/", 404, 404, 404, 404),  # no index of its own: the schema and /api/ list the addresses
@@ -138,6 +145,18 @@ RELEASE_PAGES = [
 ]
 RELEASE_MODELS = ["releases.release"]
 
+# Readers' suggestions hold their e-mail addresses: Curators review them, Analysts do not see them.
+SUGGESTION_PAGES = [
+    ("changelist", "", LOGIN, 403, 302, 302),  # on to the pending ones
+    ("changelist", "?status__exact=pending", LOGIN, 403, 200, 200),
+    ("add", "add/", LOGIN, 403, 403, 403),
+    ("change", "{pk}/change/", LOGIN, 403, 200, 200),
+    ("delete", "{pk}/delete/", LOGIN, 403, 200, 200),
+    ("history", "{pk}/history/", LOGIN, 403, 200, 200),
+    ("simple_history", "{pk}/history/{version}/", LOGIN, 403, 200, 200),
+]
+SUGGESTION_MODELS = ["corrections.suggestion"]
+
 # Background jobs: each is seen by its owner and superusers only (tests/test_jobs.py checks who sees which).
 JOB_PAGES = ["page", "status", "cancel", "again", "download", "import_job"]
 JOB_MODELS = ["jobs.job"]
@@ -146,6 +165,8 @@ JOB_MODELS = ["jobs.job"]
 REFUSED_WRITES = [
     ("/admin/blocs/source/add/", {"key": "planted", "title": "x"}, LOGIN, 403),
     ("/admin/quality/review/{event.pk}/", {}, LOGIN, 403),
+    # Accepting would make a source of the suggestion's link.
+    ("/admin/corrections/suggestion/{suggestion.pk}/change/", {"decision": "accept", "reason": "x"}, LOGIN, 403),
     ("/admin/blocs/source/{unused.pk}/change/", {"key": "planted", "title": "x"}, LOGIN, 403),
     ("/admin/blocs/source/{unused.pk}/delete/", {"post": "yes"}, LOGIN, 403),
     ("/admin/blocs/source/{unused.pk}/history/{unused_version}/", {"key": "planted"}, LOGIN, 403),
@@ -172,7 +193,14 @@ def world():
         for record, field in [(spell, "start"), (spell.bloc, "founded"), (event, "date")]
     ]
 
+    from corrections.models import Suggestion
+
+    suggestion = Suggestion.objects.create(
+        kind="spell", membership=spell, field="start", what="Wrong.", source_url="https://example.org/planted"
+    )
+    suggestion.set_proposed(None)
     return {
+        "suggestion": suggestion,
         "release": release,
         "bloc": spell.bloc,
         "country": spell.country,
@@ -226,6 +254,10 @@ def model_rows(world):
             if kind == "password" and label != "auth.user":
                 continue
             rows.append((f"/admin/{label.replace('.', '/')}/{suffix.format(pk=obj.pk)}", *statuses))
+    suggestion = world["suggestion"]
+    for _, suffix, *statuses in SUGGESTION_PAGES:
+        version = suggestion.history.first().history_id
+        rows.append((f"/admin/corrections/suggestion/{suffix.format(pk=suggestion.pk, version=version)}", *statuses))
     for _, suffix, *statuses in RELEASE_PAGES:
         rows.append((f"/admin/releases/release/{suffix.format(pk=world['release'].pk)}", *statuses))
     return rows
@@ -269,17 +301,19 @@ def test_writes_by_readers_and_analysts_are_refused_and_store_nothing(role, worl
     assert mismatches == []
     assert {model: model.objects.count() for model in (Source, User)} == before
     assert Source.objects.get(pk=world["unused"].pk).key == "unused"
+    world["suggestion"].refresh_from_db()
+    assert world["suggestion"].status == "pending"
     assert not User.objects.filter(username="planted").exists()
 
 
 def test_every_address_is_in_the_matrix():
     """A page added without a row here fails this test: the matrix stays complete."""
     admin_kinds = {kind for kind, *_ in CURATED_PAGES} | {kind for kind, *_ in ACCOUNT_PAGES} | {"process_import"}
-    admin_kinds |= set(JOB_PAGES) | {kind for kind, *_ in CLAIM_PAGES}
+    admin_kinds |= set(JOB_PAGES) | {kind for kind, *_ in CLAIM_PAGES} | {kind for kind, *_ in SUGGESTION_PAGES}
     registered = {f"{m._meta.app_label}.{m._meta.model_name}" for m in admin.site._registry}
     assert registered == set(CURATED_MODELS) | set(CLAIM_MODELS) | set(ACCOUNT_MODELS) | set(JOB_MODELS) | set(
         RELEASE_MODELS
-    )
+    ) | set(SUGGESTION_MODELS)
     rows = PUBLIC + SITE + SITE_TO_PAGES
     covered = {resolve(a.split("?")[0].format(**PLACEHOLDERS)).view_name for a, *_ in rows if exists_fmt(a)}
     missing = []
@@ -308,7 +342,15 @@ class _AnyRelease:
     version = "2026.11"
 
 
-PLACEHOLDERS = {"bloc": _Anything, "country": _Anything, "event": _Anything, "ct": 1, "release": _AnyRelease}
+PLACEHOLDERS = {
+    "bloc": _Anything,
+    "country": _Anything,
+    "event": _Anything,
+    "spell": _Anything,
+    "code": "abc",
+    "ct": 1,
+    "release": _AnyRelease,
+}
 
 
 def exists_fmt(address):

@@ -4,6 +4,7 @@ import calendar
 import datetime
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
@@ -196,7 +197,7 @@ def spell_row(m, by, with_earlier):
         '<td class="date" data-label="{}">{}</td>'
         '<td class="date" data-label="{}">{}</td>'
         '<td data-label="{}" class="suspension-cell{}">{}</td>'
-        '<td data-label="{}">{}{}</td></tr>',
+        '<td data-label="{}">{}{}{}</td></tr>',
         classes,
         head,
         bloc,
@@ -213,6 +214,17 @@ def spell_row(m, by, with_earlier):
         gettext("Sources"),
         sources(m.cited if hasattr(m, "cited") else m.sources.all()),
         notes,
+        suggest_link(m),
+    )
+
+
+def suggest_link(spell):
+    """The spell's "Suggest a correction" link; the corrections app is named by its URLs only."""
+    return format_html(
+        '<a class="suggest-row" href="{}" title="{}">{}</a>',
+        reverse("corrections:suggest", args=["spell", spell.pk]),
+        gettext("Suggest a correction to this spell"),
+        gettext("Suggest a correction"),
     )
 
 
