@@ -76,7 +76,8 @@ class Disputes:
         """(owner id, field, date, precision) of a sample of `owner`'s records, in id order."""
         cursor.execute(f"SELECT max(id) FROM {connection.ops.quote_name(owner._meta.db_table)}")
         top = cursor.fetchone()[0] or 0
-        chosen = sorted(self.rng.sample(range(1, top + 1), round(top * share)))
+        # At least one, so that even the tiny world has a disputed date of every kind.
+        chosen = sorted(self.rng.sample(range(1, top + 1), min(top, max(1, round(top * share)))))
         columns = ", ".join(f'"{f}", "{f}_precision"' for f in fields)
         cursor.execute(
             f"SELECT id, {columns} FROM {connection.ops.quote_name(owner._meta.db_table)} WHERE id = ANY(%s) ORDER BY id",

@@ -57,7 +57,11 @@ class TestExport:
         found = {(r["field"], r["value"], r["rank"]): r for r in rows(content)}
         assert len(found) == 4
         alternative = found[("start", "1992-05", "alternative")]
-        assert (alternative["country"], alternative["bloc"], alternative["spell start"]) == ("ARM", "csto", "1994-04-20")
+        assert (alternative["country"], alternative["bloc"], alternative["spell start"]) == (
+            "ARM",
+            "csto",
+            "1994-04-20",
+        )
         assert alternative["value precision"] == "month"
         assert alternative["reading"] == "atop-5-1"
         assert alternative["sources"] == "tass; treaty"
@@ -111,7 +115,9 @@ class TestRoundTrip:
 
 
 class TestChangingThePreferredClaim:
-    def test_a_new_preferred_claim_sets_the_records_date_and_demotes_the_old_one(self, curator_client, curator, disputed):
+    def test_a_new_preferred_claim_sets_the_records_date_and_demotes_the_old_one(
+        self, curator_client, curator, disputed
+    ):
         spell = disputed["spell"]
         content = SPELL_HEADER + "arm,csto,1994-04-20,start,1992-05,,preferred,ATOP's coding,atop-5-1,tass;treaty\n"
         preview, done = import_file(curator_client, "blocs", "membershipclaim", content.encode(), "fix.csv")
@@ -165,7 +171,10 @@ class TestRefusedImports:
             ("ARM,csto,1994-04-20,beginning,1992,,alternative,,,treaty", "“beginning” is not a date: use one of start"),
             ("ARM,csto,1994-04-20,start,1992-13,,alternative,,,treaty", "Row 3, column “value”"),
             ("ARM,csto,1994-04-20,start,1992,,likely,,,treaty", "“likely” is not a rank: use one of preferred"),
-            ("ARM,csto,1994-04-20,start,1992,,alternative,,cow-3,treaty", "There is no reading “cow-3” in the database."),
+            (
+                "ARM,csto,1994-04-20,start,1992,,alternative,,cow-3,treaty",
+                "There is no reading “cow-3” in the database.",
+            ),
             ("ARM,csto,1994-04-20,start,1992,,alternative,,,", "Every claim cites at least one source"),
             ("ARM,csto,1994-04-20,start,1992,,alternative,,,nowhere", "There is no source “nowhere” in the database."),
             (
@@ -181,7 +190,9 @@ class TestRefusedImports:
         ],
     )
     def test_a_bad_row_is_named_and_nothing_is_stored(self, curator_client, disputed, line, expected):
-        content = SPELL_HEADER + "ARM,csto,1994-04-20,end,2024-06-01,day,preferred,announced withdrawal,,tass\n" + line + "\n"
+        content = (
+            SPELL_HEADER + "ARM,csto,1994-04-20,end,2024-06-01,day,preferred,announced withdrawal,,tass\n" + line + "\n"
+        )
         assert_refused(curator_client, "blocs", "membershipclaim", content.encode(), expected)
 
     def test_two_preferred_claims_for_one_date_are_refused(self, curator_client, disputed):
@@ -197,12 +208,18 @@ class TestRefusedImports:
     def test_the_same_claim_twice_in_a_file_is_refused(self, curator_client, disputed):
         line = "ARM,csto,1994-04-20,start,1992-05,,alternative,,atop-5-1,tass\n"
         assert_refused(
-            curator_client, "blocs", "membershipclaim", (SPELL_HEADER + line + line).encode(), "Row 2 already has this claim"
+            curator_client,
+            "blocs",
+            "membershipclaim",
+            (SPELL_HEADER + line + line).encode(),
+            "Row 2 already has this claim",
         )
 
     def test_a_file_without_the_columns_naming_the_spell_is_refused(self, curator_client, disputed):
         content = "spell start,field,value,rank,sources\n1994-04-20,start,1992,alternative,treaty\n"
-        assert_refused(curator_client, "blocs", "membershipclaim", content.encode(), "The file has no “country”, “bloc” column")
+        assert_refused(
+            curator_client, "blocs", "membershipclaim", content.encode(), "The file has no “country”, “bloc” column"
+        )
 
 
 def test_analysts_export_claims_but_cannot_import_them(analyst_client, disputed):
