@@ -36,7 +36,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from blocs.changelists import EstimatedCountPaginator, estimated_rows
-from blocs.models import Bloc, Country, Membership
+from blocs.models import Bloc, Country, Membership, MembershipClaim, Rank
 from eurasia import page_cache
 from events.models import Event
 
@@ -286,6 +286,13 @@ def largest_bloc():
     return Bloc.objects.annotate(n=Count("memberships")).order_by("-n", "pk").first()
 
 
+def most_disputed_bloc():
+    """The bloc with the most spells whose dates the sources disagree on, or None in a world without claims."""
+    disputed = MembershipClaim.objects.exclude(rank=Rank.PREFERRED).values("membership__bloc")
+    top = disputed.annotate(n=Count("membership", distinct=True)).order_by("-n", "membership__bloc").first()
+    return Bloc.objects.get(pk=top["membership__bloc"]) if top else None
+
+
 def busiest_country():
     return Country.objects.annotate(n=Count("memberships")).order_by("-n", "pk").first()
 
@@ -365,7 +372,12 @@ class Bench:
             ("events, a broad search's deep page", self.deep_events_page("?q=summit&")),
             ("events of the largest bloc", f"{reverse('events:list')}?bloc={bloc.slug}"),
             ("/data/", "/data/"),
+            ("disputed dates, first page", reverse("blocs:disputes")),
+            ("disputed dates of the largest bloc", f"{reverse('blocs:disputes')}?bloc={bloc.slug}"),
         ]
+        disputed = most_disputed_bloc()
+        if disputed is not None:
+            pages.append(("bloc with most disputed spells", reverse("blocs:bloc", args=[disputed.slug])))
         if event is not None:
             pages.append(("one event", reverse("events:event", args=[event])))
         return pages
@@ -594,6 +606,16 @@ class Bench:
                     "exports", f"{slug}.csv, neutralised", rows / download_s, rows / copy_s, "rows/s", 0.8, True, note
                 )
             )
+        # The claims are one file, whatever the years: every claim of every record.
+        spec = DATASETS["claims"]
+        rows = count_rows(spec.sql(neutralise=False), {})
+        copy_s = best_of(3, lambda: copy_out(spec.sql(neutralise=False), {}))
+        download_s = best_of(3, lambda: fetch(client, "/data/claims.csv"))
+        peak = python_peak(lambda: fetch(client, "/data/claims.csv"))
+        note = f"{rows:,} rows; peak Python memory {peak * 1024:,.0f} KiB"
+        self.add(
+            Result("exports", "claims.csv, neutralised", rows / download_s, rows / copy_s, "rows/s", 0.8, True, note)
+        )
 
     def xlsx(self):
         n = self.options.xlsx_rows
