@@ -669,9 +669,7 @@ class Bench:
                 cursor.execute(f"SELECT {SPELL_COLUMNS} FROM blocs_membership WHERE id = ANY(%s) ORDER BY id", [ids])
                 raw = cursor.fetchall()
                 # Out of the way of both loads; the whole block is rolled back at the end.
-                cursor.execute("DELETE FROM events_event_memberships WHERE membership_id = ANY(%s)", [ids])
-                cursor.execute("DELETE FROM blocs_membershipsource WHERE membership_id = ANY(%s)", [ids])
-                cursor.execute("DELETE FROM blocs_membership WHERE id = ANY(%s)", [ids])
+                delete_spells(cursor, ids)
             dataset = SpreadsheetCSV().create_dataset(text.encode())
             # COPY FROM and the import with and without the stream that writes new records while the
             # file is checked, in turn, each rolled back; the best of each.
@@ -741,9 +739,7 @@ class Bench:
             spells = Membership.objects.filter(pk__in=ids).order_by("pk")
             data = "".join(csv_lines(resource.get_export_headers(), resource.export_rows(spells))).encode()
             with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM events_event_memberships WHERE membership_id = ANY(%s)", [ids])
-                cursor.execute("DELETE FROM blocs_membershipsource WHERE membership_id = ANY(%s)", [ids])
-                cursor.execute("DELETE FROM blocs_membership WHERE id = ANY(%s)", [ids])
+                delete_spells(cursor, ids)
             user = User.objects.create_superuser("bench-jobs", password=None)
             with transaction.atomic():
                 began = time.perf_counter()
@@ -1161,6 +1157,20 @@ def alternate_ms(ours, theirs, repeat):
         mine.append(timed(ours))
         other.append(timed(theirs))
     return statistics.median(mine) * 1000, statistics.median(other) * 1000
+
+
+def delete_spells(cursor, ids):
+    """Delete the spells `ids` with their links and claims, for an import to write them again."""
+    cursor.execute("DELETE FROM events_event_memberships WHERE membership_id = ANY(%s)", [ids])
+    cursor.execute("DELETE FROM blocs_membershipsource WHERE membership_id = ANY(%s)", [ids])
+    # The spells' claims too, with their sources: the import writes spells, not claims.
+    cursor.execute(
+        "DELETE FROM blocs_membershipclaimsource WHERE claim_id IN "
+        "(SELECT id FROM blocs_membershipclaim WHERE membership_id = ANY(%s))",
+        [ids],
+    )
+    cursor.execute("DELETE FROM blocs_membershipclaim WHERE membership_id = ANY(%s)", [ids])
+    cursor.execute("DELETE FROM blocs_membership WHERE id = ANY(%s)", [ids])
 
 
 def copy_spells(raw):

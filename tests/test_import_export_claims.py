@@ -230,3 +230,10 @@ def test_analysts_export_claims_but_cannot_import_them(analyst_client, disputed)
     response = upload(analyst_client, "blocs", "membershipclaim", (SPELL_HEADER + line).encode())
     assert response.status_code == 403
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("app,model", CLAIMS)
+def test_each_claim_list_offers_import_and_export_to_curators(curator_client, disputed, app, model):
+    page = curator_client.get(f"/admin/{app}/{model}/").content.decode()
+    assert f"/admin/{app}/{model}/import/" in page
+    assert f"/admin/{app}/{model}/export/" in page
