@@ -237,3 +237,15 @@ def test_each_claim_list_offers_import_and_export_to_curators(curator_client, di
     page = curator_client.get(f"/admin/{app}/{model}/").content.decode()
     assert f"/admin/{app}/{model}/import/" in page
     assert f"/admin/{app}/{model}/export/" in page
+
+
+def test_a_preferred_claim_that_makes_the_spell_overlap_another_is_refused_by_name(curator_client, disputed):
+    spell = disputed["spell"]
+    make_membership(country=spell.country, bloc=spell.bloc, start=d("1980-01-01"), end=d("1990-01-01"))
+    content = SPELL_HEADER + "ARM,csto,1994-04-20,start,1985,,preferred,older treaty,,treaty\n"
+    response = assert_refused(curator_client, "blocs", "membershipclaim", content.encode(), "Row 2")
+    assert response.context["result"].problems == [
+        "Row 2: This country already has a spell in this bloc that overlaps these dates."
+    ]
+    spell.refresh_from_db()
+    assert spell.start == d("1994-04-20")
