@@ -152,7 +152,7 @@ def test_a_deep_page_skips_whole_years_and_lists_what_an_offset_would(client, gr
         assert listed == expected, number
 
 
-@pytest.mark.parametrize("dataset", ["events", "memberships", "members", "country-year", "dyad-year"])
+@pytest.mark.parametrize("dataset", ["events", "memberships", "members", "country-year", "dyad-year", "claims"])
 def test_a_download_in_parts_is_the_file_of_the_whole_query(client, grown, dataset):
     """Parts (public/datasets.py DatasetSpec.parts) only let the first byte out sooner: the file is the same."""
     import datetime
