@@ -22,7 +22,14 @@ from eurasia.search import bounded_search
 
 from .changelists import BlocFilter, CountryFilter, LargeListAdmin, search_words
 from .models import Bloc, BlocClaim, Country, Membership, MembershipClaim, Rank, Reading, Role, Source
-from .resources import BlocResource, CountryResource, MembershipResource, SourceResource
+from .resources import (
+    BlocClaimResource,
+    BlocResource,
+    CountryResource,
+    MembershipClaimResource,
+    MembershipResource,
+    SourceResource,
+)
 from .spreadsheets.admin import SpreadsheetAdminMixin
 
 
@@ -460,8 +467,10 @@ class CheckedHistoryAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-class ClaimAdmin(CheckedHistoryAdmin):
-    """Claims of one kind of record: a list to search, and the "make preferred" step."""
+class ClaimAdmin(SpreadsheetAdminMixin, CheckedHistoryAdmin):
+    """Claims of one kind of record: a list to search, the "make preferred" step, and spreadsheets in and out."""
+
+    export_template_name = CuratedAdmin.export_template_name
 
     form = ClaimForm
     list_display = ["__str__", "owner_link", "rank", "reading", "reason"]
@@ -564,12 +573,14 @@ MembershipAdmin.inlines = [MembershipClaimInline]
 
 @admin.register(MembershipClaim)
 class MembershipClaimAdmin(ClaimAdmin):
+    resource_classes = [MembershipClaimResource]
     list_select_related = ["reading", "membership__country", "membership__bloc"]
     search_fields = ["reason", "membership__country__name", "membership__bloc__name"]
 
 
 @admin.register(BlocClaim)
 class BlocClaimAdmin(ClaimAdmin):
+    resource_classes = [BlocClaimResource]
     list_select_related = ["reading", "bloc"]
     search_fields = ["reason", "bloc__name"]
 

@@ -207,15 +207,25 @@ class Claim(HasPartialDates, models.Model):
             self.rank = Rank.PREFERRED
             self._change_reason = reason
             self.save(update_fields=["rank", "updated_at"])
-            setattr(record, self.field, self.value)
-            setattr(record, f"{self.field}_precision", self.value_precision)
-            record.full_clean(validate_constraints=False)
-            record.skip_history_when_saving = True
-            record.save()
-            if user is not None:
-                record._history_user = user
-            what = f"{self.get_field_display()} set to {self.value_text} (claim made preferred)"
-            record_change(record, created=False, reason=f"{what}: {reason}" if reason else what)
+            self.set_record_date(record, user, reason)
+        return record
+
+    def with_record_date(self, record):
+        """`record` with this claim's value as its date, checked as a form would (constraints aside)."""
+        setattr(record, self.field, self.value)
+        setattr(record, f"{self.field}_precision", self.value_precision)
+        record.full_clean(validate_constraints=False)
+        return record
+
+    def set_record_date(self, record, user=None, reason=""):
+        """Store this (preferred) claim's value as `record`'s date, with one version in its history."""
+        self.with_record_date(record)
+        record.skip_history_when_saving = True
+        record.save()
+        if user is not None:
+            record._history_user = user
+        what = f"{self.get_field_display()} set to {self.value_text} (claim made preferred)"
+        record_change(record, created=False, reason=f"{what}: {reason}" if reason else what)
         return record
 
 

@@ -12,15 +12,18 @@ from eurasia.partial_dates import PartialDate
 
 from .models import (
     Bloc,
+    BlocClaim,
     BlocKind,
     Country,
     EndReason,
     Membership,
+    MembershipClaim,
     Role,
     Source,
     SuspensionKind,
 )
 from .periods import column_sql, overlap_sql
+from .spreadsheets.claims import ClaimResource, SpellOwnerWidget
 from .spreadsheets.columns import (
     ChoiceWidget,
     Column,
@@ -289,3 +292,37 @@ class MembershipResource(CuratedResource):
                     }
                 problems.add(spell, "start", text)
         return problems
+
+
+CLAIM_COLUMNS = ("field", "value", "value_precision", "rank", "reason", "reading", "sources")
+
+
+class MembershipClaimResource(ClaimResource):
+    country = Column("membership__country__alpha3", "country", TextWidget(strip=True, upper=True), readonly=True)
+    bloc = Column("membership__bloc__slug", "bloc", TextWidget(strip=True), readonly=True)
+    membership = Column("membership", "spell start", SpellOwnerWidget(), required=True)
+    field = ClaimResource.field_column(MembershipClaim)
+
+    owner_column = "spell start"
+    owner_parts = ("country", "bloc")
+    what = "claim about a spell"
+    select_related = ("reading", "membership__country", "membership__bloc")
+
+    class Meta(ClaimResource.Meta):
+        model = MembershipClaim
+        name = "Claims about spells, by country, bloc and spell start"
+        fields = ("country", "bloc", "membership", *CLAIM_COLUMNS)
+
+
+class BlocClaimResource(ClaimResource):
+    bloc = Column("bloc", "bloc", KeyWidget(Bloc, "slug", "bloc"), required=True)
+    field = ClaimResource.field_column(BlocClaim)
+
+    owner_column = "bloc"
+    what = "claim about a bloc"
+    select_related = ("reading", "bloc")
+
+    class Meta(ClaimResource.Meta):
+        model = BlocClaim
+        name = "Claims about blocs' founding and dissolution, by bloc slug"
+        fields = ("bloc", *CLAIM_COLUMNS)

@@ -36,7 +36,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from blocs.changelists import EstimatedCountPaginator, estimated_rows
-from blocs.models import Bloc, Country, Membership
+from blocs.models import Bloc, Country, Membership, MembershipClaim, Rank
 from eurasia import page_cache
 from events.models import Event
 
@@ -286,6 +286,13 @@ def largest_bloc():
     return Bloc.objects.annotate(n=Count("memberships")).order_by("-n", "pk").first()
 
 
+def most_disputed_bloc():
+    """The bloc with the most spells whose dates the sources disagree on, or None in a world without claims."""
+    disputed = MembershipClaim.objects.exclude(rank=Rank.PREFERRED).values("membership__bloc")
+    top = disputed.annotate(n=Count("membership", distinct=True)).order_by("-n", "membership__bloc").first()
+    return Bloc.objects.get(pk=top["membership__bloc"]) if top else None
+
+
 def busiest_country():
     return Country.objects.annotate(n=Count("memberships")).order_by("-n", "pk").first()
 
@@ -368,7 +375,12 @@ class Bench:
             ("events, a broad search's deep page", self.deep_events_page("?q=summit&")),
             ("events of the largest bloc", f"{reverse('events:list')}?bloc={bloc.slug}"),
             ("/data/", "/data/"),
+            ("disputed dates, first page", reverse("blocs:disputes")),
+            ("disputed dates of the largest bloc", f"{reverse('blocs:disputes')}?bloc={bloc.slug}"),
         ]
+        disputed = most_disputed_bloc()
+        if disputed is not None:
+            pages.append(("bloc with most disputed spells", reverse("blocs:bloc", args=[disputed.slug])))
         if event is not None:
             pages.append(("one event", reverse("events:event", args=[event])))
         return pages
@@ -612,6 +624,16 @@ class Bench:
                     "exports", f"{slug}.csv, neutralised", rows / download_s, rows / copy_s, "rows/s", 0.8, True, note
                 )
             )
+        # The claims are one file, whatever the years: every claim of every record.
+        spec = DATASETS["claims"]
+        rows = count_rows(spec.sql(neutralise=False), {})
+        copy_s = best_of(3, lambda: copy_out(spec.sql(neutralise=False), {}))
+        download_s = best_of(3, lambda: fetch(client, "/data/claims.csv"))
+        peak = python_peak(lambda: fetch(client, "/data/claims.csv"))
+        note = f"{rows:,} rows; peak Python memory {peak * 1024:,.0f} KiB"
+        self.add(
+            Result("exports", "claims.csv, neutralised", rows / download_s, rows / copy_s, "rows/s", 0.8, True, note)
+        )
 
     def xlsx(self):
         n = self.options.xlsx_rows
@@ -665,9 +687,7 @@ class Bench:
                 cursor.execute(f"SELECT {SPELL_COLUMNS} FROM blocs_membership WHERE id = ANY(%s) ORDER BY id", [ids])
                 raw = cursor.fetchall()
                 # Out of the way of both loads; the whole block is rolled back at the end.
-                cursor.execute("DELETE FROM events_event_memberships WHERE membership_id = ANY(%s)", [ids])
-                cursor.execute("DELETE FROM blocs_membershipsource WHERE membership_id = ANY(%s)", [ids])
-                cursor.execute("DELETE FROM blocs_membership WHERE id = ANY(%s)", [ids])
+                delete_spells(cursor, ids)
             dataset = SpreadsheetCSV().create_dataset(text.encode())
             # COPY FROM and the import with and without the stream that writes new records while the
             # file is checked, in turn, each rolled back; the best of each.
@@ -737,9 +757,7 @@ class Bench:
             spells = Membership.objects.filter(pk__in=ids).order_by("pk")
             data = "".join(csv_lines(resource.get_export_headers(), resource.export_rows(spells))).encode()
             with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM events_event_memberships WHERE membership_id = ANY(%s)", [ids])
-                cursor.execute("DELETE FROM blocs_membershipsource WHERE membership_id = ANY(%s)", [ids])
-                cursor.execute("DELETE FROM blocs_membership WHERE id = ANY(%s)", [ids])
+                delete_spells(cursor, ids)
             user = User.objects.create_superuser("bench-jobs", password=None)
             with transaction.atomic():
                 began = time.perf_counter()
@@ -1157,6 +1175,20 @@ def alternate_ms(ours, theirs, repeat):
         mine.append(timed(ours))
         other.append(timed(theirs))
     return statistics.median(mine) * 1000, statistics.median(other) * 1000
+
+
+def delete_spells(cursor, ids):
+    """Delete the spells `ids` with their links and claims, for an import to write them again."""
+    cursor.execute("DELETE FROM events_event_memberships WHERE membership_id = ANY(%s)", [ids])
+    cursor.execute("DELETE FROM blocs_membershipsource WHERE membership_id = ANY(%s)", [ids])
+    # The spells' claims too, with their sources: the import writes spells, not claims.
+    cursor.execute(
+        "DELETE FROM blocs_membershipclaimsource WHERE claim_id IN "
+        "(SELECT id FROM blocs_membershipclaim WHERE membership_id = ANY(%s))",
+        [ids],
+    )
+    cursor.execute("DELETE FROM blocs_membershipclaim WHERE membership_id = ANY(%s)", [ids])
+    cursor.execute("DELETE FROM blocs_membership WHERE id = ANY(%s)", [ids])
 
 
 def copy_spells(raw):

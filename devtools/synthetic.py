@@ -28,6 +28,7 @@ from blocs.models import (
     EndReason,
     Membership,
     MembershipSource,
+    Reading,
     Role,
     Source,
     Succession,
@@ -36,6 +37,8 @@ from blocs.models import (
 from eurasia.partial_dates import Precision
 from events.models import Event, EventBloc, EventCountry, EventKind, EventSource
 from jobs.progress import Silent
+
+from .disputes import CLAIM_COLUMNS, CLAIMS, READING_COLUMNS, READINGS, Disputes, reading_history
 
 
 @dataclass(frozen=True)
@@ -626,14 +629,16 @@ def _columns(model, *names):
 
 # The records that keep a history of their own, in loading order, and every table the world fills.
 RECORDS = [Source, Country, Bloc, Membership, Event]
+CLAIM_RECORDS = [model for model, *_ in CLAIMS]
 LINKS = [Succession, BlocSource, MembershipSource, EventBloc, EventCountry, EventSource, Event.memberships.through]
+CLAIM_LINKS = [model.sources.through for model in CLAIM_RECORDS]
 
 
 def _link_histories():
     """(historical link model, link model, owner column, other column, owner's historical model) for
     every link a record's history keeps, read from the records' History as simple_history reads it,
     so that a link added to a History is written here too."""
-    for model in RECORDS:
+    for model in RECORDS + CLAIM_RECORDS:
         records = model._history_records
         for field in sorted(records.get_m2m_fields_from_model(model), key=lambda f: f.name):
             through = field.remote_field.through
@@ -643,8 +648,16 @@ def _link_histories():
 
 
 LINK_HISTORY_OF = list(_link_histories())
-HISTORY_MODELS = [model.history.model for model in RECORDS] + [history for history, *_ in LINK_HISTORY_OF]
-CURATED_TABLES = [model._meta.db_table for model in RECORDS + LINKS]
+HISTORY_MODELS = [model.history.model for model in RECORDS + CLAIM_RECORDS + [Reading]] + [
+    history for history, *_ in LINK_HISTORY_OF
+]
+# Readings and claims come last: they name the records, and a world's other rows do not depend on them.
+WRITTEN = RECORDS + LINKS + [Reading] + CLAIM_RECORDS + CLAIM_LINKS
+CURATED_TABLES = [model._meta.db_table for model in WRITTEN]
+CLAIM_MODELS = [Reading, *CLAIM_RECORDS, *CLAIM_LINKS]
+CLAIM_TABLES = {model._meta.db_table for model in CLAIM_MODELS} | {
+    model._meta.db_table for model in HISTORY_MODELS if model.instance_type in CLAIM_MODELS
+}
 HISTORY_TABLES = [model._meta.db_table for model in HISTORY_MODELS]
 
 # The columns each record's rows give, in order.
@@ -695,7 +708,7 @@ def flush():
     with connection.cursor() as cursor:
         # PostgreSQL refuses to truncate a table with foreign-key checks still pending in this transaction.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        tables = ", ".join(_table(model) for model in RECORDS + LINKS + HISTORY_MODELS)
+        tables = ", ".join(_table(model) for model in WRITTEN + HISTORY_MODELS)
         cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
@@ -785,7 +798,7 @@ def load(scale, seed, reason=None, report=None, progress=None):
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        tables = CURATED_TABLES + HISTORY_TABLES
+        tables = [t for t in CURATED_TABLES + HISTORY_TABLES if t not in CLAIM_TABLES]
         constraints = _constraints(cursor, tables)
         for table, name, _ in constraints:
             cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
@@ -822,26 +835,10 @@ def load(scale, seed, reason=None, report=None, progress=None):
         del links
         step(f"{counts[Event]:,} events and their links")
 
-        for model in RECORDS:
-            history = model.history.model
-            columns = [f.column for f in history._meta.fields if not f.name.startswith("history_")]
-            quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-            cursor.execute(
-                f"""INSERT INTO {_table(history)} ({quoted}, history_date, history_change_reason, history_type)
-                    SELECT {quoted}, created_at, %s, '+' FROM {_table(model)} ORDER BY id""",
-                [reason[:100]],
-            )
-            counts[history] = cursor.rowcount
-        for history, link, owner, other, owner_history in LINK_HISTORY_OF:
-            cursor.execute(
-                f"""INSERT INTO {_table(history)} (id, {owner}, {other}, history_id)
-                    SELECT l.id, l.{owner}, l.{other}, h.history_id
-                      FROM {_table(link)} l JOIN {_table(owner_history)} h ON h.id = l.{owner} ORDER BY l.id"""
-            )
-            counts[history] = cursor.rowcount
+        _histories(cursor, RECORDS, reason, counts)
         step("one history row per record")
 
-        for statement in connection.ops.sequence_reset_sql(no_style(), RECORDS + LINKS + HISTORY_MODELS):
+        for statement in connection.ops.sequence_reset_sql(no_style(), WRITTEN + HISTORY_MODELS):
             cursor.execute(statement)
         for table, name, definition in reversed(constraints):
             cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
@@ -850,9 +847,60 @@ def load(scale, seed, reason=None, report=None, progress=None):
             cursor.execute(definition)
         step(f"{len(indexes)} indexes built")
 
+        # Claims go into tables whose constraints stay in place: they are few, and PostgreSQL
+        # cannot alter a table with deferred trigger events pending, as the claims' checks are.
+        claims = _load_claims(cursor, counts, Disputes(seed, scale.sources, CREATED))
+        counts[Reading.history.model] = reading_history(cursor, reason)
+        _histories(cursor, CLAIM_RECORDS, reason, counts)
+        for statement in connection.ops.sequence_reset_sql(no_style(), [Reading, *CLAIM_RECORDS, *CLAIM_LINKS]):
+            cursor.execute(statement)
+        step(f"{claims:,} claims on disputed dates, {len(READINGS)} readings, and their history")
+
     analyse()
-    step("statistics gathered")
+    step("statistics gathered (the claims' deferred checks passed at commit)")
     return counts
+
+
+def _histories(cursor, models, reason, counts):
+    """One "+" history row for every record of `models`, and its links, copied from the loaded tables."""
+    owners = {model.history.model for model in models}
+    for model in models:
+        history = model.history.model
+        columns = [f.column for f in history._meta.fields if not f.name.startswith("history_")]
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        cursor.execute(
+            f"""INSERT INTO {_table(history)} ({quoted}, history_date, history_change_reason, history_type)
+                SELECT {quoted}, created_at, %s, '+' FROM {_table(model)} ORDER BY id""",
+            [reason[:100]],
+        )
+        counts[history] = cursor.rowcount
+    for history, link, owner, other, owner_history in LINK_HISTORY_OF:
+        if owner_history not in owners:
+            continue
+        cursor.execute(
+            f"""INSERT INTO {_table(history)} (id, {owner}, {other}, history_id)
+                SELECT l.id, l.{owner}, l.{other}, h.history_id
+                  FROM {_table(link)} l JOIN {_table(owner_history)} h ON h.id = l.{owner} ORDER BY l.id"""
+        )
+        counts[history] = cursor.rowcount
+
+
+def _load_claims(cursor, counts, disputes):
+    """The readings, then claims on a share of the spells, events and blocs just written, and their sources.
+
+    The claims' deferred triggers (one preferred claim per date, equal to the record's) run at the
+    load's commit, once the indexes they read are built again.
+    """
+    counts[Reading] = _copy_rows(cursor, Reading, READINGS, READING_COLUMNS)
+    total = 0
+    for model, owner, fields, share in CLAIMS:
+        facts = list(disputes.facts(cursor, owner, fields, share))
+        pairs = LinkPairs()
+        counts[model] = _copy_rows(cursor, model, disputes.rows(model, facts, pairs), (*CLAIM_COLUMNS, model.OWNER))
+        link = model.sources.through
+        counts[link] = _copy_pairs(cursor, link, ("claim", "source"), pairs)
+        total += counts[model]
+    return total
 
 
 def analyse():
@@ -863,5 +911,5 @@ def analyse():
     """
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
-        for model in RECORDS + LINKS + HISTORY_MODELS:
+        for model in WRITTEN + HISTORY_MODELS:
             cursor.execute(f"{command} {_table(model)}")

@@ -11,7 +11,7 @@ from eurasia.search import MAX_WORDS, bounded_search
 
 from .filters import EventBlocFilter, EventCountryFilter, YearFilter
 from .models import Event, EventClaim, search_query, search_vector
-from .resources import EventResource
+from .resources import EventClaimResource, EventResource
 
 
 @admin.register(Event)
@@ -57,5 +57,6 @@ EventAdmin.inlines = [EventClaimInline]
 
 @admin.register(EventClaim)
 class EventClaimAdmin(ClaimAdmin):
+    resource_classes = [EventClaimResource]
     list_select_related = ["reading", "event"]
     search_fields = ["reason", "event__title"]

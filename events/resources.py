@@ -4,10 +4,21 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from blocs.models import Bloc, Country, Source
-from blocs.spreadsheets.columns import ChoiceWidget, Column, KeysWidget, SpellsWidget, TextWidget, partial_date_columns
+from blocs.resources import CLAIM_COLUMNS
+from blocs.spreadsheets.claims import ClaimResource, OwnerWidget
+from blocs.spreadsheets.columns import (
+    ChoiceWidget,
+    Column,
+    KeysWidget,
+    PartialDateWidget,
+    PartialIso,
+    SpellsWidget,
+    TextWidget,
+    partial_date_columns,
+)
 from blocs.spreadsheets.curated import CuratedResource
 
-from .models import Event, EventKind
+from .models import Event, EventClaim, EventKind
 
 
 class EventResource(CuratedResource):
@@ -64,3 +75,45 @@ class EventResource(CuratedResource):
             "title_ru",
             "description_ru",
         )
+
+
+class EventOwnerWidget(OwnerWidget):
+    """An event named by its date (this column) and its title, as the events' own spreadsheet names it."""
+
+    what = "event"
+    parts = ("event title", "event date")
+
+    def key_of_row(self, value, row):
+        date = PartialDateWidget().clean(value)
+        if date is None:
+            raise ValueError("The event date is empty.")
+        return (date.date, str(row.get("event title") or "").strip())
+
+    def records(self, keys):
+        events = Event.objects.filter(date__in={k[0] for k in keys}, title__in={k[1] for k in keys})
+        return {(e.date, e.title): e for e in events}
+
+    def describe(self, key):
+        return f"“{key[1]}” on {key[0].isoformat()}"
+
+    def render(self, value, obj=None, **kwargs):
+        return value.partial_date("date").iso if value else ""
+
+    def export_sql(self, model, attribute):
+        return PartialIso(f"{attribute}__date")
+
+
+class EventClaimResource(ClaimResource):
+    event = Column("event", "event date", EventOwnerWidget(), required=True)
+    event_title = Column("event__title", "event title", TextWidget(strip=True), readonly=True)
+    field = ClaimResource.field_column(EventClaim)
+
+    owner_column = "event date"
+    owner_parts = ("event title",)
+    what = "claim about an event"
+    select_related = ("reading", "event")
+
+    class Meta(ClaimResource.Meta):
+        model = EventClaim
+        name = "Claims about events' dates, by event date and title"
+        fields = ("event", "event_title", *CLAIM_COLUMNS)

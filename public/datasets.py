@@ -229,6 +229,11 @@ def whole_file(scope):
     return [{}]
 
 
+def claim_parts(scope):
+    """The claims about blocs, then events, then spells: the file's order, its few blocs' claims at once."""
+    return [{"kinds": [kind]} for kind in ("bloc", "event", "membership")]
+
+
 def event_parts(scope):
     """The events of the oldest years up to about FIRST_EVENTS, then the others, by the counts the database keeps."""
     from events.models import EventsInYear
@@ -267,14 +272,19 @@ def _claims_sql(part=None, reading=False):
     for model, (kind, join, keys) in owners.items():
         table, link = quote(model._meta.db_table), quote(model.sources.through._meta.db_table)
         owner = quote(f"{model.OWNER}_id")
+        # The sources' keys aggregated in one pass over the link table, not a subquery a claim: the
+        # planner costed those so high that PostgreSQL compiled the query (JIT) for a second before
+        # its first row (docs/performance.md).
         parts.append(
             f"SELECT k.id, '{kind}' AS record_kind, {keys}, k.field, k.value, k.value_precision, k.rank, k.reason, "
-            f"k.reading_id, "
-            f"(SELECT string_agg(s.key, ';' ORDER BY s.key) FROM {link} l JOIN {T['source']} s ON s.id = l.source_id "
-            f"WHERE l.claim_id = k.id) AS keys, "
+            f"k.reading_id, ks.keys, "
             f"EXISTS (SELECT 1 FROM {table} o WHERE o.{owner} = k.{owner} AND o.field = k.field "
             f"AND o.rank <> '{Rank.PREFERRED}')::int AS disputed "
-            f"FROM {table} k {join}"
+            f"FROM {table} k {join} "
+            f"LEFT JOIN (SELECT l.claim_id, string_agg(s.key, ';' ORDER BY s.key) AS keys FROM {link} l "
+            f"JOIN {T['source']} s ON s.id = l.source_id GROUP BY l.claim_id) ks ON ks.claim_id = k.id"
+            # In parts (claim_parts), one kind of record at a time: the other kinds' branches are skipped.
+            + (f" WHERE '{kind}' = ANY(%(kinds)s::text[])" if part else "")
         )
     names = (
         "id, record_kind, country_alpha3, bloc_slug, spell_start, event_date, event_title, field, value, "
@@ -418,7 +428,7 @@ DATASETS = {
             ),
             CLAIM_COLUMNS,
             _claims_sql,
-            whole_file,
+            claim_parts,
         ),
     ]
 }

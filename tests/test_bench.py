@@ -36,6 +36,10 @@ def test_bench_runs_on_the_tiny_world():
     assert "80 rows, 80 history rows written" in report
     assert "events of the largest bloc" in report
     assert "events, a broad search's deep page, drawn" in report and "KB of HTML" in report
+    # Claims: the disputes page, the bloc with most disputed spells and the claims file.
+    assert "disputed dates, first page, drawn" in report
+    assert "bloc with most disputed spells, drawn" in report
+    assert "claims.csv, neutralised" in report and "/data/claims.csv" in report
     assert "COUNT(*) OF THE WHOLE TABLE" not in report
     assert "60 requests, 0 errors" in report
     assert "measurements," in report

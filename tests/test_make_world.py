@@ -6,11 +6,12 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q
 
-from blocs.models import Bloc, Country, Membership, Role, Source, Succession
+from blocs.models import Bloc, BlocClaim, Country, Membership, MembershipClaim, Rank, Reading, Role, Source, Succession
+from devtools.disputes import CLAIMS
 from devtools.synthetic import CURATED_TABLES, SCALES, flush
-from events.models import Event
+from events.models import Event, EventClaim
 
 from .conftest import _clear_records, make_country
 
@@ -145,3 +146,36 @@ def test_admin_history_page_of_a_synthetic_spell(curator_client):
     response = curator_client.get(f"/admin/blocs/membership/{spell.pk}/history/")
     assert response.status_code == 200
     assert "synthetic world, seed 3" in response.content.decode()
+
+
+def test_a_share_of_spells_events_and_blocs_has_disputed_dates():
+    for model, owner, _, share in CLAIMS:
+        disputed = model.objects.values(model.OWNER).distinct().count()
+        assert disputed == max(1, round(owner.objects.count() * share)), model
+    assert MembershipClaim.objects.filter(reading__isnull=False).exists()
+    assert EventClaim.objects.filter(rank=Rank.DEPRECATED).exists()
+    assert Reading.objects.count() == 2
+
+
+def test_every_disputed_date_has_one_preferred_claim_equal_to_the_record_and_cited_sources():
+    for model in (MembershipClaim, EventClaim, BlocClaim):
+        facts = model.objects.values(model.OWNER, "field").annotate(
+            preferred=Count("id", filter=Q(rank=Rank.PREFERRED)),
+            alternatives=Count("id", filter=Q(rank=Rank.ALTERNATIVE)),
+        )
+        assert facts and all(f["preferred"] == 1 and f["alternatives"] == 1 for f in facts), model
+        for claim in model.objects.select_related(model.OWNER).prefetch_related("sources"):
+            claim.full_clean()
+            assert claim.sources.all(), claim
+            if claim.rank == Rank.PREFERRED:
+                assert claim.matches_record()
+            else:
+                assert not claim.matches_record()
+        assert model.history.count() == model.objects.count()
+
+
+def test_disputed_dates_show_on_the_disputes_page(client):
+    claim = MembershipClaim.objects.select_related("membership__country").filter(rank=Rank.ALTERNATIVE).first()
+    response = client.get("/disputes/")
+    assert response.status_code == 200
+    assert claim.membership.country.name in response.content.decode()

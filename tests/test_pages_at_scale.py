@@ -73,9 +73,9 @@ def test_the_largest_blocs_page_draws_its_countries_a_page_at_a_time(client, gro
     assert spells > 400  # a thousand at the full scale
     url = f"/blocs/{bloc.slug}/"
     # the bloc; its claims; predecessors; successors; forces inside; spells; the page's sources; the
-    # page's claims; markers; latest events; their sources; their countries; their claims; the bloc's
-    # sources (no claims' sources: the grown world has no disputed dates)
-    with django_assert_num_queries(15):
+    # page's claims; markers; latest events; their sources; their countries; their claims; the
+    # claims' sources (the grown world disputes a share of its dates); the bloc's sources
+    with django_assert_num_queries(16):
         html = bounded(client, url)
     assert "Rows 1–25 of" in text_of(html)
     listed = len(re.findall(r'<tr class="[^"]*"><th scope="row"><a href="/countries/', html))
@@ -152,7 +152,7 @@ def test_a_deep_page_skips_whole_years_and_lists_what_an_offset_would(client, gr
         assert listed == expected, number
 
 
-@pytest.mark.parametrize("dataset", ["events", "memberships", "members", "country-year", "dyad-year"])
+@pytest.mark.parametrize("dataset", ["events", "memberships", "members", "country-year", "dyad-year", "claims"])
 def test_a_download_in_parts_is_the_file_of_the_whole_query(client, grown, dataset):
     """Parts (public/datasets.py DatasetSpec.parts) only let the first byte out sooner: the file is the same."""
     import datetime
