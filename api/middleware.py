@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import redis
 from django.conf import settings
+from django.db.models import Max
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
@@ -111,9 +112,12 @@ def last_modified(version):
     """When the records last changed, read once per change of their state in each process."""
     if version not in _last_modified:
         from public.datasets import data_facts
+        from releases.models import Release
 
+        # A release's publishing or withdrawal changes the state, and the releases' answers, too.
+        moments = Release.objects.aggregate(published=Max("published_at"), withdrawn=Max("withdrawn_at"))
         _last_modified.clear()
-        _last_modified[version] = data_facts()[0]
+        _last_modified[version] = max([m for m in (data_facts()[0], *moments.values()) if m], default=None)
     return _last_modified[version]
 
 

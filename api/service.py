@@ -15,7 +15,7 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError
 from ninja.openapi.views import openapi_view
 
-from . import dataset_views, record_views
+from . import claim_views, dataset_views, record_views, release_views
 from .problems import Problem, problem_response
 
 DESCRIPTION = """Read-only JSON over the record: countries, blocs, sources, membership spells, events,
@@ -92,3 +92,5 @@ def docs(request):
 
 api.add_router("", record_views.router)
 api.add_router("", dataset_views.router)
+api.add_router("", claim_views.router)
+api.add_router("", release_views.router)
