@@ -105,7 +105,7 @@ def reading_id(raw):
         return None
     key = raw.strip()
     found = None
-    if len(key) <= 60 and "\x00" not in key:
+    if len(key) <= 60:
         found = Reading.objects.filter(key=key).values_list("pk", flat=True).first()
     if found is None:
         raise bad_parameter(
