@@ -30,7 +30,8 @@ def takes(*extra):
     def decorate(view):
         import inspect
 
-        known = {"cursor", "limit", *extra}
+        # Every operation reads the record as it stood at ?as_recorded= too (api/middleware.py).
+        known = {"cursor", "limit", "as_recorded", *extra}
         for name, parameter in inspect.signature(view).parameters.items():
             if name != "request":
                 default = parameter.default

@@ -62,8 +62,14 @@ def release_out(request, release, files):
     }
 
 
-def releases_qs():
-    return Release.objects.select_related("previous").prefetch_related("files")
+def published(request, qs, field="published_at"):
+    """The releases published by then: all of them, or those before ?as_recorded= (api/middleware.py)."""
+    until = getattr(request, "api_as_recorded", None)
+    return qs.filter(**{f"{field}__lt": until}) if until else qs
+
+
+def releases_qs(request):
+    return published(request, Release.objects.select_related("previous").prefetch_related("files"))
 
 
 @router.get("/releases", response={200: schemas.page_of(schemas.Release, "ReleasePage"), **ERRORS})
@@ -71,7 +77,7 @@ def releases_qs():
 def releases(request, cursor: str | None = None, limit: int | None = None):
     """Every release readers may cite, newest first; withdrawn ones keep their own address but leave the list."""
     pager = Pager(request, "releases", [str, int], limit, cursor)
-    qs = releases_qs().filter(withdrawn_at__isnull=True).order_by("-published_at", "-id")
+    qs = releases_qs(request).filter(withdrawn_at__isnull=True).order_by("-published_at", "-id")
     if pager.after:
         try:
             moment = datetime.datetime.fromisoformat(pager.after[0])
@@ -101,7 +107,7 @@ def known_version(version):
 @takes()
 def release(request, version: str):
     """One release, by its version (2026.12), withdrawn or not: its files with their checksums, its citation."""
-    found = releases_qs().filter(version=known_version(version)).first()
+    found = releases_qs(request).filter(version=known_version(version)).first()
     if found is None:
         raise Http404(f"There is no release {version}.")
     return json_response(release_out(request, found, found.files.all()))
@@ -145,8 +151,9 @@ def release_rows(
     limit: int | None = Query(None, description="Rows per page, 1 to 1000; 100 when left out."),
 ):
     """The rows of one of a release's CSV tables (members, country-year, ...), exactly as the file has them, as text."""
+    files = ReleaseFile.objects.select_related("release")
     found = (
-        ReleaseFile.objects.select_related("release")
+        published(request, files, "release__published_at")
         .filter(release__version=known_version(version), dataset=dataset[:40], format="csv")
         .first()
     )
