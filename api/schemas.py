@@ -15,6 +15,9 @@ Ranks = Literal[tuple(Rank.values)]
 RecordKinds = Literal["membership", "bloc", "event"]
 
 
+DISPUTED = "The sources disagree on one of its dates: GET /api/v1/claims lists what each says."
+
+
 class PartialDateOut(Schema):
     date: str = Field(description='As precise as the sources: "2012", "2012-06" or "2012-06-28".')
     precision: Literal[tuple(Precision.values)]
@@ -54,6 +57,7 @@ class Bloc(Schema):
     predecessors: list[str]
     successors: list[str]
     description: str
+    disputed: bool = Field(description=DISPUTED)
     sources: list[SourceRef]
     page: str
 
@@ -77,6 +81,7 @@ class Membership(Schema):
     suspension_kind: Literal[tuple(SuspensionKind.values)] | None
     end: PartialDateOut | None
     end_reason: Literal[tuple(EndReason.values)] | None
+    disputed: bool = Field(description=DISPUTED)
     sources: list[SourceRef]
     page: str = Field(description="The country's page, which lists its spells.")
 
@@ -90,6 +95,7 @@ class Event(Schema):
     description: str
     blocs: list[str]
     countries: list[str]
+    disputed: bool = Field(description=DISPUTED)
     sources: list[SourceRef]
     page: str
 

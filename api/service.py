@@ -20,9 +20,21 @@ from .problems import Problem, problem_response
 
 DESCRIPTION = """Read-only JSON over the record: countries, blocs, sources, membership spells, events,
 and the /data/ datasets (members on a date, country-year, dyad-year). Records are named by
-natural keys (alpha-3 codes, bloc slugs, source keys). Lists come in pages: follow `next` (also
+natural keys (alpha-3 codes, bloc slugs, source keys); claims say what each source gives for a disputed
+date, and ?reading= reads the datasets as a published coding does. Releases are frozen copies with
+their citations, and ?as_recorded= reads any answer as the record stood on an earlier day. Lists come in pages: follow `next` (also
 sent as a `Link` header) until it is null. Dates carry their precision and never invent a day.
 Errors are application/problem+json. See docs/api.md for examples in curl, Python and R."""
+
+
+AS_RECORDED = {
+    "in": "query",
+    "name": "as_recorded",
+    "required": False,
+    "description": "The record as it stood at the end of this day (YYYY-MM-DD) or at this moment "
+    "(2026-12-01T18:30), from the change history, as on the public pages.",
+    "schema": {"type": "string", "maxLength": 32},
+}
 
 
 class EurasiaAPI(NinjaAPI):
@@ -35,6 +47,15 @@ class EurasiaAPI(NinjaAPI):
         schema = super().get_openapi_schema(*args, **kwargs)
         for operations in schema["paths"].values():
             for operation in operations.values():
+                # Every operation takes ?as_recorded= (api/middleware.py), which ninja's views do not declare.
+                operation.setdefault("parameters", []).append(AS_RECORDED)
+                operation["responses"].setdefault(
+                    "404",
+                    {
+                        "description": "Not found, or nothing recorded yet at ?as_recorded=",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    },
+                )
                 for code, answer in operation["responses"].items():
                     content = answer.get("content", {})
                     if int(code) >= 400 and "application/json" in content:

@@ -238,3 +238,24 @@ def test_query_count_is_pinned(client, seed, django_assert_num_queries, path, qu
     if "data" in page and page["next"]:
         with django_assert_num_queries(COMMON + queries):
             assert client.get(page["next"]).status_code == 200
+
+
+def test_records_carry_the_disputed_flag_the_data_files_give(client, seed):
+    spells = walk(client, "/api/v1/memberships?limit=1000")
+    in_file = file_rows(client, "memberships")  # from the record's first year: every spell
+    assert {(s["country"], s["bloc"], first_day(s["start"]), int(s["disputed"])) for s in spells} == {
+        (r["country_alpha3"], r["bloc_slug"], r["start"], int(r["disputed"])) for r in in_file
+    }
+    assert any(s["disputed"] for s in spells) and not all(s["disputed"] for s in spells)
+    uzbekistan = walk(client, "/api/v1/memberships?country=UZB&bloc=csto")[0]
+    assert uzbekistan["disputed"] is True
+    events = walk(client, "/api/v1/events?limit=1000")
+    disputed_events = {(e["date"]["date"], e["title"]) for e in events if e["disputed"]}
+    claimed = {
+        (c["fact"]["event_date"]["date"], c["fact"]["event_title"])
+        for c in walk(client, "/api/v1/claims?record_kind=event")
+        if c["disputed"]
+    }
+    assert disputed_events == claimed
+    assert data(client, "/api/v1/blocs/csto")["disputed"] is True  # its founding: 6 or 7 October 2002
+    assert data(client, "/api/v1/blocs/cis")["disputed"] is False  # no claims about its dates
