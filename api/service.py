@@ -27,16 +27,6 @@ sent as a `Link` header) until it is null. Dates carry their precision and never
 Errors are application/problem+json. See docs/api.md for examples in curl, Python and R."""
 
 
-AS_RECORDED = {
-    "in": "query",
-    "name": "as_recorded",
-    "required": False,
-    "description": "The record as it stood at the end of this day (YYYY-MM-DD) or at this moment "
-    "(2026-12-01T18:30), from the change history, as on the public pages.",
-    "schema": {"type": "string", "maxLength": 32},
-}
-
-
 class EurasiaAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation):
         """An operation's id is its view's name (`events`, `country_year`), wherever the view lives."""
@@ -47,8 +37,9 @@ class EurasiaAPI(NinjaAPI):
         schema = super().get_openapi_schema(*args, **kwargs)
         for operations in schema["paths"].values():
             for operation in operations.values():
-                # Every operation takes ?as_recorded= (api/middleware.py), which ninja's views do not declare.
-                operation.setdefault("parameters", []).append(AS_RECORDED)
+                # Every operation takes ?as_recorded= (api/middleware.py, docs/api.md), answered 404 before
+                # the record began. It is left out of the parameters: generated values for it would be
+                # nearly all refused, and a generator would spend its requests there.
                 operation["responses"].setdefault(
                     "404",
                     {
