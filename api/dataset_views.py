@@ -5,7 +5,7 @@ import datetime
 from django.db import connection
 from ninja import Query, Router
 
-from blocs.models import Bloc, Country
+from blocs.models import Bloc, Country, Reading
 from eurasia.routers import read_connection
 from public.datasets import DATASETS, MAX_YEARS, data_facts, per_bloc_sql
 
@@ -69,7 +69,8 @@ def dataset_rows(slug, scope, keys, pager, filters, per_bloc=False):
     if pager.after:
         where.append(f"({', '.join(keys)}) > ({', '.join(f'%(k{n})s' for n in range(len(keys)))})")
         params.update({f"k{n}": value for n, value in enumerate(pager.after)})
-    query = per_bloc_sql(slug) if per_bloc else DATASETS[slug].sql(neutralise=False)
+    reading = scope.get("reading") is not None
+    query = per_bloc_sql(slug, reading=reading) if per_bloc else DATASETS[slug].sql(neutralise=False, reading=reading)
     sql = (
         f"SELECT * FROM ({query}) d"
         f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {', '.join(keys)} LIMIT {pager.limit + 1}"
@@ -92,6 +93,27 @@ def years_scope(from_, to):
     return {"first": first, "last": last, "day": today}
 
 
+READING_HELP = (
+    "The key of a reading (GET /api/v1/readings), such as atop-4-01: each date that reading has a claim of its "
+    "own about is taken from it, as /data/ does with ?reading=; the preferred dates when left out."
+)
+
+
+def reading_id(raw):
+    """The id of the reading ?reading= names, as /data/ takes it (public/dataset_views.py parse_scope)."""
+    if raw is None or raw.strip() == "":
+        return None
+    key = raw.strip()
+    found = None
+    if len(key) <= 60:
+        found = Reading.objects.filter(key=key).values_list("pk", flat=True).first()
+    if found is None:
+        raise bad_parameter(
+            "reading", f'?reading=: there is no reading "{key[:40]}": GET /api/v1/readings lists them and their keys.'
+        )
+    return found
+
+
 def known_key(model, field, name, raw, what):
     found = lookup(model, field, name, raw, what)
     return getattr(found, field) if found else None
@@ -104,6 +126,7 @@ def members(
     date: str | None = Query(None, description="The day (YYYY-MM-DD); today when left out."),
     bloc: str | None = Query(None, description="A bloc's slug."),
     country: str | None = Query(None, description="A country's alpha-3 code."),
+    reading: str | None = Query(None, description=READING_HELP),
     cursor: str | None = None,
     limit: int | None = Query(None, description="Rows per page, 1 to 1000; 100 when left out."),
 ):
@@ -115,7 +138,8 @@ def members(
         ("country_alpha3", known_key(Country, "alpha3", "country", country, "country with the alpha-3 code")),
     ]
     keys = ["bloc_slug", "country_alpha3"]
-    rows = dataset_rows("members", {"first": day.year, "last": day.year, "day": day}, keys, pager, filters)
+    scope = {"first": day.year, "last": day.year, "day": day, "reading": reading_id(reading)}
+    rows = dataset_rows("members", scope, keys, pager, filters)
 
     def shape(r):
         return {
@@ -146,12 +170,13 @@ def country_year(
     to: int | None = Query(None, description="Last year; this year when left out."),
     bloc: str | None = Query(None, description="A bloc's slug."),
     country: str | None = Query(None, description="A country's alpha-3 code."),
+    reading: str | None = Query(None, description=READING_HELP),
     cursor: str | None = None,
     limit: int | None = Query(None, description="Rows per page, 1 to 1000; 100 when left out."),
 ):
     """The /data/ country-year table: COW IGO status of each country in each bloc and year."""
     pager = Pager(request, "country-year", [str, str, int], limit, cursor)
-    scope = years_scope(from_, to)
+    scope = {**years_scope(from_, to), "reading": reading_id(reading)}
     filters = [
         ("bloc_slug", known_key(Bloc, "slug", "bloc", bloc, "bloc")),
         ("country_alpha3", known_key(Country, "alpha3", "country", country, "country with the alpha-3 code")),
@@ -180,12 +205,13 @@ def dyad_year(
     from_: int | None = Query(None, alias="from", description="First year; the record's first when left out."),
     to: int | None = Query(None, description="Last year; this year when left out."),
     bloc: str | None = Query(None, description="A bloc's slug."),
+    reading: str | None = Query(None, description=READING_HELP),
     cursor: str | None = None,
     limit: int | None = Query(None, description="Rows per page, 1 to 1000; 100 when left out."),
 ):
     """The /data/ dyad-year table: pairs of countries both full members of a bloc in a year."""
     pager = Pager(request, "dyad-year", [str, int, str, str], limit, cursor)
-    scope = years_scope(from_, to)
+    scope = {**years_scope(from_, to), "reading": reading_id(reading)}
     filters = [("bloc_slug", known_key(Bloc, "slug", "bloc", bloc, "bloc"))]
     keys = ["bloc_slug", "year", "country1_alpha3", "country2_alpha3"]
     rows, last_bloc = per_bloc_rows("dyad-year", scope, keys, pager, filters[0][1], filters)

@@ -22,12 +22,15 @@ from functools import lru_cache
 
 import redis
 from django.conf import settings
+from django.db.models import Max
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 
 from eurasia.page_cache import records_state
+from eurasia.routers import use_primary
 from eurasia.throttle import client_address
+from public import as_recorded
 
 from .problems import PROBLEM_TYPE, problem_response
 
@@ -111,9 +114,12 @@ def last_modified(version):
     """When the records last changed, read once per change of their state in each process."""
     if version not in _last_modified:
         from public.datasets import data_facts
+        from releases.models import Release
 
+        # A release's publishing or withdrawal changes the state, and the releases' answers, too.
+        moments = Release.objects.aggregate(published=Max("published_at"), withdrawn=Max("withdrawn_at"))
         _last_modified.clear()
-        _last_modified[version] = data_facts()[0]
+        _last_modified[version] = max([m for m in (data_facts()[0], *moments.values()) if m], default=None)
     return _last_modified[version]
 
 
@@ -144,19 +150,70 @@ class ApiMiddleware:
             wait = max(1, int(left + 0.999))
             detail = f"More than {limit} requests in {_limits()['window']} seconds from your address: wait {wait} s."
             return problem_response(429, "Too many requests", detail, headers={"Retry-After": str(wait)})
+        if request.GET.get(as_recorded.PARAMETER):
+            return self.as_recorded(request, request.GET[as_recorded.PARAMETER])
         version = records_version()
         etag = f'"{getattr(settings, "API_REVISION", REVISION)}-{version}"'
-        modified = last_modified(version)
-        # Whole seconds, as the header carries them: If-Modified-Since then compares equal.
-        stamp = math.ceil(modified.timestamp()) if modified else None
+        stamp = _stamp(last_modified(version))
         response = get_conditional_response(request, etag=etag, last_modified=stamp)
         if response is None:
             response = self.get_response(request)
-            if response.status_code != 200:
-                return response
-        response["ETag"] = etag
-        if stamp:
-            response["Last-Modified"] = http_date(stamp)
-        # Kept by any cache, but checked with the server each time: a 304 costs one small query.
-        response["Cache-Control"] = "public, no-cache"
+        return validated(response, etag, stamp)
+
+    def as_recorded(self, request, raw):
+        """The answer over the record as it stood at ?as_recorded=, read as public pages read it (public/as_recorded.py).
+
+        The ETag names the moment and the records' state now (a change may still reach a moment
+        of today); Last-Modified is the last change recorded before the moment.
+        """
+        try:
+            until, words = as_recorded.parse_moment(raw)
+        except as_recorded.BadMoment as error:
+            return problem_response(400, "Bad parameter", f"?as_recorded=: {error}", as_recorded.PARAMETER)
+        use_primary()  # the views are temporary, in a transaction of the primary's
+        etag = f'"{getattr(settings, "API_REVISION", REVISION)}-{records_version()}-at-{until.isoformat()}"'
+        if request.headers.get("If-None-Match"):
+            response = get_conditional_response(request, etag=etag)
+            if response is not None:
+                return validated(response, etag, None)
+        schema, first = as_recorded.first_change()
+        missing = as_recorded.not_yet_recorded(first, until, words)
+        if missing:
+            return problem_response(404, "Not yet recorded", missing)
+        request.api_as_recorded = until
+        block = as_recorded.enter_moment(until, schema)
+        try:
+            stamp = _stamp(changed_before(until))
+            response = get_conditional_response(request, etag=etag, last_modified=stamp)
+            if response is None:
+                response = self.get_response(request)
+        except BaseException as error:
+            as_recorded.leave_moment(block, error)
+            raise
+        as_recorded.leave_moment(block)
+        return validated(response, etag, stamp)
+
+
+def _stamp(moment):
+    # Whole seconds, as the header carries them: If-Modified-Since then compares equal.
+    return math.ceil(moment.timestamp()) if moment else None
+
+
+def changed_before(until):
+    """When the record, or the list of releases, last changed before `until` (two queries, inside the moment's views)."""
+    from releases.models import Release
+
+    published = Release.objects.filter(published_at__lt=until).aggregate(last=Max("published_at"))["last"]
+    return max([m for m in (as_recorded.last_change(), published) if m], default=None)
+
+
+def validated(response, etag, stamp):
+    """A successful answer (or a 304) with its validators; any other answer as it is."""
+    if response.status_code not in (200, 304):
         return response
+    response["ETag"] = etag
+    if stamp:
+        response["Last-Modified"] = http_date(stamp)
+    # Kept by any cache, but checked with the server each time: a 304 costs one small query.
+    response["Cache-Control"] = "public, no-cache"
+    return response

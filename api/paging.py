@@ -13,7 +13,7 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpResponse
 from django.urls import reverse
 
-from blocs.models import Source
+from blocs.models import Rank, Source
 from blocs.periods import column_sql
 from eurasia.partial_dates import PartialDate
 
@@ -30,7 +30,8 @@ def takes(*extra):
     def decorate(view):
         import inspect
 
-        known = {"cursor", "limit", *extra}
+        # Every operation reads the record as it stood at ?as_recorded= too (api/middleware.py).
+        known = {"cursor", "limit", "as_recorded", *extra}
         for name, parameter in inspect.signature(view).parameters.items():
             if name != "request":
                 default = parameter.default
@@ -118,6 +119,16 @@ def linked(name, link, owner, target, aggregate):
         f"FROM {quote(link._meta.db_table)} l JOIN {quote(targets._meta.db_table)} t "
         f"ON {column_sql(targets, 't', targets._meta.pk.name)} = {column_sql(link, 'l', target)} "
         f"WHERE {owner_id} = ANY(ARRAY(SELECT id FROM page)) GROUP BY 1)"
+    )
+
+
+def disputed(name, claims):
+    """A CTE naming the page's records that have a claim other than the preferred one (a disputed date)."""
+    quote = connection.ops.quote_name
+    owner = column_sql(claims, "k", claims.OWNER)
+    return (
+        f"{name} AS (SELECT DISTINCT {owner} AS owner_id, true AS v FROM {quote(claims._meta.db_table)} k "
+        f"WHERE {owner} = ANY(ARRAY(SELECT id FROM page)) AND {column_sql(claims, 'k', 'rank')} <> '{Rank.PREFERRED}')"
     )
 
 

@@ -2,14 +2,14 @@
 
 import datetime
 
-from django.db.models import BooleanField, F, Prefetch, Q
+from django.db.models import BooleanField, Exists, F, OuterRef, Prefetch, Q
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from ninja import Query, Router
 
-from blocs.models import Bloc, Country, Membership, MembershipSource, Source
+from blocs.models import Bloc, BlocClaim, Country, Membership, MembershipClaim, MembershipSource, Rank, Source
 from eurasia.partial_dates import PartialDate
-from events.models import Event, EventBloc, EventCountry, EventSource
+from events.models import Event, EventBloc, EventClaim, EventCountry, EventSource
 from public.links import NUMBER_MARK, SLUG_MARK
 
 from . import schemas
@@ -17,6 +17,7 @@ from .paging import (
     ERRORS,
     Pager,
     addresses,
+    disputed,
     fast_partial,
     json_response,
     keys_of,
@@ -72,7 +73,9 @@ def country(request, alpha3: str):
 
 
 def blocs_qs():
-    return with_sources(Bloc.objects.select_related("parent").only(*BLOC_FIELDS)).prefetch_related(
+    others = BlocClaim.objects.filter(bloc=OuterRef("pk")).exclude(rank=Rank.PREFERRED)
+    blocs = Bloc.objects.select_related("parent").only(*BLOC_FIELDS).annotate(disputed=Exists(others))
+    return with_sources(blocs).prefetch_related(
         Prefetch("predecessors", queryset=Bloc.objects.only("slug").order_by("slug")),
         Prefetch("successors", queryset=Bloc.objects.only("slug").order_by("slug")),
     )
@@ -104,6 +107,7 @@ def bloc_out(request, b):
         "predecessors": [p.slug for p in b.predecessors.all()],
         "successors": [s.slug for s in b.successors.all()],
         "description": b.description,
+        "disputed": b.disputed,
         "sources": sources_of(b),
         "page": page_url(request, "blocs:bloc", b.slug),
     }
@@ -177,6 +181,7 @@ def membership_out(country_page):
             "suspension_kind": m["suspension_kind"] or None,
             "end": fast_partial(m["end"], m["end_precision"]),
             "end_reason": m["end_reason"] or None,
+            "disputed": bool(m["disputed"]),
             "sources": sources_fragment(m["sources"]),
             "page": country_page(m["country_code"].lower()),
         }
@@ -229,7 +234,10 @@ def memberships(
     rows = page_query(
         qs.order_by("pk")[: pager.limit + 1],
         MEMBERSHIP_FIELDS,
-        {"sources": linked("sources", MembershipSource, "membership", "source", sources_json)},
+        {
+            "sources": linked("sources", MembershipSource, "membership", "source", sources_json),
+            "disputed": disputed("disputed", MembershipClaim),
+        },
         "page.id",
         country_code=F("country__alpha3"),
         bloc_slug=F("bloc__slug"),
@@ -258,6 +266,7 @@ def event_out(event_page):
             "description": e["description"],
             "blocs": e["blocs"] or [],
             "countries": e["countries"] or [],
+            "disputed": bool(e["disputed"]),
             "sources": sources_fragment(e["sources"]),
             "page": event_page(e["id"]),
         }
@@ -269,6 +278,7 @@ EVENT_LINKS = {
     "blocs": linked("blocs", EventBloc, "event", "bloc", keys_of("slug")),
     "countries": linked("countries", EventCountry, "event", "country", keys_of("alpha3")),
     "sources": linked("sources", EventSource, "event", "source", sources_json),
+    "disputed": disputed("disputed", EventClaim),
 }
 
 

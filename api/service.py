@@ -15,12 +15,14 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError
 from ninja.openapi.views import openapi_view
 
-from . import dataset_views, record_views
+from . import claim_views, dataset_views, record_views, release_views
 from .problems import Problem, problem_response
 
 DESCRIPTION = """Read-only JSON over the record: countries, blocs, sources, membership spells, events,
 and the /data/ datasets (members on a date, country-year, dyad-year). Records are named by
-natural keys (alpha-3 codes, bloc slugs, source keys). Lists come in pages: follow `next` (also
+natural keys (alpha-3 codes, bloc slugs, source keys); claims say what each source gives for a disputed
+date, and ?reading= reads the datasets as a published coding does. Releases are frozen copies with
+their citations, and ?as_recorded= reads any answer as the record stood on an earlier day. Lists come in pages: follow `next` (also
 sent as a `Link` header) until it is null. Dates carry their precision and never invent a day.
 Errors are application/problem+json. See docs/api.md for examples in curl, Python and R."""
 
@@ -35,6 +37,16 @@ class EurasiaAPI(NinjaAPI):
         schema = super().get_openapi_schema(*args, **kwargs)
         for operations in schema["paths"].values():
             for operation in operations.values():
+                # Every operation takes ?as_recorded= (api/middleware.py, docs/api.md), answered 404 before
+                # the record began. It is left out of the parameters: generated values for it would be
+                # nearly all refused, and a generator would spend its requests there.
+                operation["responses"].setdefault(
+                    "404",
+                    {
+                        "description": "Not found, or nothing recorded yet at ?as_recorded=",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    },
+                )
                 for code, answer in operation["responses"].items():
                     content = answer.get("content", {})
                     if int(code) >= 400 and "application/json" in content:
@@ -92,3 +104,5 @@ def docs(request):
 
 api.add_router("", record_views.router)
 api.add_router("", dataset_views.router)
+api.add_router("", claim_views.router)
+api.add_router("", release_views.router)

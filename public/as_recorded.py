@@ -224,52 +224,83 @@ class AsRecordedMiddleware:
         except BadMoment as error:
             return problem(request, 400, _("That date could not be read"), str(error))
         use_primary()
-        connection = connections[PRIMARY]
         if settings.PAGE_CACHE:
             # Keyed on the records' state outside the transaction below, which its views give an id of its own.
             request.as_recorded_state = f"{page_cache.records_state()}|{PARAMETER}={until.isoformat()}"
-        with connection.cursor() as cursor:
-            cursor.execute(_first_change_sql())
-            schema, first = cursor.fetchone()
-        if first is None or until <= first:
-            if first is None:
-                message = _("Nothing has been recorded yet.")
-            else:
-                begins = timezone.localtime(first).date().isoformat()
-                message = _("The record begins on %(day)s: nothing had been recorded %(words)s.") % {
-                    "day": begins,
-                    "words": words,
-                }
-            return problem(request, 404, _("Not yet recorded"), message)
+        schema, first = first_change()
+        missing = not_yet_recorded(first, until, words)
+        if missing:
+            return problem(request, 404, _("Not yet recorded"), missing)
         request.as_recorded = AsRecorded(words, current_url(request))
-        block = transaction.atomic(using=PRIMARY)
-        block.__enter__()
-        # A view has no primary key to group by: Django lists every selected column instead, as it
-        # does for unmanaged models. The features object is this thread's connection's own.
-        connection.features.allows_group_by_selected_pks = False
+        block = enter_moment(until, schema)
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("; ".join(view_statements(until)).replace("{schema}", _quote(schema)))
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
         except BaseException as error:
-            del connection.features.allows_group_by_selected_pks
-            transaction.set_rollback(True, using=PRIMARY)
-            block.__exit__(type(error), error, error.__traceback__)
+            leave_moment(block, error)
             raise
         if response.streaming:
             response.streaming_content = _then_roll_back(response.streaming_content, block)
         else:
-            _roll_back(block)
+            leave_moment(block)
         return response
 
 
-def _roll_back(block):
+def last_change():
+    """When the last change before the moment was recorded: read inside `enter_moment`, whose history views end there."""
+    lasts = ", ".join(f"(SELECT max(history_date) FROM {_quote(h._meta.db_table)})" for _, h in recorded_models())
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute(f"SELECT GREATEST({lasts})")
+        return cursor.fetchone()[0]
+
+
+def first_change():
+    """(the primary's schema, when the first change was recorded, or None): one query on the primary."""
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute(_first_change_sql())
+        return cursor.fetchone()
+
+
+def not_yet_recorded(first, until, words):
+    """Why nothing can be shown before `until`, or "" when the record had begun by then."""
+    if first is None:
+        return _("Nothing has been recorded yet.")
+    if until <= first:
+        begins = timezone.localtime(first).date().isoformat()
+        return _("The record begins on %(day)s: nothing had been recorded %(words)s.") % {"day": begins, "words": words}
+    return ""
+
+
+def enter_moment(until, schema):
+    """Open a transaction on the primary in which every record table reads as it stood before `until`.
+
+    The caller ends it with `leave_moment(block)`, or `leave_moment(block, error)` when it fails;
+    the API (api/middleware.py) reads through the same views.
+    """
     connection = connections[PRIMARY]
-    del connection.features.allows_group_by_selected_pks  # back to the class's value
+    block = transaction.atomic(using=PRIMARY)
+    block.__enter__()
+    # A view has no primary key to group by: Django lists every selected column instead, as it
+    # does for unmanaged models. The features object is this thread's connection's own.
+    connection.features.allows_group_by_selected_pks = False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("; ".join(view_statements(until)).replace("{schema}", _quote(schema)))
+    except BaseException as error:
+        leave_moment(block, error)
+        raise
+    return block
+
+
+def leave_moment(block, error=None):
+    """End the transaction `enter_moment` opened (rolled back, which drops its views), after `error` if any."""
+    del connections[PRIMARY].features.allows_group_by_selected_pks  # back to the class's value
     transaction.set_rollback(True, using=PRIMARY)
-    block.__exit__(None, None, None)
+    if error is None:
+        block.__exit__(None, None, None)
+    else:
+        block.__exit__(type(error), error, error.__traceback__)
 
 
 def _then_roll_back(chunks, block):
@@ -277,4 +308,4 @@ def _then_roll_back(chunks, block):
     try:
         yield from chunks
     finally:
-        _roll_back(block)
+        leave_moment(block)

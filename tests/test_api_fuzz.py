@@ -12,17 +12,31 @@ CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,re
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "name, load",
+    "name, loads",
     [
-        ("seed", ["load_records", "fixtures/seed.json"]),
-        ("tiny", ["make_world", "--scale", "tiny", "--seed", "1", "--flush"]),
+        ("seed", [["load_records", "fixtures/seed.json"]]),
+        (
+            "tiny",
+            [
+                ["make_world", "--scale", "tiny", "--seed", "1", "--flush"],
+                # The synthetic world has no readings: one, so that /readings/{key} has one to answer with.
+                [
+                    "shell",
+                    "-c",
+                    "from blocs.models import Reading; Reading.objects.create(key='atop-4-01', name='ATOP')",
+                ],
+            ],
+        ),
     ],
 )
-def test_generated_requests_get_no_server_error_and_match_the_schema(settings, name, load):
+def test_generated_requests_get_no_server_error_and_match_the_schema(settings, tmp_path, name, loads):
     with scratch_database(settings.DATABASES["default"], f"eurasia_api_fuzz_{name}") as url:
         # The limit is for clients, not for this run of a few hundred requests.
-        env = local_env(DATABASE_URL=url, API_RATE_LIMIT_REQUESTS="1000000", PAGE_CACHE="false")
-        for command in (["migrate", "--noinput"], load):
+        env = local_env(
+            DATABASE_URL=url, API_RATE_LIMIT_REQUESTS="1000000", PAGE_CACHE="false", MEDIA_ROOT=str(tmp_path)
+        )
+        # A release, so that the release operations (and a release's table) have one to answer with.
+        for command in (["migrate", "--noinput"], *loads, ["publish_release", "2026.11", "--notes", "For the test."]):
             done = manage(*command, env=env, timeout=300)
             assert done.returncode == 0, done.stdout + done.stderr
         # Every generated request reaches the API: gunicorn's own 414 for a request line over
