@@ -144,7 +144,9 @@ def index(request):
     first_year = first_year or datetime.date.today().year
     readings = list(Reading.objects.order_by("name"))
     # The country-year file's default years: every year of the record, to this one.
-    differing = reading_differences([r.pk for r in readings], first_year, datetime.date.today().year)
+    differing = reading_differences(
+        [r.pk for r in readings], first_year, datetime.date.today().year, getattr(request, "records_state", None)
+    )
     for reading in readings:
         reading.differing_cells = differing.get(reading.pk, 0)
     context = {

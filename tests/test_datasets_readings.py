@@ -46,8 +46,9 @@ def test_counts_match_the_files_cell_by_cell(client, seed):
 
 def test_data_page_shows_each_readings_differences(client, seed, django_assert_num_queries):
     # 1: the records' state (page cache); 2: when the data last changed and its first year;
-    # 3: the readings; 4: the cells each reading changes, for all readings in one query.
-    with django_assert_num_queries(4):
+    # 3: the readings; 4-6: the cells each reading changes, for all readings in one query, with
+    # just-in-time compilation off around it (SET and RESET).
+    with django_assert_num_queries(6):
         response = client.get(reverse("data:index"))
     page = response.content.decode()
     atop = Reading.objects.get(key="atop-4-01")
@@ -59,6 +60,9 @@ def test_data_page_shows_each_readings_differences(client, seed, django_assert_n
     # Drawn once until the records change: the next reader costs one query.
     with django_assert_num_queries(1):
         client.get(reverse("data:index"))
+    # Another query string draws the page again, but the counts are kept: three queries.
+    with django_assert_num_queries(3):
+        assert f"{cells} cells differ</a>" in client.get(reverse("data:index") + "?from=1990").content.decode()
 
 
 def test_a_reading_that_changes_nothing_says_so(client, db):
