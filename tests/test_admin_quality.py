@@ -86,7 +86,7 @@ class TestChecks:
 
     def test_pending_readers_suggestions_are_a_check(self, record):
         from corrections.models import Status
-        from tests.test_corrections_review import make_suggestion
+        from tests.suggestion_makers import make_suggestion
 
         waiting = make_suggestion(record["thin_event"], what="The date is a day early.")
         make_suggestion(

@@ -10,33 +10,10 @@ from django.urls import reverse
 
 from blocs.models import Bloc, Membership
 
+from .api_pages import COMMON, PROBLEM, answer_in_queries, data, get, walk
 from .conftest import make_country, make_membership
 
 pytestmark = pytest.mark.django_db
-
-PROBLEM = "application/problem+json"
-
-
-def get(client, path, **headers):
-    return client.get(path, headers=headers)
-
-
-def data(client, path):
-    response = client.get(path)
-    assert response.status_code == 200, response.content[:400]
-    assert response["Content-Type"] == "application/json"
-    return response.json()
-
-
-def walk(client, path):
-    """Every record of a list, following the next links."""
-    records, url = [], path
-    while url:
-        page = data(client, url)
-        records += page["data"]
-        url = page["next"]
-    return records
-
 
 # Content ----------------------------------------------------------------------------------------
 
@@ -256,11 +233,6 @@ def test_with_a_shared_page_store_the_rate_limit_counts_in_redis(client, seed, s
 
 # Queries ----------------------------------------------------------------------------------------
 
-# Every answer: the records' state for the ETag (eurasia.page_cache.records_state); the rate limit
-# counts outside the database. The first answer after a change also reads when the records last
-# changed (public.datasets.data_facts).
-COMMON = 1
-
 
 @pytest.mark.parametrize(
     "path, queries",
@@ -288,14 +260,7 @@ COMMON = 1
     ],
 )
 def test_query_count_is_pinned(client, seed, django_assert_num_queries, path, queries):
-    client.get(path)
-    with django_assert_num_queries(COMMON + queries):
-        response = client.get(path)
-    assert response.status_code == 200
-    page = response.json()
-    if "data" in page and page["next"]:
-        with django_assert_num_queries(COMMON + queries):
-            assert client.get(page["next"]).status_code == 200
+    answer_in_queries(client, path, COMMON + queries, django_assert_num_queries)
 
 
 def test_a_304_costs_only_the_common_queries(client, seed, django_assert_num_queries):

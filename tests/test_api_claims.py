@@ -9,7 +9,7 @@ from django.urls import reverse
 from blocs.models import BlocClaim, MembershipClaim, Rank, Reading
 from events.models import EventClaim
 
-from .test_api import COMMON, PROBLEM, data, walk
+from .api_pages import COMMON, PROBLEM, answer_in_queries, data, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -230,14 +230,7 @@ def test_a_cursor_of_another_kind_is_refused(client, seed):
     ],
 )
 def test_query_count_is_pinned(client, seed, django_assert_num_queries, path, queries):
-    client.get(path)
-    with django_assert_num_queries(COMMON + queries):
-        response = client.get(path)
-    assert response.status_code == 200
-    page = response.json()
-    if "data" in page and page["next"]:
-        with django_assert_num_queries(COMMON + queries):
-            assert client.get(page["next"]).status_code == 200
+    answer_in_queries(client, path, COMMON + queries, django_assert_num_queries)
 
 
 def test_records_carry_the_disputed_flag_the_data_files_give(client, seed):

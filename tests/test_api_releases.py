@@ -10,8 +10,8 @@ from releases.citation import Citation
 from releases.models import Release
 from releases.publishing import publish, read_csv_rows
 
+from .api_pages import COMMON, PROBLEM, answer_in_queries, data, get, walk
 from .conftest import make_country
-from .test_api import COMMON, PROBLEM, data, get, walk
 from .test_releases import edit_record, make_record, release_storage  # noqa: F401 (a fixture, used by every test)
 
 pytestmark = pytest.mark.django_db
@@ -137,11 +137,4 @@ def test_a_new_release_changes_the_etag_and_last_modified(client, two_releases):
     ],
 )
 def test_query_count_is_pinned(client, two_releases, django_assert_num_queries, path, queries):
-    client.get(path)
-    with django_assert_num_queries(COMMON + queries):
-        response = client.get(path)
-    assert response.status_code == 200
-    page = response.json()
-    if "data" in page and page["next"]:
-        with django_assert_num_queries(COMMON + queries):
-            assert client.get(page["next"]).status_code == 200
+    answer_in_queries(client, path, COMMON + queries, django_assert_num_queries)

@@ -5,36 +5,20 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from blocs.models import BlocClaim, Membership, MembershipClaim, Rank, Source
-from corrections.models import Kind, Status, Suggestion
+from corrections.models import Status, Suggestion
 from events.models import EventClaim
 
 from .claim_makers import dispute
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source, make_staff
+from .suggestion_makers import URL, make_suggestion
 
 pytestmark = pytest.mark.django_db
 
 QUEUE = "/admin/corrections/suggestion/"
-URL = "https://www.odkb-csto.org/documents/detail.php?ELEMENT_ID=1"
 
 
 def review_url(suggestion):
     return reverse("admin:corrections_suggestion_change", args=[suggestion.pk])
-
-
-def make_suggestion(record, field="", proposed="", **kw):
-    kind = {"Bloc": Kind.BLOC, "Country": Kind.COUNTRY, "Event": Kind.EVENT, "Membership": Kind.SPELL}[
-        type(record).__name__
-    ]
-    owner = {"spell": "membership"}.get(kind, kind)
-    kw.setdefault("what", "It is wrong.")
-    suggestion = Suggestion(kind=kind, field=field, source_url=kw.pop("source_url", URL), **kw)
-    setattr(suggestion, owner, record)
-    if proposed:
-        from eurasia.partial_dates import PartialDate
-
-        suggestion.set_proposed(PartialDate.parse(proposed))
-    suggestion.save()
-    return suggestion
 
 
 @pytest.fixture
