@@ -68,6 +68,13 @@ PUBLIC = [
     ("/api/v1/members?date=2012-06-01", *ANYONE),
     ("/api/v1/country-year?from=2010&to=2012", *ANYONE),
     ("/api/v1/dyad-year?from=2010&to=2012", *ANYONE),
+    ("/api/v1/claims", *ANYONE),
+    ("/api/v1/readings", *ANYONE),
+    ("/api/v1/readings/no-such-reading", 404, 404, 404, 404),
+    ("/api/v1/releases", *ANYONE),
+    ("/api/v1/releases/{release.version}", *ANYONE),
+    ("/api/v1/releases/2030.01", 404, 404, 404, 404),
+    ("/api/v1/releases/{release.version}/no-such-dataset", 404, 404, 404, 404),
 ]
 
 SITE = [
