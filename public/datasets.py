@@ -529,8 +529,10 @@ def reading_differences(reading_ids, first, last, state=None):
             cursor.execute(" UNION ALL ".join(parts), {"first": first, "last": last})
             differing = dict(cursor.fetchall())
     except OperationalError as error:
+        # Kept as not counted, like a count, until a record changes: a database too slow for it
+        # once is not asked again by every reader meanwhile.
         log.warning("the readings' differing cells were not counted: %s", error)
-        return {}
+        differing = {}
     try:
         # Kept until a record changes: /data/ with any query string draws the same counts.
         store().set(key, json.dumps(differing).encode())
