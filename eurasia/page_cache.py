@@ -142,6 +142,29 @@ def records_state():
     return f"{using}|{writes}" + (f"|{own}|{counter}" if own else "")
 
 
+def kept_until_records_change(name, parts, compute, state=None):
+    """A JSON value computed by `compute()`, kept in the page store until a record changes.
+
+    `parts` (strings) name what the value depends on besides the records; `state` is the records'
+    state when the caller has read it already. A store that is down costs the computing, never
+    the answer.
+    """
+    raw = "|".join([state or records_state(), *parts])
+    key = f"{name}:" + hashlib.sha256(raw.encode()).hexdigest()
+    try:
+        kept = store().get(key)
+    except RedisError:
+        kept = None
+    if kept is not None:
+        return json.loads(kept)
+    value = compute()
+    try:
+        store().set(key, json.dumps(value).encode())
+    except RedisError:
+        pass
+    return value
+
+
 def page_key(request, *parts):
     # Kept on the request for what the view keeps for the same state (the events' counts per year).
     # An as-recorded page (public/as_recorded.py) brings its state, read before its views were made.

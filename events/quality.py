@@ -6,8 +6,6 @@ CHECKS; the admin index counts every check's findings in one query, and each che
 paginated list (events/quality_views.py).
 """
 
-import hashlib
-import json
 from dataclasses import dataclass
 
 from django.db import connection
@@ -16,10 +14,9 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from redis.exceptions import RedisError
 
 from blocs.models import Bloc, BlocClaim, BlocSource, Membership, MembershipClaim, MembershipSource, Rank, Source
-from eurasia.page_cache import records_state, store
+from eurasia.page_cache import kept_until_records_change
 
 from .models import Event, EventBloc, EventClaim, EventSource
 
@@ -205,16 +202,8 @@ def counts(checks=CHECKS):
     admin index shows them on every visit, and on the full synthetic world the one query takes
     about three seconds without the cap (docs/performance.md).
     """
-    key = (
-        "quality-counts:" + hashlib.sha256("|".join([records_state(), *(c.slug for c in checks)]).encode()).hexdigest()
-    )
-    try:
-        kept = store().get(key)
-    except RedisError:
-        kept = None
-    if kept is not None:
-        kept = json.loads(kept)
-    else:
+
+    def count():
         parts, params = [], []
         for check in checks:
             findings = check.findings().order_by().values("pk")[: MOST_COUNTED + 1]
@@ -223,11 +212,9 @@ def counts(checks=CHECKS):
             params.extend(check_params)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {', '.join(parts)}", params)
-            kept = list(cursor.fetchone())
-        try:
-            store().set(key, json.dumps(kept).encode())
-        except RedisError:
-            pass
+            return list(cursor.fetchone())
+
+    kept = kept_until_records_change("quality-counts", [c.slug for c in checks], count)
     return list(zip(checks, kept, strict=True))
 
 

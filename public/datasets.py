@@ -7,14 +7,11 @@ Both stay flat in memory however many rows there are.
 """
 
 import datetime
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 
 from django.db import OperationalError, connection, transaction
 from django.utils.translation import gettext_lazy as _
-from redis.exceptions import RedisError
 
 from blocs.models import (
     Bloc,
@@ -28,7 +25,7 @@ from blocs.periods import column_sql
 from blocs.spreadsheets.writers import (
     neutralised_query,
 )
-from eurasia.page_cache import records_state, store
+from eurasia.page_cache import kept_until_records_change
 from eurasia.routers import read_connection
 from events.models import Event, EventClaim
 
@@ -506,36 +503,26 @@ def reading_differences(reading_ids, first, last, state=None):
             f"SELECT {reading_id} AS reading_id, count(*) FROM "
             f"({cells.format(as_read)} EXCEPT ALL {cells.format(stored)}) AS differing"
         )
-    key = (
-        "reading-differences:"
-        + hashlib.sha256(
-            "|".join([state or records_state(), str(first), str(last), *map(str, reading_ids)]).encode()
-        ).hexdigest()
-    )
-    try:
-        kept = store().get(key)
-    except RedisError:
-        kept = None
-    if kept is not None:
-        return {int(reading): cells for reading, cells in json.loads(kept).items()}
-    reader = read_connection()
-    try:
-        # In a transaction (or a savepoint) of its own: a count the statement timeout cancels leaves
-        # the page without its counts, never a broken transaction or a server error.
-        with transaction.atomic(using=reader.alias), reader.cursor() as cursor:
-            # The planner's estimate of these joins is high enough to compile them (JIT), which costs
-            # more than the query itself: 0.6-1.2 s on the seed against 0.1 s, and seconds under load.
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute(" UNION ALL ".join(parts), {"first": first, "last": last})
-            differing = dict(cursor.fetchall())
-    except OperationalError as error:
-        # Kept as not counted, like a count, until a record changes: a database too slow for it
-        # once is not asked again by every reader meanwhile.
-        log.warning("the readings' differing cells were not counted: %s", error)
-        differing = {}
-    try:
-        # Kept until a record changes: /data/ with any query string draws the same counts.
-        store().set(key, json.dumps(differing).encode())
-    except RedisError:
-        pass
-    return differing
+
+    def count():
+        reader = read_connection()
+        try:
+            # In a transaction (or a savepoint) of its own: a count the statement timeout cancels
+            # leaves the page without its counts, never a broken transaction or a server error.
+            with transaction.atomic(using=reader.alias), reader.cursor() as cursor:
+                # The planner's estimate of these joins is high enough to compile them (JIT), which
+                # costs more than the query itself: 0.6-1.2 s on the seed against 0.1 s, and seconds
+                # under load.
+                cursor.execute("SET LOCAL jit = off")
+                cursor.execute(" UNION ALL ".join(parts), {"first": first, "last": last})
+                return dict(cursor.fetchall())
+        except OperationalError as error:
+            # Kept as not counted, like a count, until a record changes: a database too slow for
+            # it once is not asked again by every reader meanwhile.
+            log.warning("the readings' differing cells were not counted: %s", error)
+            return {}
+
+    # Kept until a record changes: /data/ with any query string draws the same counts.
+    parts_kept = [str(first), str(last), *map(str, reading_ids)]
+    differing = kept_until_records_change("reading-differences", parts_kept, count, state)
+    return {int(reading): cells for reading, cells in differing.items()}
