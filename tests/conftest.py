@@ -17,6 +17,9 @@ from blocs.models import Bloc, Country, Membership, Source
 from eurasia import page_cache
 from events.models import Event
 
+# Fixtures that modules of tests share, kept beside the makers they use.
+pytest_plugins = ["tests.recorded_history", "tests.release_makers"]
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 _counter = iter(range(1, 10**9))

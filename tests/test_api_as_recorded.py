@@ -10,7 +10,7 @@ from django.utils.http import http_date
 from releases.models import Release
 
 from .api_pages import COMMON, PROBLEM, data, get, walk
-from .test_as_recorded import AFTER, BEFORE, BETWEEN, record  # noqa: F401 (a fixture)
+from .recorded_history import AFTER, BEFORE, BETWEEN
 
 # Every test reads the record of test_as_recorded.py: recorded on 10 January 2026, changed on 10 June.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("record")]

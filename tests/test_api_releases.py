@@ -8,22 +8,12 @@ from django.utils import timezone
 from api.problems import encode_cursor
 from releases.citation import Citation
 from releases.models import Release
-from releases.publishing import publish, read_csv_rows
+from releases.publishing import read_csv_rows
 
 from .api_pages import COMMON, PROBLEM, answer_in_queries, data, get, walk
 from .conftest import make_country
-from .test_releases import edit_record, make_record, release_storage  # noqa: F401 (a fixture, used by every test)
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def two_releases(db):
-    record = make_record()
-    first = publish("2026.11", "The first release.")
-    edit_record(record)
-    second = publish("2026.12", "Armenia's freeze.")
-    return first, second
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("release_storage")]
 
 
 def test_the_releases_newest_first_with_their_files_checksums_and_citation(client, two_releases):
