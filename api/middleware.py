@@ -176,12 +176,12 @@ class ApiMiddleware:
             response = get_conditional_response(request, etag=etag)
             if response is not None:
                 return validated(response, etag, None)
-        schema, first = as_recorded.first_change()
+        schema, first, since = as_recorded.first_change(until)
         missing = as_recorded.not_yet_recorded(first, until, words)
         if missing:
             return problem_response(404, "Not yet recorded", missing)
         request.api_as_recorded = until
-        block = as_recorded.enter_moment(until, schema)
+        block = as_recorded.enter_moment(until, schema, since)
         try:
             stamp = _stamp(changed_before(until))
             response = get_conditional_response(request, etag=etag, last_modified=stamp)

@@ -34,6 +34,7 @@ from django.db.models import Count
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from blocs.changelists import EstimatedCountPaginator, estimated_rows
 from blocs.models import Bloc, Country, Membership, MembershipClaim, Rank
@@ -434,20 +435,44 @@ class Bench:
             self.add(Result("hits", f"with {label}", share, alone, "%", higher_is_better=True))
 
     def as_recorded(self):
-        """Each page and download drawn over the record as recorded at the end of today
-        (public/as_recorded.py: every record table rebuilt from its history) against the same
-        page drawn from the tables, requests taken in turn, nothing kept between them."""
-        self.heading(
-            "Pages and downloads ?as_recorded=today vs the same drawn from the tables, taken in turn", "current"
-        )
+        """Each page and download drawn over the record as it stood at a moment against the same page
+        drawn from the tables, requests taken in turn, nothing kept between them: at the end of today
+        (no version recorded since: the views read the tables), then just before 100 events and 20
+        spells were edited (their records rebuilt from their history, the rest read from the tables;
+        the edits are undone afterwards)."""
+        self.heading("Pages and downloads ?as_recorded= vs the same drawn from the tables, taken in turn", "current")
         bloc = largest_bloc()
-        day = datetime.date.today().isoformat()
         pages = [
             ("largest bloc", reverse("blocs:bloc", args=[bloc.slug])),
             ("as of a date, with its map", self.as_of_page()),
             ("events, first page", reverse("events:list")),
             ("memberships.csv", reverse("data:download", args=["memberships", "csv"])),
         ]
+        self.as_recorded_pages(pages, datetime.date.today().isoformat(), "today")
+        self.as_recorded_before_edits(pages)
+
+    def as_recorded_before_edits(self, pages):
+        """The pages as recorded just before 120 edits, which are then undone: the records put back
+        as they were, and the versions the edits recorded removed (the world stays as it was made)."""
+        from public.as_recorded import recorded_models
+
+        events, spells = list(Event.objects.order_by("?")[:100]), list(Membership.objects.order_by("?")[:20])
+        moment = timezone.now()
+        try:
+            for event in Event.objects.filter(pk__in=[e.pk for e in events]):
+                event.description += " (edited)"
+                event.save()
+            for spell in Membership.objects.filter(pk__in=[m.pk for m in spells]):
+                spell.notes += " (edited)"
+                spell.save()
+            self.as_recorded_pages(pages, moment.isoformat(), "before 120 edits")
+        finally:
+            Event.objects.bulk_update(events, ["description", "updated_at"])
+            Membership.objects.bulk_update(spells, ["notes", "updated_at"])
+            for _, history in recorded_models():
+                history.objects.filter(history_date__gte=moment).delete()
+
+    def as_recorded_pages(self, pages, moment, words):
         client = Client()
 
         def timed(url):
@@ -457,7 +482,7 @@ class Bench:
             return time.perf_counter() - began
 
         for label, path in pages:
-            recorded = f"{path}?as_recorded={day}"
+            recorded = f"{path}?as_recorded={quote(moment)}"
             for _ in range(2):
                 timed(path), timed(recorded)
             current, past = [], []
@@ -468,7 +493,8 @@ class Bench:
             forget_kept()
             n = len(queries_of(client, recorded))
             ms, baseline = statistics.median(past) * 1000, statistics.median(current) * 1000
-            self.add(Result("as-recorded", f"{label}, drawn ({n} queries)", ms, baseline, "ms", limit=5, note=path))
+            label = f"{label}, as recorded {words}, drawn ({n} queries)"
+            self.add(Result("as-recorded", label, ms, baseline, "ms", limit=5, note=path))
 
     def deep_events_page(self, query="?"):
         """Halfway through the events, or through those a search finds (`query` ends with & then)."""

@@ -153,6 +153,11 @@ class EventsInYear(models.Model):
         return f"{self.year}: {self.events}"
 
     @classmethod
+    def kept_from(cls):
+        """The records whose changes change this table (public/as_recorded.py)."""
+        return [Event]
+
+    @classmethod
     def from_record_sql(cls, quote):
         """The table computed afresh from the events, as the triggers keep it (for ?as_recorded=)."""
         year, count = (quote(cls._meta.get_field(name).column) for name in ("year", "events"))

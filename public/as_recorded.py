@@ -110,8 +110,52 @@ def _latest(history, alias, until):
     )
 
 
-def view_statements(until):
+def _changed_since(history, column, until):
+    """SQL: the record whose key is `column` has a version recorded at or after `until`."""
+    key = _quote(history.instance_type._meta.pk.column)
+    return (
+        f"EXISTS (SELECT 1 FROM {{schema}}.{_quote(history._meta.db_table)} since "
+        f"WHERE since.{key} = {column} AND since.history_date >= {until})"
+    )
+
+
+def _unchanged_since(history, column, until):
+    """SQL: the record whose key is `column` has no version recorded at or after `until`.
+
+    NOT IN, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join, whose hash gives the
+    rows in no order, so a page of the newest events would sort the whole table. NOT IN over a
+    few keys is one hashed look-up per row, a filter that keeps the order of the table's index.
+    The keys are never null (every version names its record), so NOT IN means what it says.
+    """
+    key = _quote(history.instance_type._meta.pk.column)
+    return (
+        f"{column} NOT IN (SELECT since.{key} FROM {{schema}}.{_quote(history._meta.db_table)} since "
+        f"WHERE since.history_date >= {until})"
+    )
+
+
+# Past this many versions recorded since the moment, a record table is rebuilt from its whole
+# history, as every one used to be: the keys of the records changed since would no longer make
+# one small hash for the NOT IN above.
+MOST_CHANGED = 10_000
+
+
+def view_statements(until, since=None):
     """CREATE TEMP VIEW statements for the record as it stood before `until`, in the order they must run.
+
+    `since` counts the versions each history table recorded at or after `until` (up to
+    MOST_CHANGED + 1; first_change reads them), and the view of a record table follows it:
+
+    - none: the table stands as it stood then, and its view reads the table itself, with its
+      indexes and its planner's statistics, as the current page does;
+    - a few: the records unchanged since are read from the table, and only those changed since
+      (edited, deleted or added) are rebuilt from their history;
+    - more than MOST_CHANGED, or `since` not given: every record is rebuilt from its history.
+
+    So a view costs what changed since the moment rather than every version ever kept
+    (docs/performance.md). A link table follows its owner's history, which records every change
+    of the owner's links; its other ends are checked only where their own table changed since
+    (the others exist as they did then, and a link cannot outlive them: they are protected).
 
     Real tables are named with their schema ({schema}, filled in by the caller); the views read
     each other by their plain names, so the record views come before the link views that check
@@ -119,30 +163,46 @@ def view_statements(until):
     """
     moment = f"'{until.isoformat()}'::timestamptz"
     records, links, histories = [], [], []
-    recorded = {model for model, _ in recorded_models()}
+    since = since if since is not None else {}
+    changed = {model for model, history in recorded_models() if since.get(history._meta.db_table, 1)}
     for model, history in recorded_models():
-        columns = ", ".join(f"h.{_quote(field.column)}" for field in model._meta.concrete_fields)
+        table = _quote(model._meta.db_table)
+        key = _quote(model._meta.pk.column)
+        versions = since.get(history._meta.db_table, MOST_CHANGED + 1)
+        fields = [_quote(field.column) for field in model._meta.concrete_fields]
+        rebuilt = (
+            f"SELECT {', '.join(f'h.{c}' for c in fields)} FROM {{schema}}.{_quote(history._meta.db_table)} h "
+            f"WHERE {_changed_since(history, f'h.{key}', moment) + ' AND ' if versions <= MOST_CHANGED else ''}"
+            f"{_latest(history, 'h', moment)}"
+        )
+        unchanged = f"SELECT {', '.join(f't.{c}' for c in fields)} FROM {{schema}}.{table} t"
         records.append(
-            f"CREATE TEMP VIEW {_quote(model._meta.db_table)} AS SELECT {columns} "
-            f"FROM {{schema}}.{_quote(history._meta.db_table)} h WHERE {_latest(history, 'h', moment)}"
+            f"CREATE TEMP VIEW {table} AS {_one_of(versions, unchanged, rebuilt, history, 't.' + key, moment)}"
         )
         histories.append(
             f"CREATE TEMP VIEW {_quote(history._meta.db_table)} AS SELECT * "
             f"FROM {{schema}}.{_quote(history._meta.db_table)} WHERE history_date < {moment}"
         )
         for through, link_history, owner in recorded_links(model):
-            columns = ", ".join(f"l.{_quote(field.column)}" for field in through._meta.concrete_fields)
+            link = _quote(through._meta.db_table)
+            columns = [_quote(field.column) for field in through._meta.concrete_fields]
             ends = "".join(
                 f" AND EXISTS (SELECT 1 FROM {_quote(field.related_model._meta.db_table)} e "
                 f"WHERE e.{_quote(field.target_field.column)} = l.{_quote(field.column)})"
                 for field in through._meta.concrete_fields
-                if field.is_relation and field.column != owner and field.related_model in recorded
+                if field.is_relation and field.column != owner and field.related_model in changed
             )
-            links.append(
-                f"CREATE TEMP VIEW {_quote(through._meta.db_table)} AS SELECT {columns} "
+            rebuilt = (
+                f"SELECT {', '.join(f'l.{c}' for c in columns)} "
                 f"FROM {{schema}}.{_quote(link_history._meta.db_table)} l "
                 f"JOIN {{schema}}.{_quote(history._meta.db_table)} h ON h.history_id = l.history_id "
-                f"WHERE {_latest(history, 'h', moment)}{ends}"
+                f"WHERE {_changed_since(history, f'h.{key}', moment) + ' AND ' if versions <= MOST_CHANGED else ''}"
+                f"{_latest(history, 'h', moment)}{ends}"
+            )
+            unchanged = f"SELECT {', '.join(f'l.{c}' for c in columns)} FROM {{schema}}.{link} l WHERE true{ends}"
+            owner_key = f"l.{_quote(owner)}"
+            links.append(
+                f"CREATE TEMP VIEW {link} AS {_one_of(versions, unchanged, rebuilt, history, owner_key, moment)}"
             )
             histories.append(
                 f"CREATE TEMP VIEW {_quote(link_history._meta.db_table)} AS SELECT l.* "
@@ -150,29 +210,46 @@ def view_statements(until):
                 f"JOIN {{schema}}.{_quote(history._meta.db_table)} h ON h.history_id = l.history_id "
                 f"WHERE h.history_date < {moment}"
             )
-    return [*records, *links, *summary_statements(), *histories]
+    return [*records, *links, *summary_statements(changed), *histories]
 
 
-def summaries():
+def _one_of(versions, unchanged, rebuilt, history, key, moment):
+    """The view's query for a table whose history recorded `versions` since the moment (view_statements)."""
+    if versions == 0:
+        return unchanged
+    if versions > MOST_CHANGED:
+        return rebuilt
+    joiner = " AND " if " WHERE " in unchanged else " WHERE "
+    return f"{unchanged}{joiner}{_unchanged_since(history, key, moment)} UNION ALL {rebuilt}"
+
+
+def summaries(changed=None):
     """Tables the database keeps from the record rather than records themselves, with their rebuilding.
 
-    A model kept so says how to compute it from the record (its `from_record_sql`); each becomes a
-    view over the record views above, as its triggers would have kept it then.
+    A model kept so says how to compute it from the record (its `from_record_sql`) and from which
+    records (its `kept_from`); each becomes a view over the record views above, as its triggers
+    would have kept it then. One kept from records none of which is among `changed` (the models
+    with versions recorded since the moment) stands as it stood then, and is read as it is.
     """
     return {
         model._meta.db_table: model.from_record_sql(_quote)
         for model in apps.get_models()
-        if hasattr(model, "from_record_sql")
+        if hasattr(model, "from_record_sql") and (changed is None or changed & set(model.kept_from()))
     }
 
 
-def summary_statements():
-    return [f"CREATE TEMP VIEW {_quote(table)} AS {query}" for table, query in summaries().items()]
+def summary_statements(changed=None):
+    return [f"CREATE TEMP VIEW {_quote(table)} AS {query}" for table, query in summaries(changed).items()]
 
 
 def _first_change_sql():
-    firsts = ", ".join(f"(SELECT min(history_date) FROM {_quote(h._meta.db_table)})" for _, h in recorded_models())
-    return f"SELECT current_schema(), LEAST({firsts})"
+    histories = [_quote(h._meta.db_table) for _, h in recorded_models()]
+    firsts = ", ".join(f"(SELECT min(history_date) FROM {h})" for h in histories)
+    since = ", ".join(
+        f"(SELECT count(*) FROM (SELECT FROM {h} WHERE history_date >= %(until)s LIMIT {MOST_CHANGED + 1}) AS since)"
+        for h in histories
+    )
+    return f"SELECT current_schema(), LEAST({firsts}), ARRAY[{since}]"
 
 
 def public_namespaces():
@@ -227,12 +304,12 @@ class AsRecordedMiddleware:
         if settings.PAGE_CACHE:
             # Keyed on the records' state outside the transaction below, which its views give an id of its own.
             request.as_recorded_state = f"{page_cache.records_state()}|{PARAMETER}={until.isoformat()}"
-        schema, first = first_change()
+        schema, first, since = first_change(until)
         missing = not_yet_recorded(first, until, words)
         if missing:
             return problem(request, 404, _("Not yet recorded"), missing)
         request.as_recorded = AsRecorded(words, current_url(request))
-        block = enter_moment(until, schema)
+        block = enter_moment(until, schema, since)
         try:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
@@ -255,11 +332,14 @@ def last_change():
         return cursor.fetchone()[0]
 
 
-def first_change():
-    """(the primary's schema, when the first change was recorded, or None): one query on the primary."""
+def first_change(until):
+    """(the primary's schema, when the first change was recorded or None, {history table: versions
+    recorded since `until`, up to MOST_CHANGED + 1}): one query on the primary."""
     with connections[PRIMARY].cursor() as cursor:
-        cursor.execute(_first_change_sql())
-        return cursor.fetchone()
+        cursor.execute(_first_change_sql(), {"until": until})
+        schema, first, counts = cursor.fetchone()
+    since = {h._meta.db_table: n for (_, h), n in zip(recorded_models(), counts, strict=True)}
+    return schema, first, since
 
 
 def not_yet_recorded(first, until, words):
@@ -272,7 +352,7 @@ def not_yet_recorded(first, until, words):
     return ""
 
 
-def enter_moment(until, schema):
+def enter_moment(until, schema, since=None):
     """Open a transaction on the primary in which every record table reads as it stood before `until`.
 
     The caller ends it with `leave_moment(block)`, or `leave_moment(block, error)` when it fails;
@@ -286,7 +366,7 @@ def enter_moment(until, schema):
     connection.features.allows_group_by_selected_pks = False
     try:
         with connection.cursor() as cursor:
-            cursor.execute("; ".join(view_statements(until)).replace("{schema}", _quote(schema)))
+            cursor.execute("; ".join(view_statements(until, since)).replace("{schema}", _quote(schema)))
     except BaseException as error:
         leave_moment(block, error)
         raise

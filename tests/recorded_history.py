@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from public import as_recorded
 from public.as_recorded import recorded_models
 
 from .conftest import make_bloc, make_country, make_event, make_membership, make_source
@@ -23,10 +24,16 @@ def recorded_on(day, since):
             )
 
 
-@pytest.fixture
-def record():
+@pytest.fixture(params=["records changed since from their history", "every record from its history"])
+def record(request, monkeypatch):
     """Recorded on 10 January 2026: Armenia a member of the CSTO from 2000, Freedonia from 1994 (a spell
-    deleted on 10 June 2026, when Armenia's spell became an observer's and Sylvania and its spell were added)."""
+    deleted on 10 June 2026, when Armenia's spell became an observer's and Sylvania and its spell were added).
+
+    Read both ways the views can be made: records unchanged since the moment from their tables, and,
+    as when more than MOST_CHANGED versions were recorded since, every record from its history.
+    """
+    if request.param == "every record from its history":
+        monkeypatch.setattr(as_recorded, "MOST_CHANGED", 0)
     since = timezone.now()
     csto = make_bloc(slug="csto", name="Collective Security Treaty Organization")
     armenia = make_country(alpha3="ARM", alpha2="AM", name="Armenia")

@@ -11,6 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from blocs.models import Membership
+from events.models import Event
+from public import as_recorded
 from public.as_recorded import recorded_links, recorded_models, summaries
 
 from .conftest import make_bloc, make_country, make_event, make_membership
@@ -201,3 +203,21 @@ def test_the_events_counted_by_year_are_those_of_the_record_then(client, record)
     assert "1 event" in page(client, f"/events/?as_recorded={BETWEEN}")
     assert "2 events" in page(client, f"/events/?as_recorded={AFTER}")
     assert "2 events" in page(client, "/events/")
+
+
+@pytest.mark.parametrize(
+    "versions, reads_table, reads_history",
+    [(0, True, False), (5, True, True), (as_recorded.MOST_CHANGED + 1, False, True)],
+)
+def test_a_view_reads_the_table_for_what_did_not_change_since(versions, reads_table, reads_history):
+    """No version since: the table itself; a few: the table beside the history of the records changed
+    since; too many: every record from its history."""
+    events, history = Event._meta.db_table, Event.history.model._meta.db_table
+    since = {h._meta.db_table: 0 for _, h in recorded_models()} | {history: versions}
+    statements = as_recorded.view_statements(timezone.now(), since)
+    view = next(s for s in statements if s.startswith(f'CREATE TEMP VIEW "{events}" AS'))
+    assert (f'FROM {{schema}}."{events}" t' in view) is reads_table
+    assert (f'FROM {{schema}}."{history}" h' in view) is reads_history
+    assert ("NOT IN" in view) is (reads_table and reads_history)
+    links = next(s for s in statements if s.startswith('CREATE TEMP VIEW "events_eventbloc" AS'))
+    assert (f'{{schema}}."{history}" h' in links) is reads_history
