@@ -9,7 +9,7 @@ paginated list (events/quality_views.py).
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext
@@ -44,12 +44,19 @@ class Check:
         return self.queryset()
 
 
-def single_source(model, link, owner, related=()):
-    """Records of `model` that cite exactly one source, counted in the link table `link` alone.
+def single_source(model, link, owner, related=(), walked=False):
+    """Records of `model` that cite exactly one source, counted in the link table `link`.
 
-    Grouping the link table by its owner reads its index; counting through the records would
-    group every record with its links.
+    By default the link table is grouped by its owner on its own index, once. `walked`, for a
+    list whose order is an index of the records (the newest events first): the records are
+    walked in that order and each one's links counted through the link table's index, until the
+    page is full. On the full synthetic world the newest 50 single-source events take 5 ms so
+    against 946 ms grouping a million links first; the spells, listed by bloc and country, take
+    217 ms grouped against 564 ms walked (docs/performance.md).
     """
+    if walked:
+        cited = link.objects.filter(**{owner: OuterRef("pk")}).order_by().values(owner).annotate(n=Count("pk"))
+        return lambda: model.objects.alias(cited=Subquery(cited.values("n"))).filter(cited=1).select_related(*related)
     cited_once = link.objects.values(owner).alias(cited=Count("pk")).filter(cited=1).values(owner)
     return lambda: model.objects.filter(pk__in=cited_once).select_related(*related)
 
@@ -115,7 +122,7 @@ CHECKS = [
         "single-source-events",
         _("Events resting on a single source"),
         _("Events that cite exactly one source: a second, independent one would confirm the date."),
-        lambda: single_source(Event, EventSource, "event")().order_by("-date", "-id"),
+        lambda: single_source(Event, EventSource, "event", walked=True)().order_by("-date", "-id"),
     ),
     Check(
         "unchecked-titles",
