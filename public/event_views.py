@@ -329,12 +329,20 @@ def counts_per_year(request, matched, filters):
     return cache.get_or_set(key, count, COUNTS_KEPT)
 
 
+# Stands for the year in the bars' links, encoded once: a chart of two centuries encoding the
+# query string for each bar spent a fifth of the drawing of /events/ on it.
+YEAR_MARK = "0YEAR0"
+
+
 def year_chart(request, per_year):
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["from"] = query["to"] = YEAR_MARK
+    encoded = f"?{query.urlencode()}"
+    from_mark, to_mark = f"from={YEAR_MARK}", f"to={YEAR_MARK}"
+
     def href(year):
-        query = request.GET.copy()
-        query.pop("page", None)
-        query["from"] = query["to"] = str(year)
-        return f"?{query.urlencode()}"
+        return encoded.replace(from_mark, f"from={year}").replace(to_mark, f"to={year}")
 
     total = sum(n for _, n in per_year)
     return charts.events_per_year(
