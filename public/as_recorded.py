@@ -8,7 +8,8 @@ are not schema-qualified, so every query of the page, the ORM's and the raw SQL 
 included), reads the views instead of the tables and the view runs unchanged:
 
 - a record table shows the latest version of each record recorded before the moment, unless
-  that version is a deletion: rows deleted since are there, rows added since are not;
+  that version is a deletion: rows deleted since are there, rows added since are not (a record
+  with no version since is read from the table itself: `view_statements`);
 - a link table (a spell's sources, an event's blocs, ...) shows the links saved with that
   version of the record that owns them, whose other end existed at the moment too;
 - a history table shows the versions recorded up to the moment, so "last changed" is then.
