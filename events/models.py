@@ -167,6 +167,24 @@ class EventsInYear(models.Model):
             f"FROM {quote(Event._meta.db_table)} GROUP BY 1"
         )
 
+    @classmethod
+    def from_changes_sql(cls, quote, schema, changed, then):
+        """The table as it stood, from the table as kept now (in `schema`) and the events changed since
+        (`changed`: SQL of their keys; `then`: SQL of those events as they stood): less what they
+        count now, plus what they counted then. Cheaper than from_record_sql when few changed
+        (for ?as_recorded=).
+        """
+        year, count = (quote(cls._meta.get_field(name).column) for name in ("year", "events"))
+        date, key = quote(Event._meta.get_field("date").column), quote(Event._meta.pk.column)
+        return (
+            f"SELECT {year}, sum(n)::bigint AS {count} FROM ("
+            f"SELECT {year}, {count} AS n FROM {schema}.{quote(cls._meta.db_table)} "
+            f"UNION ALL SELECT EXTRACT(YEAR FROM e.{date})::integer, -1 FROM {schema}.{quote(Event._meta.db_table)} e "
+            f"WHERE e.{key} IN ({changed}) "
+            f"UNION ALL SELECT EXTRACT(YEAR FROM e.{date})::integer, 1 FROM ({then}) e"
+            f") AS counts GROUP BY 1"
+        )
+
 
 # Events are history: a bloc, country or source that an event names cannot be deleted from under it.
 class EventBloc(models.Model):

@@ -120,19 +120,26 @@ def _changed_since(history, column, until):
     )
 
 
+def _changed_keys(history, until):
+    """SQL: the keys of the records of `history` with a version recorded at or after `until`."""
+    key = _quote(history.instance_type._meta.pk.column)
+    return (
+        f"SELECT since.{key} FROM {{schema}}.{_quote(history._meta.db_table)} since WHERE since.history_date >= {until}"
+    )
+
+
 def _unchanged_since(history, column, until):
     """SQL: the record whose key is `column` has no version recorded at or after `until`.
 
-    NOT IN, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join, whose hash gives the
-    rows in no order, so a page of the newest events would sort the whole table. NOT IN over a
-    few keys is one hashed look-up per row, a filter that keeps the order of the table's index.
-    The keys are never null (every version names its record), so NOT IN means what it says.
+    NOT IN, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join that hashes the table's
+    side; NOT IN over a few keys is one hashed look-up per row of the table. The keys are never
+    null (every version names its record), so NOT IN means what it says. A union branch with a
+    WHERE of its own is planned apart from the query's order, so a page of the newest events sorts
+    the table; a condition on the whole union instead lets PostgreSQL walk the table's index, but
+    then it also walks it for a bloc's few events, row by row, past the statement timeout
+    (docs/performance.md). This is the bounded one.
     """
-    key = _quote(history.instance_type._meta.pk.column)
-    return (
-        f"{column} NOT IN (SELECT since.{key} FROM {{schema}}.{_quote(history._meta.db_table)} since "
-        f"WHERE since.history_date >= {until})"
-    )
+    return f"{column} NOT IN ({_changed_keys(history, until)})"
 
 
 # Past this many versions recorded since the moment, a record table is rebuilt from its whole
@@ -164,6 +171,7 @@ def view_statements(until, since=None):
     """
     moment = f"'{until.isoformat()}'::timestamptz"
     records, links, histories = [], [], []
+    few = {}  # {model: (SQL of the keys of its records changed since, SQL of those records then)}
     since = since if since is not None else {}
     changed = {model for model, history in recorded_models() if since.get(history._meta.db_table, 1)}
     for model, history in recorded_models():
@@ -177,6 +185,8 @@ def view_statements(until, since=None):
             f"{_latest(history, 'h', moment)}"
         )
         unchanged = f"SELECT {', '.join(f't.{c}' for c in fields)} FROM {{schema}}.{table} t"
+        if 0 < versions <= MOST_CHANGED:
+            few[model] = (_changed_keys(history, moment), rebuilt)
         records.append(
             f"CREATE TEMP VIEW {table} AS {_one_of(versions, unchanged, rebuilt, history, 't.' + key, moment)}"
         )
@@ -211,7 +221,7 @@ def view_statements(until, since=None):
                 f"JOIN {{schema}}.{_quote(history._meta.db_table)} h ON h.history_id = l.history_id "
                 f"WHERE h.history_date < {moment}"
             )
-    return [*records, *links, *summary_statements(changed), *histories]
+    return [*records, *links, *summary_statements(changed, few), *histories]
 
 
 def _one_of(versions, unchanged, rebuilt, history, key, moment):
@@ -224,23 +234,34 @@ def _one_of(versions, unchanged, rebuilt, history, key, moment):
     return f"{unchanged}{joiner}{_unchanged_since(history, key, moment)} UNION ALL {rebuilt}"
 
 
-def summaries(changed=None):
+def summaries(changed=None, few=None):
     """Tables the database keeps from the record rather than records themselves, with their rebuilding.
 
     A model kept so says how to compute it from the record (its `from_record_sql`) and from which
     records (its `kept_from`); each becomes a view over the record views above, as its triggers
     would have kept it then. One kept from records none of which is among `changed` (the models
-    with versions recorded since the moment) stands as it stood then, and is read as it is.
+    with versions recorded since the moment) stands as it stood then, and is read as it is. One
+    kept from a model that changed only a little since (`few`: {model: (SQL of the keys of its
+    records changed since, SQL of those records as they stood then)}) and that says how
+    (`from_changes_sql`) is the table as kept now, corrected for those records alone.
     """
-    return {
-        model._meta.db_table: model.from_record_sql(_quote)
-        for model in apps.get_models()
-        if hasattr(model, "from_record_sql") and (changed is None or changed & set(model.kept_from()))
-    }
+    found = {}
+    for model in apps.get_models():
+        if not hasattr(model, "from_record_sql"):
+            continue
+        sources = set(model.kept_from())
+        if changed is not None and not changed & sources:
+            continue
+        (source,) = sources if len(sources) == 1 else (None,)
+        if few and source in few and hasattr(model, "from_changes_sql"):
+            found[model._meta.db_table] = model.from_changes_sql(_quote, "{schema}", *few[source])
+        else:
+            found[model._meta.db_table] = model.from_record_sql(_quote)
+    return found
 
 
-def summary_statements(changed=None):
-    return [f"CREATE TEMP VIEW {_quote(table)} AS {query}" for table, query in summaries(changed).items()]
+def summary_statements(changed=None, few=None):
+    return [f"CREATE TEMP VIEW {_quote(table)} AS {query}" for table, query in summaries(changed, few).items()]
 
 
 def _first_change_sql():

@@ -205,6 +205,25 @@ def test_the_events_counted_by_year_are_those_of_the_record_then(client, record)
     assert "2 events" in page(client, "/events/")
 
 
+def test_the_years_of_events_moved_deleted_and_added_since_count_as_they_stood(client, record):
+    """Counted from the kept table corrected for the events changed since, or from every event then."""
+    since = timezone.now()
+    moved = make_event(title="Minsk summit", date=datetime.date(2001, 5, 1))
+    deleted = make_event(title="Bishkek summit", date=datetime.date(2002, 5, 1))
+    recorded_on("2026-02-01", since)
+    since = timezone.now()
+    moved.date = datetime.date(2003, 5, 1)
+    moved.save()
+    deleted.delete()
+    make_event(title="Astana summit", date=datetime.date(2004, 5, 1))
+    recorded_on("2026-06-10", since)
+    then = page(client, "/events/?as_recorded=2026-03-01")
+    assert "2001: 1 event" in then and "2002: 1 event" in then
+    assert "2003:" not in then and "2004:" not in then
+    now = page(client, "/events/")
+    assert "2003: 1 event" in now and "2004: 1 event" in now and "2001:" not in now and "2002:" not in now
+
+
 @pytest.mark.parametrize(
     "versions, reads_table, reads_history",
     [(0, True, False), (5, True, True), (as_recorded.MOST_CHANGED + 1, False, True)],
