@@ -111,21 +111,17 @@ def _latest(history, alias, until):
     )
 
 
-def _changed_since(history, column, until):
-    """SQL: the record whose key is `column` has a version recorded at or after `until`."""
-    key = _quote(history.instance_type._meta.pk.column)
-    return (
-        f"EXISTS (SELECT 1 FROM {{schema}}.{_quote(history._meta.db_table)} since "
-        f"WHERE since.{key} = {column} AND since.history_date >= {until})"
-    )
-
-
 def _changed_keys(history, until):
     """SQL: the keys of the records of `history` with a version recorded at or after `until`."""
     key = _quote(history.instance_type._meta.pk.column)
     return (
         f"SELECT since.{key} FROM {{schema}}.{_quote(history._meta.db_table)} since WHERE since.history_date >= {until}"
     )
+
+
+def _changed_since(history, column, until):
+    """SQL: the record whose key is `column` has a version recorded at or after `until`."""
+    return f"{column} IN ({_changed_keys(history, until)})"
 
 
 def _unchanged_since(history, column, until):
