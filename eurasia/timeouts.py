@@ -26,10 +26,20 @@ EXEMPT_VIEWS = re.compile(r"^(download|.*_(export|import|process_import))$")
 SET_TIMEOUT = "SELECT set_config('statement_timeout', %s, false)"
 
 
-def _query_canceled(error):
+def query_canceled(error):
+    """Whether `error` is a statement the timeout stopped."""
     from psycopg import errors
 
     return isinstance(error, OperationalError) and isinstance(error.__cause__, errors.QueryCanceled)
+
+
+def timed_out(request):
+    """The 503 page of a request whose statement the timeout stopped."""
+    message = gettext(
+        "The database took longer than we allow for one page (%(seconds)s seconds) and the request "
+        "was stopped. Narrow the list or search, or try again in a moment."
+    ) % {"seconds": f"{settings.STATEMENT_TIMEOUT_SECONDS:g}"}
+    return render(request, "503.html", {"message": message}, status=503)
 
 
 def _remembered(connection):
@@ -90,10 +100,4 @@ class StatementTimeoutMiddleware:
             request._statement_timeout = "0"
 
     def process_exception(self, request, exception):
-        if _query_canceled(exception):
-            message = gettext(
-                "The database took longer than we allow for one page (%(seconds)s seconds) and the request "
-                "was stopped. Narrow the list or search, or try again in a moment."
-            ) % {"seconds": f"{settings.STATEMENT_TIMEOUT_SECONDS:g}"}
-            return render(request, "503.html", {"message": message}, status=503)
-        return None
+        return timed_out(request) if query_canceled(exception) else None

@@ -31,13 +31,14 @@ import datetime
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eurasia import page_cache
 from eurasia.routers import PRIMARY, use_primary
+from eurasia.timeouts import query_canceled, timed_out
 
 PARAMETER = "as_recorded"
 LONGEST = 32  # "2026-12-01T23:59:59.999999+05:00" is 32 characters
@@ -327,13 +328,22 @@ class AsRecordedMiddleware:
         if missing:
             return problem(request, 404, _("Not yet recorded"), missing)
         request.as_recorded = AsRecorded(words, current_url(request))
-        block = enter_moment(until, schema, since)
+        # A statement the timeout stops is answered here with the timeout's page: Django asks the
+        # middleware's process_exception only about errors of the view it calls itself.
+        try:
+            block = enter_moment(until, schema, since)
+        except OperationalError as error:
+            if query_canceled(error):
+                return timed_out(request)
+            raise
         try:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
         except BaseException as error:
             leave_moment(block, error)
+            if query_canceled(error):
+                return timed_out(request)
             raise
         if response.streaming:
             response.streaming_content = _then_roll_back(response.streaming_content, block)

@@ -240,3 +240,20 @@ def test_a_view_reads_the_table_for_what_did_not_change_since(versions, reads_ta
     assert ("NOT IN" in view) is (reads_table and reads_history)
     links = next(s for s in statements if s.startswith('CREATE TEMP VIEW "events_eventbloc" AS'))
     assert (f'{{schema}}."{history}" h' in links) is reads_history
+
+
+@pytest.mark.parametrize("where", ["the views", "the page"])
+def test_a_statement_the_timeout_stops_gets_the_timeout_page(client, record, settings, monkeypatch, where):
+    """As for the current record: a 503 that says why, never a server error, and the connection usable."""
+    settings.STATEMENT_TIMEOUT_SECONDS = 0.2
+    if where == "the views":  # making the views takes too long
+        made = as_recorded.view_statements
+        monkeypatch.setattr(as_recorded, "view_statements", lambda *a: [*made(*a), "SELECT pg_sleep(2)"])
+    else:  # a query of the page does: the events per year, read for /events/, take two seconds
+        slow = 'CREATE TEMP VIEW "events_per_year" AS SELECT 2000 AS year, 1::bigint AS events FROM pg_sleep(2)'
+        monkeypatch.setattr(as_recorded, "summary_statements", lambda *a: [slow])
+    response = client.get(f"/events/?as_recorded={AFTER}")
+    assert response.status_code == 503
+    assert "took longer than we allow for one page (0.2 seconds)" in response.content.decode()
+    assert Membership.objects.filter(bloc__slug="csto").exists()
+    assert client.get(f"/events/?as_recorded={AFTER}").status_code == 503  # and again: nothing left behind
