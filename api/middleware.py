@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import redis
 from django.conf import settings
+from django.db import OperationalError
 from django.db.models import Max
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
@@ -30,9 +31,10 @@ from django.utils.http import http_date
 from eurasia.page_cache import records_state
 from eurasia.routers import use_primary
 from eurasia.throttle import client_address
+from eurasia.timeouts import query_canceled
 from public import as_recorded
 
-from .problems import PROBLEM_TYPE, problem_response
+from .problems import PROBLEM_TYPE, problem_response, timed_out_problem
 
 PREFIX = "/api/v1/"
 # Raise it (API_REVISION in settings) when the answers change shape, so that no client keeps an old one.
@@ -181,7 +183,12 @@ class ApiMiddleware:
         if missing:
             return problem_response(404, "Not yet recorded", missing)
         request.api_as_recorded = until
-        block = as_recorded.enter_moment(until, schema, since)
+        try:
+            block = as_recorded.enter_moment(until, schema, since)
+        except OperationalError as error:
+            if query_canceled(error):
+                return timed_out_problem()
+            raise
         try:
             stamp = _stamp(changed_before(until))
             response = get_conditional_response(request, etag=etag, last_modified=stamp)

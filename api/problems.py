@@ -5,6 +5,7 @@ import binascii
 import datetime
 import json
 
+from django.conf import settings
 from django.http import HttpResponse
 
 from eurasia.partial_dates import PartialDate
@@ -34,6 +35,15 @@ def problem_response(status, title, detail, parameter=None, headers=None):
     response = HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_TYPE, headers=headers or {})
     response["Cache-Control"] = "no-store"
     return response
+
+
+def timed_out_problem():
+    """The answer to a request whose statement the timeout stopped (eurasia/timeouts.py)."""
+    detail = (
+        f"The database took longer than {settings.STATEMENT_TIMEOUT_SECONDS:g} seconds and the request was stopped: "
+        "narrow it (a bloc, fewer years) or try again in a moment."
+    )
+    return problem_response(503, "Taking too long", detail)
 
 
 def check_known(request, known):

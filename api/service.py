@@ -8,15 +8,16 @@ to it. Validating each record through pydantic again on the way out would double
 page of 100. HTTP around the answers (rate limit, ETag, CORS) is api/middleware.py.
 """
 
-from django.conf import settings
 from django.db import OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 from ninja.openapi.views import openapi_view
 
+from eurasia.timeouts import query_canceled
+
 from . import claim_views, dataset_views, record_views, release_views
-from .problems import Problem, problem_response
+from .problems import Problem, problem_response, timed_out_problem
 
 DESCRIPTION = """Read-only JSON over the record: countries, blocs, sources, membership spells, events,
 and the /data/ datasets (members on a date, country-year, dyad-year). Records are named by
@@ -81,15 +82,9 @@ def on_invalid(request, exc):
 
 @api.exception_handler(OperationalError)
 def on_timeout(request, exc):
-    from psycopg import errors
-
-    if not isinstance(exc.__cause__, errors.QueryCanceled):
+    if not query_canceled(exc):
         raise exc
-    detail = (
-        f"The database took longer than {settings.STATEMENT_TIMEOUT_SECONDS:g} seconds and the request was stopped: "
-        "narrow it (a bloc, fewer years) or try again in a moment."
-    )
-    return problem_response(503, "Taking too long", detail)
+    return timed_out_problem()
 
 
 @api.exception_handler(Http404)

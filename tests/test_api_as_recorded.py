@@ -7,6 +7,7 @@ import io
 import pytest
 from django.utils.http import http_date
 
+from public import as_recorded
 from releases.models import Release
 
 from .api_pages import COMMON, PROBLEM, data, get, walk
@@ -98,3 +99,13 @@ def test_query_count_is_pinned(client, django_assert_num_queries, path, queries)
     etag = client.get(path)["ETag"]
     with django_assert_num_queries(COMMON):
         assert get(client, path, if_none_match=etag).status_code == 304
+
+
+def test_views_the_timeout_stops_are_a_503_problem(client, record, settings, monkeypatch):
+    """Making the views of the record then takes too long: a problem that says so, never a server error."""
+    settings.STATEMENT_TIMEOUT_SECONDS = 0.2
+    made = as_recorded.view_statements
+    monkeypatch.setattr(as_recorded, "view_statements", lambda *a: [*made(*a), "SELECT pg_sleep(2)"])
+    response = client.get(f"/api/v1/memberships?as_recorded={AFTER}")
+    assert response.status_code == 503 and response["Content-Type"] == PROBLEM
+    assert "took longer than 0.2 seconds" in response.json()["detail"]
