@@ -893,7 +893,8 @@ class Bench:
         return rows, time.perf_counter() - began
 
     def datasette(self):
-        """The read API beside Datasette serving the same events from SQLite, requests taken in turn over HTTP.
+        """The read API, and /events/ drawn, beside Datasette serving the same events from SQLite (its JSON
+        and its HTML pages), requests taken in turn over HTTP.
 
         Optional: Datasette is no dependency of the project. Install it in a virtualenv of its own
         (`python -m venv /tmp/ds && /tmp/ds/bin/pip install datasette`) and name its command in
@@ -904,7 +905,9 @@ class Bench:
         import shutil
 
         binary = os.environ.get("DATASETTE") or shutil.which("datasette")
-        self.heading("Read API vs Datasette on the same events, JSON over HTTP, taken in turn", "Datasette")
+        self.heading(
+            "Read API and drawn /events/ pages vs Datasette on the same events, over HTTP, taken in turn", "Datasette"
+        )
         if not binary:
             self.write("  skipped: no datasette command (set DATASETTE to one installed in its own virtualenv)")
             return
@@ -939,6 +942,28 @@ class Bench:
                     f"/world/events.json?_sort_desc=date&_size=100&_next={middle[0].isoformat()},{middle[1]}",
                 ),
             ]
+            # The public pages drawn (no page kept, PAGE_CACHE=false) beside Datasette's own HTML pages of
+            # the same 25 events. A search is ranked on /events/ and by date in Datasette: the same
+            # matches, not in the same order.
+            pages = max(1, events.count() // 25)
+            drawn = [
+                ("/events/, first page, drawn", "/events/", "/world/events?_sort_desc=date&_size=25"),
+                (
+                    f"/events/?q={word}, drawn",
+                    f"/events/?q={word}",
+                    f"/world/events?_search={word}&_sort_desc=date&_size=25",
+                ),
+                (
+                    f"/events/?bloc={bloc.slug}, drawn",
+                    f"/events/?bloc={bloc.slug}",
+                    f"/world/events?_where={where}&_sort_desc=date&_size=25",
+                ),
+                (
+                    "/events/, a page halfway, drawn",
+                    f"/events/?page={pages // 2 + 1}",
+                    f"/world/events?_sort_desc=date&_size=25&_next={middle[0].isoformat()},{middle[1]}",
+                ),
+            ]
             port = free_port()
             command = [binary, "serve", str(path), "--port", str(port), "--setting", "suggest_facets", "off"]
             command += ["--setting", "max_csv_mb", "0", "--setting", "sql_time_limit_ms", "60000"]
@@ -954,6 +979,18 @@ class Bench:
                             self.options.repeat,
                         )
                         self.add(Result("datasette", label, ms, their_ms, "ms", 1))
+                os.environ["PAGE_CACHE"] = "false"
+                try:
+                    with Server() as ours:
+                        for label, mine, theirs in drawn:
+                            ms, their_ms = alternate_ms(
+                                f"http://127.0.0.1:{ours.port}{mine}",
+                                f"http://127.0.0.1:{port}{theirs}",
+                                self.options.repeat,
+                            )
+                            self.add(Result("datasette", label, ms, their_ms, "ms", 1, note="HTML, 25 events"))
+                finally:
+                    del os.environ["PAGE_CACHE"]
             finally:
                 process.terminate()
                 process.wait(timeout=30)
