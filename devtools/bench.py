@@ -969,8 +969,8 @@ class Bench:
             command += ["--setting", "max_csv_mb", "0", "--setting", "sql_time_limit_ms", "60000"]
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             os.environ["API_RATE_LIMIT_REQUESTS"] = str(10**9)
-            try:
-                wait_for(f"http://127.0.0.1:{port}/world.json", process)
+
+            def side_by_side(pairs, note=""):
                 with Server() as ours:
                     for label, mine, theirs in pairs:
                         ms, their_ms = alternate_ms(
@@ -978,17 +978,14 @@ class Bench:
                             f"http://127.0.0.1:{port}{theirs}",
                             self.options.repeat,
                         )
-                        self.add(Result("datasette", label, ms, their_ms, "ms", 1))
+                        self.add(Result("datasette", label, ms, their_ms, "ms", 1, note=note))
+
+            try:
+                wait_for(f"http://127.0.0.1:{port}/world.json", process)
+                side_by_side(pairs)
                 os.environ["PAGE_CACHE"] = "false"
                 try:
-                    with Server() as ours:
-                        for label, mine, theirs in drawn:
-                            ms, their_ms = alternate_ms(
-                                f"http://127.0.0.1:{ours.port}{mine}",
-                                f"http://127.0.0.1:{port}{theirs}",
-                                self.options.repeat,
-                            )
-                            self.add(Result("datasette", label, ms, their_ms, "ms", 1, note="HTML, 25 events"))
+                    side_by_side(drawn, "HTML, 25 events")
                 finally:
                     del os.environ["PAGE_CACHE"]
             finally:
