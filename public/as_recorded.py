@@ -169,17 +169,20 @@ def view_statements(until, since=None):
     moment = f"'{until.isoformat()}'::timestamptz"
     records, links, histories = [], [], []
     few = {}  # {model: (SQL of the keys of its records changed since, SQL of those records then)}
-    since = since if since is not None else {}
-    changed = {model for model, history in recorded_models() if since.get(history._meta.db_table, 1)}
+    since = since or {}
+    # Versions recorded since, per model; not counted is as many as can be.
+    versions_of = {model: since.get(history._meta.db_table, MOST_CHANGED + 1) for model, history in recorded_models()}
+    changed = {model for model, versions in versions_of.items() if versions}
     for model, history in recorded_models():
         table = _quote(model._meta.db_table)
         key = _quote(model._meta.pk.column)
-        versions = since.get(history._meta.db_table, MOST_CHANGED + 1)
+        versions = versions_of[model]
+        # The versions read: those of the records changed since, or all when too many changed.
+        which = f"{_changed_since(history, f'h.{key}', moment)} AND " if versions <= MOST_CHANGED else ""
         fields = [_quote(field.column) for field in model._meta.concrete_fields]
         rebuilt = (
             f"SELECT {', '.join(f'h.{c}' for c in fields)} FROM {{schema}}.{_quote(history._meta.db_table)} h "
-            f"WHERE {_changed_since(history, f'h.{key}', moment) + ' AND ' if versions <= MOST_CHANGED else ''}"
-            f"{_latest(history, 'h', moment)}"
+            f"WHERE {which}{_latest(history, 'h', moment)}"
         )
         unchanged = f"SELECT {', '.join(f't.{c}' for c in fields)} FROM {{schema}}.{table} t"
         if 0 < versions <= MOST_CHANGED:
@@ -204,8 +207,7 @@ def view_statements(until, since=None):
                 f"SELECT {', '.join(f'l.{c}' for c in columns)} "
                 f"FROM {{schema}}.{_quote(link_history._meta.db_table)} l "
                 f"JOIN {{schema}}.{_quote(history._meta.db_table)} h ON h.history_id = l.history_id "
-                f"WHERE {_changed_since(history, f'h.{key}', moment) + ' AND ' if versions <= MOST_CHANGED else ''}"
-                f"{_latest(history, 'h', moment)}{ends}"
+                f"WHERE {which}{_latest(history, 'h', moment)}{ends}"
             )
             unchanged = f"SELECT {', '.join(f'l.{c}' for c in columns)} FROM {{schema}}.{link} l WHERE true{ends}"
             owner_key = f"l.{_quote(owner)}"
@@ -328,22 +330,25 @@ class AsRecordedMiddleware:
         if missing:
             return problem(request, 404, _("Not yet recorded"), missing)
         request.as_recorded = AsRecorded(words, current_url(request))
-        # A statement the timeout stops is answered here with the timeout's page: Django asks the
-        # middleware's process_exception only about errors of the view it calls itself.
         try:
-            block = enter_moment(until, schema, since)
+            return self.draw(request, view, args, kwargs, until, schema, since)
         except OperationalError as error:
+            # Answered here with the timeout's page: Django asks the middleware's process_exception
+            # only about errors of the view it calls itself.
             if query_canceled(error):
                 return timed_out(request)
             raise
+
+    @staticmethod
+    def draw(request, view, args, kwargs, until, schema, since):
+        """The view's response over the record as it stood before `until`, the views gone when it ends."""
+        block = enter_moment(until, schema, since)
         try:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
         except BaseException as error:
             leave_moment(block, error)
-            if query_canceled(error):
-                return timed_out(request)
             raise
         if response.streaming:
             response.streaming_content = _then_roll_back(response.streaming_content, block)
