@@ -1,10 +1,12 @@
 """A curator who clicks "Confirm import" twice in a real Chromium imports the file once."""
 
+import threading
 from pathlib import Path
 
 import pytest
 
 from blocs.models import ImportFile
+from blocs.spreadsheets.pending import ImportFileQuerySet
 from events.models import Event
 from tests.browser.conftest import sign_in_as_superuser
 
@@ -33,7 +35,30 @@ def preview(page, tmp_path, count):
     page.wait_for_selector("input[name=confirm]")
 
 
-def test_confirm_clicked_twice_imports_the_file_once(page, tmp_path):
+@pytest.fixture
+def slow_first_claim(monkeypatch):
+    """The first confirmation holds its claim until the second arrives (at most 10 s).
+
+    A fast machine imports 2,000 rows before a second click 250 ms later, and the page it answers
+    with then swallows that click; holding the first claim makes the two clicks meet at the lock
+    on every machine, as they do on a slow one.
+    """
+    claim, arrived, calls = ImportFileQuerySet.claim, threading.Event(), []
+
+    def held(self, name, user, model):
+        calls.append(name)
+        if len(calls) > 1:
+            arrived.set()
+            return claim(self, name, user, model)  # waits at the lock the first claim holds
+        pending = claim(self, name, user, model)
+        arrived.wait(timeout=10)
+        return pending
+
+    monkeypatch.setattr(ImportFileQuerySet, "claim", held)
+    return calls
+
+
+def test_confirm_clicked_twice_imports_the_file_once(page, tmp_path, slow_first_claim):
     preview(page, tmp_path, 2_000)
     posts = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "process_import" in r.url else None)
@@ -52,6 +77,7 @@ def test_confirm_clicked_twice_imports_the_file_once(page, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "import-confirmed-twice.png"), full_page=False)
     shown = page.locator(".messagelist li").all_inner_texts()
     assert len(posts) == 2  # both clicks reached the server
+    assert len(slow_first_claim) == 2  # and both confirmations claimed the file
     assert Event.objects.count() == 2_000
     assert not ImportFile.objects.exists()
     assert any(
