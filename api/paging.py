@@ -136,27 +136,38 @@ def partial_column(model):
     return lambda name: column_sql(model, "t", name)
 
 
-def keys_of(field):
-    return lambda col: f"array_agg({col(field)} ORDER BY {col(field)})"
-
-
 def sources_json(col):
     pairs = f"'key', {col('key')}, 'title', {col('title')}, 'url', NULLIF({col('url')}, '')"
     return f"json_agg(json_build_object({pairs}) ORDER BY {col('key')})::text"
 
 
-def page_query(qs, fields, links, order, **columns):
+def kept(model, names):
+    """A CTE of the rows of `model`, a table the database keeps by record key, for the page's records:
+    its columns `names` join the page as they are (events.models.EventLinks)."""
+    quote = connection.ops.quote_name
+    key = column_sql(model, "k", model._meta.pk.name)
+    picks = ", ".join(column_sql(model, "k", name) for name in names)
+    return (
+        f"kept AS (SELECT {key} AS owner_id, {picks} FROM {quote(model._meta.db_table)} k "
+        f"WHERE {key} = ANY(ARRAY(SELECT id FROM page)))",
+        names,
+    )
+
+
+def page_query(qs, fields, links, order, kept=None, **columns):
     """The page `qs` selects, as dictionaries, each with its links (`name: CTE`) aggregated: one query.
 
     The queryset (filters, keyset, order and LIMIT) becomes a materialised CTE, and each link table
     is read once for that page's ids and grouped, as public/datasets.py does for a whole file:
-    no query per record, nor one per kind of link.
+    no query per record, nor one per kind of link. Links the database keeps aggregated already
+    (`kept`, from kept()) are read from their table by the page's ids instead.
     """
     compiler = qs.values("id", *fields, **columns).query.get_compiler(using=qs.db)
     sql, params = compiler.as_sql()
-    ctes = ", ".join([f"page AS MATERIALIZED ({sql})", *links.values()])
-    joins = " ".join(f"LEFT JOIN {name} ON {name}.owner_id = page.id" for name in links)
+    ctes = ", ".join([f"page AS MATERIALIZED ({sql})", *links.values(), *([kept[0]] if kept else [])])
+    joins = " ".join(f"LEFT JOIN {name} ON {name}.owner_id = page.id" for name in [*links, *(["kept"] if kept else [])])
     picks = "".join(f", {name}.v AS {name}" for name in links)
+    picks += "".join(f", kept.{name}" for name in (kept[1] if kept else []))
     with connections[qs.db].cursor() as cursor:
         cursor.execute(f"WITH {ctes} SELECT page.*{picks} FROM page {joins} ORDER BY {order}", params)
         names = [c.name for c in cursor.description]

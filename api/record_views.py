@@ -9,7 +9,7 @@ from ninja import Query, Router
 
 from blocs.models import Bloc, BlocClaim, Country, Membership, MembershipClaim, MembershipSource, Rank, Source
 from eurasia.partial_dates import PartialDate
-from events.models import Event, EventBloc, EventClaim, EventCountry, EventSource
+from events.models import Event, EventLinks
 from public.links import NUMBER_MARK, SLUG_MARK
 
 from . import schemas
@@ -20,7 +20,7 @@ from .paging import (
     disputed,
     fast_partial,
     json_response,
-    keys_of,
+    kept,
     keyset_after,
     linked,
     lookup,
@@ -274,12 +274,9 @@ def event_out(event_page):
     return shape
 
 
-EVENT_LINKS = {
-    "blocs": linked("blocs", EventBloc, "event", "bloc", keys_of("slug")),
-    "countries": linked("countries", EventCountry, "event", "country", keys_of("alpha3")),
-    "sources": linked("sources", EventSource, "event", "source", sources_json),
-    "disputed": disputed("disputed", EventClaim),
-}
+# Each event's blocs, countries, sources and disputed flag, as the database keeps them: one look-up
+# per event instead of three link tables and their other ends (docs/performance.md, "Read API").
+EVENT_LINKS = kept(EventLinks, ["blocs", "countries", "sources", "disputed"])
 
 
 @router.get("/events", response={200: schemas.page_of(schemas.Event, "EventPage"), **ERRORS})
@@ -321,7 +318,7 @@ def events(
         qs = qs.newest_first()
     if pager.after:
         qs = qs.filter(keyset_after(Event, ["date", "id"], pager.after, descending=True))
-    rows = page_query(qs[: pager.limit + 1], EVENT_FIELDS, EVENT_LINKS, "page.date DESC, page.id DESC")
+    rows = page_query(qs[: pager.limit + 1], EVENT_FIELDS, {}, "page.date DESC, page.id DESC", kept=EVENT_LINKS)
     event_page = addresses(request, "events:event", NUMBER_MARK)
     return pager.page(rows, lambda e: [e["date"], e["id"]], event_out(event_page))
 

@@ -1,5 +1,6 @@
 """Events: what happened, when, in which blocs and countries, and who says so."""
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connection, models
@@ -410,3 +411,76 @@ class EventClaim(Claim):
 
 
 # The link goes with the claim, but a cited source cannot be deleted from under it.
+
+
+class EventLinks(models.Model):
+    """Each event's blocs, countries and sources as the read API gives them, kept by the database.
+
+    A page of 1,000 events spent 15 of its 20 ms in PostgreSQL looking up the page's links in three
+    link tables, then their blocs, countries and sources by key (docs/performance.md, "Read API").
+    This table answers with one look-up per event. Statement-level triggers (migration 0016) keep
+    it: a change to an event's links, to its claims, or to a linked bloc's slug, a country's code
+    or a source's key, title or address rewrites the rows of the events concerned, in the writer's
+    own transaction, whoever writes (the admin, an import, COPY, a shell). An event without links
+    or a disputed date has no row. For ?as_recorded= the table is computed from the record views.
+    """
+
+    # No foreign key: the row goes with the event's last link or claim, which go before the event.
+    event_id = models.BigIntegerField(primary_key=True, help_text="The event's key.")
+    blocs = ArrayField(models.TextField(), null=True, help_text="The blocs' slugs, in order.")
+    countries = ArrayField(models.TextField(), null=True, help_text="The countries' alpha-3 codes, in order.")
+    sources = models.TextField(null=True, help_text="The sources (key, title, url) as a JSON array, by key.")
+    disputed = models.BooleanField(
+        default=False, db_default=False, help_text="The event has a claim other than the preferred one."
+    )
+
+    class Meta:
+        db_table = "events_links_kept"
+        verbose_name_plural = "events' links (kept by the database)"
+
+    def __str__(self):
+        return f"links of event {self.event_id}"
+
+    # What each column aggregates: (column, link table's model, its column naming the other end,
+    # the other end's model, the aggregate over that end as `t`, the columns of the end it shows).
+    @classmethod
+    def columns(cls):
+        return [
+            ("blocs", EventBloc, "bloc", Bloc, "array_agg(t.slug ORDER BY t.slug)", ["slug"]),
+            ("countries", EventCountry, "country", Country, "array_agg(t.alpha3 ORDER BY t.alpha3)", ["alpha3"]),
+            (
+                "sources",
+                EventSource,
+                "source",
+                Source,
+                "json_agg(json_build_object('key', t.key, 'title', t.title, 'url', NULLIF(t.url, '')) "
+                "ORDER BY t.key)::text",
+                ["key", "title", "url"],
+            ),
+        ]
+
+    @classmethod
+    def kept_from(cls):
+        """The records whose changes change this table (public/as_recorded.py); link changes are the event's."""
+        return [Event, EventClaim, Bloc, Country, Source]
+
+    @classmethod
+    def from_record_sql(cls, quote):
+        """The table computed from the record, one event at a time, as the triggers keep it (for ?as_recorded=).
+
+        Correlated rather than grouped, so that a page's condition on the event's key reaches the
+        events' index and each link table's look-up, as it reaches the table itself.
+        """
+        picks = []
+        for column, link, end, target, aggregate, _shown in cls.columns():
+            picks.append(
+                f"(SELECT {aggregate} FROM {quote(link._meta.db_table)} l "
+                f"JOIN {quote(target._meta.db_table)} t ON t.{quote(target._meta.pk.column)} = "
+                f"l.{quote(link._meta.get_field(end).column)} WHERE l.event_id = e.{quote(Event._meta.pk.column)}) "
+                f"AS {quote(column)}"
+            )
+        picks.append(
+            f"EXISTS (SELECT 1 FROM {quote(EventClaim._meta.db_table)} k WHERE k.event_id = e.id "
+            f"AND k.rank <> 'preferred') AS disputed"
+        )
+        return f"SELECT e.id AS event_id, {', '.join(picks)} FROM {quote(Event._meta.db_table)} e"

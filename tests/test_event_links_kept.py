@@ -1,0 +1,106 @@
+"""Each event's links kept by the database (EventLinks): right after every kind of write, and read by the API."""
+
+import json
+
+import pytest
+from django.db import connection
+
+from blocs.models import Bloc, Country, Rank, Source
+from events.models import Event, EventBloc, EventClaim, EventLinks
+
+from .claim_makers import dispute
+from .conftest import d, make_bloc, make_country, make_event, make_source
+
+pytestmark = pytest.mark.django_db
+
+
+def kept():
+    return {
+        row.event_id: (row.blocs, row.countries, json.loads(row.sources) if row.sources else None, row.disputed)
+        for row in EventLinks.objects.all()
+    }
+
+
+def linked():
+    """What the rows must say, from the records through the ORM; events with nothing to say have none."""
+    found = {}
+    for event in Event.objects.prefetch_related("blocs", "countries", "sources"):
+        blocs = sorted(b.slug for b in event.blocs.all()) or None
+        countries = sorted(c.alpha3 for c in event.countries.all()) or None
+        sources = [
+            {"key": s.key, "title": s.title, "url": s.url or None}
+            for s in sorted(event.sources.all(), key=lambda s: s.key)
+        ] or None
+        disputed = EventClaim.objects.filter(event=event).exclude(rank=Rank.PREFERRED).exists()
+        if blocs or countries or sources or disputed:
+            found[event.pk] = (blocs, countries, sources, disputed)
+    return found
+
+
+def test_the_rows_follow_links_added_changed_and_removed():
+    csto, eaeu = make_bloc(slug="csto"), make_bloc(slug="eaeu")
+    rus, kaz = make_country(alpha3="RUS", alpha2="RU"), make_country(alpha3="KAZ", alpha2="KZ")
+    paper = make_source(key="paper-2012", title="A paper", url="https://example.org/paper")
+    summit = make_event(blocs=[eaeu, csto], countries=[rus, kaz], sources=[paper])
+    bare = make_event()
+    assert kept() == linked()
+    assert kept()[summit.pk] == (
+        ["csto", "eaeu"],
+        ["KAZ", "RUS"],
+        [{"key": "paper-2012", "title": "A paper", "url": "https://example.org/paper"}],
+        False,
+    )
+    assert bare.pk not in kept()  # nothing to say, no row
+
+    summit.blocs.remove(csto)
+    bare.countries.add(kaz)
+    assert kept() == linked()
+    EventBloc.objects.filter(event=summit).update(bloc=csto)  # a link moved to another bloc
+    assert kept()[summit.pk][0] == ["csto"]
+    summit.blocs.clear()
+    summit.countries.clear()
+    summit.sources.clear()
+    assert summit.pk not in kept() and kept() == linked()
+
+
+def test_a_renamed_bloc_country_or_source_rewrites_its_events():
+    bloc, country, source = make_bloc(slug="cu"), make_country(alpha3="BLR", alpha2="BY"), make_source(key="a")
+    events = [make_event(blocs=[bloc], countries=[country], sources=[source]) for _ in range(3)]
+    Bloc.objects.filter(pk=bloc.pk).update(slug="customs-union")
+    Country.objects.filter(pk=country.pk).update(alpha3="BLX")
+    Source.objects.filter(pk=source.pk).update(title="Renamed", url="")
+    Bloc.objects.filter(pk=bloc.pk).update(name="Another name")  # not shown: nothing to rewrite
+    assert kept() == linked()
+    assert kept()[events[0].pk][:3] == (["customs-union"], ["BLX"], [{"key": "a", "title": "Renamed", "url": None}])
+
+
+def test_a_disputed_date_is_kept_with_the_claims():
+    event = make_event(date=d("2012-06-28"))
+    preferred, alternative = dispute(event, "date", "2012-06")
+    assert kept() == linked() == {event.pk: (None, None, None, True)}
+    alternative.delete()
+    assert kept() == linked() == {}
+    assert preferred.pk  # the preferred claim alone disputes nothing
+
+
+def test_deleted_events_and_truncated_links_leave_no_rows():
+    bloc = make_bloc()
+    gone, stays = make_event(blocs=[bloc]), make_event(blocs=[bloc], countries=[make_country()])
+    gone.delete()
+    assert kept() == linked() and gone.pk not in kept()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending foreign-key checks
+        cursor.execute(f"TRUNCATE {EventBloc._meta.db_table}")
+    assert kept() == linked() == {stays.pk: (None, [stays.countries.get().alpha3], None, False)}
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {Event._meta.db_table} CASCADE")
+    assert kept() == {}
+
+
+def test_the_api_reads_the_kept_rows(client):
+    bloc = make_bloc(slug="sco")
+    event = make_event(blocs=[bloc])
+    assert client.get("/api/v1/events").json()["data"][0]["blocs"] == ["sco"]
+    # A row the triggers did not write shows as it is: the API reads the table, not the links.
+    EventLinks.objects.filter(event_id=event.pk).update(blocs=["written-by-hand"])
+    assert client.get("/api/v1/events").json()["data"][0]["blocs"] == ["written-by-hand"]
