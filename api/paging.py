@@ -13,7 +13,7 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpResponse
 from django.urls import reverse
 
-from blocs.models import Rank, Source
+from blocs.models import Source
 from blocs.periods import column_sql
 from eurasia.partial_dates import PartialDate
 
@@ -109,41 +109,9 @@ def addresses(request, name, mark):
     return lambda key: pattern.replace(mark, str(key))
 
 
-def linked(name, link, owner, target, aggregate):
-    """A CTE of the page's records' links through `link`, aggregated per record by `aggregate` over `t`."""
-    quote = connection.ops.quote_name
-    targets = link._meta.get_field(target).related_model
-    owner_id = column_sql(link, "l", owner)
-    return (
-        f"{name} AS (SELECT {owner_id} AS owner_id, {aggregate(partial_column(targets))} AS v "
-        f"FROM {quote(link._meta.db_table)} l JOIN {quote(targets._meta.db_table)} t "
-        f"ON {column_sql(targets, 't', targets._meta.pk.name)} = {column_sql(link, 'l', target)} "
-        f"WHERE {owner_id} = ANY(ARRAY(SELECT id FROM page)) GROUP BY 1)"
-    )
-
-
-def disputed(name, claims):
-    """A CTE naming the page's records that have a claim other than the preferred one (a disputed date)."""
-    quote = connection.ops.quote_name
-    owner = column_sql(claims, "k", claims.OWNER)
-    return (
-        f"{name} AS (SELECT DISTINCT {owner} AS owner_id, true AS v FROM {quote(claims._meta.db_table)} k "
-        f"WHERE {owner} = ANY(ARRAY(SELECT id FROM page)) AND {column_sql(claims, 'k', 'rank')} <> '{Rank.PREFERRED}')"
-    )
-
-
-def partial_column(model):
-    return lambda name: column_sql(model, "t", name)
-
-
-def sources_json(col):
-    pairs = f"'key', {col('key')}, 'title', {col('title')}, 'url', NULLIF({col('url')}, '')"
-    return f"json_agg(json_build_object({pairs}) ORDER BY {col('key')})::text"
-
-
 def kept(model, names):
-    """A CTE of the rows of `model`, a table the database keeps by record key, for the page's records:
-    its columns `names` join the page as they are (events.models.EventLinks)."""
+    """The columns `names` of `model`, a table the database keeps with one row per record
+    (eurasia/kept_links.py), as (CTE of the page's rows, names) for page_query."""
     quote = connection.ops.quote_name
     key = column_sql(model, "k", model._meta.pk.name)
     picks = ", ".join(column_sql(model, "k", name) for name in names)
@@ -154,22 +122,24 @@ def kept(model, names):
     )
 
 
-def page_query(qs, fields, links, order, kept=None, **columns):
-    """The page `qs` selects, as dictionaries, each with its links (`name: CTE`) aggregated: one query.
+def page_query(qs, fields, order, kept, **columns):
+    """The page `qs` selects, as dictionaries, each with its links as the database keeps them: one query.
 
-    The queryset (filters, keyset, order and LIMIT) becomes a materialised CTE, and each link table
-    is read once for that page's ids and grouped, as public/datasets.py does for a whole file:
-    no query per record, nor one per kind of link. Links the database keeps aggregated already
-    (`kept`, from kept()) are read from their table by the page's ids instead.
+    The queryset (filters, keyset, order and LIMIT) becomes a materialised CTE, and the kept
+    table (`kept`, from kept()) is read by that page's ids: no query per record, nor one per
+    kind of link. (Gathering each kind of link from its link table and the other ends, grouped,
+    was most of the query before the links were kept: docs/performance.md, "Read API".)
     """
     compiler = qs.values("id", *fields, **columns).query.get_compiler(using=qs.db)
     sql, params = compiler.as_sql()
-    ctes = ", ".join([f"page AS MATERIALIZED ({sql})", *links.values(), *([kept[0]] if kept else [])])
-    joins = " ".join(f"LEFT JOIN {name} ON {name}.owner_id = page.id" for name in [*links, *(["kept"] if kept else [])])
-    picks = "".join(f", {name}.v AS {name}" for name in links)
-    picks += "".join(f", kept.{name}" for name in (kept[1] if kept else []))
+    cte, names = kept
+    picks = "".join(f", kept.{name}" for name in names)
     with connections[qs.db].cursor() as cursor:
-        cursor.execute(f"WITH {ctes} SELECT page.*{picks} FROM page {joins} ORDER BY {order}", params)
+        cursor.execute(
+            f"WITH page AS MATERIALIZED ({sql}), {cte} SELECT page.*{picks} "
+            f"FROM page LEFT JOIN kept ON kept.owner_id = page.id ORDER BY {order}",
+            params,
+        )
         names = [c.name for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

@@ -7,7 +7,15 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 from ninja import Query, Router
 
-from blocs.models import Bloc, BlocClaim, Country, Membership, MembershipClaim, MembershipSource, Rank, Source
+from blocs.models import (
+    Bloc,
+    BlocClaim,
+    Country,
+    Membership,
+    MembershipLinks,
+    Rank,
+    Source,
+)
 from eurasia.partial_dates import PartialDate
 from events.models import Event, EventLinks
 from public.links import NUMBER_MARK, SLUG_MARK
@@ -17,18 +25,15 @@ from .paging import (
     ERRORS,
     Pager,
     addresses,
-    disputed,
     fast_partial,
     json_response,
     kept,
     keyset_after,
-    linked,
     lookup,
     page_query,
     page_url,
     partial,
     sources_fragment,
-    sources_json,
     sources_of,
     takes,
     with_sources,
@@ -234,17 +239,17 @@ def memberships(
     rows = page_query(
         qs.order_by("pk")[: pager.limit + 1],
         MEMBERSHIP_FIELDS,
-        {
-            "sources": linked("sources", MembershipSource, "membership", "source", sources_json),
-            "disputed": disputed("disputed", MembershipClaim),
-        },
         "page.id",
+        MEMBERSHIP_LINKS,
         country_code=F("country__alpha3"),
         bloc_slug=F("bloc__slug"),
     )
     country_page = addresses(request, "blocs:country", SLUG_MARK)
     return pager.page(rows, lambda m: [m["id"]], membership_out(country_page))
 
+
+# Each spell's sources and disputed flag, as the database keeps them (blocs.models.MembershipLinks).
+MEMBERSHIP_LINKS = kept(MembershipLinks, ["sources", "disputed"])
 
 MEMBERSHIP_FIELDS = [f"{name}{suffix}" for name in Membership.PARTIAL_DATES for suffix in ("", "_precision")] + [
     "role",
@@ -318,7 +323,7 @@ def events(
         qs = qs.newest_first()
     if pager.after:
         qs = qs.filter(keyset_after(Event, ["date", "id"], pager.after, descending=True))
-    rows = page_query(qs[: pager.limit + 1], EVENT_FIELDS, {}, "page.date DESC, page.id DESC", kept=EVENT_LINKS)
+    rows = page_query(qs[: pager.limit + 1], EVENT_FIELDS, "page.date DESC, page.id DESC", EVENT_LINKS)
     event_page = addresses(request, "events:event", NUMBER_MARK)
     return pager.page(rows, lambda e: [e["date"], e["id"]], event_out(event_page))
 

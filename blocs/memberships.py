@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from blocs.periods import BOUNDS, column_sql, covers, covers_q, covers_sql, end_sql, overlap, overlap_q
 from eurasia.history import History, TimeStamped
+from eurasia.kept_links import SOURCES, KeptLinks, Link
 from eurasia.partial_dates import (
     HasPartialDates,
     partial_date_fields,
@@ -337,3 +338,44 @@ class Membership(HasPartialDates, TimeStamped):
     def suspended_sql(cls, alias, first, last=None, *, widen=False):
         start, end = column_sql(cls, alias, "suspension_start"), end_sql(cls, alias, "suspension_end", widen=widen)
         return covers_sql(start, end, first, last)
+
+
+class MembershipLinks(models.Model):
+    """Each spell's sources as the read API gives them, and whether one of its dates is disputed:
+    a table the database keeps from the links and claims (eurasia/kept_links.py), read by the API
+    with one look-up per spell instead of the link table and the sources."""
+
+    KEPT = KeptLinks(
+        table="blocs_membership_links_kept",
+        owners="blocs_membership",
+        owner="membership_id",
+        links=(
+            Link("sources", "blocs_membershipsource", "source_id", "blocs_source", SOURCES, ("key", "title", "url")),
+        ),
+        claims="blocs_membershipclaim",
+    )
+
+    # No foreign key: the row goes with the spell's last link or claim, which go before the spell.
+    membership_id = models.BigIntegerField(primary_key=True, help_text="The spell's key.")
+    sources = models.TextField(null=True, help_text="The sources (key, title, url) as a JSON array, by key.")
+    disputed = models.BooleanField(
+        default=False, db_default=False, help_text="The spell has a claim other than the preferred one."
+    )
+
+    class Meta:
+        db_table = "blocs_membership_links_kept"
+        verbose_name_plural = "spells' links (kept by the database)"
+
+    def __str__(self):
+        return f"links of spell {self.membership_id}"
+
+    @classmethod
+    def kept_from(cls):
+        """The records whose changes change this table (public/as_recorded.py); link changes are the spell's."""
+        from .models import MembershipClaim, Source
+
+        return [Membership, MembershipClaim, Source]
+
+    @classmethod
+    def from_record_sql(cls, quote):
+        return cls.KEPT.from_record_sql(quote)

@@ -406,6 +406,7 @@ from .memberships import (  # noqa: E402, F401
     DateRange,
     EndReason,
     Membership,
+    MembershipLinks,
     MembershipQuerySet,
     MembershipSource,
     Role,

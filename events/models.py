@@ -14,6 +14,7 @@ from blocs.claims import Claim, ClaimSource
 from blocs.models import Bloc, Country, Membership, Source
 from blocs.periods import column_sql
 from eurasia.history import History, TimeStamped
+from eurasia.kept_links import SOURCES, KeptLinks, Link
 from eurasia.languages import in_language
 from eurasia.partial_dates import (
     HasPartialDates,
@@ -414,16 +415,32 @@ class EventClaim(Claim):
 
 
 class EventLinks(models.Model):
-    """Each event's blocs, countries and sources as the read API gives them, kept by the database.
+    """Each event's blocs, countries and sources as the read API gives them, and whether its date is
+    disputed: a table the database keeps from the links and claims (eurasia/kept_links.py).
 
-    A page of 1,000 events spent 15 of its 20 ms in PostgreSQL looking up the page's links in three
-    link tables, then their blocs, countries and sources by key (docs/performance.md, "Read API").
-    This table answers with one look-up per event. Statement-level triggers (migration 0016) keep
-    it: a change to an event's links, to its claims, or to a linked bloc's slug, a country's code
-    or a source's key, title or address rewrites the rows of the events concerned, in the writer's
-    own transaction, whoever writes (the admin, an import, COPY, a shell). An event without links
-    or a disputed date has no row. For ?as_recorded= the table is computed from the record views.
+    A page of 1,000 events spent 15 of its 20 ms in PostgreSQL gathering the page's links from
+    three link tables and their blocs, countries and sources; this table answers with one look-up
+    per event (docs/performance.md, "Read API").
     """
+
+    KEPT = KeptLinks(
+        table="events_links_kept",
+        owners="events_event",
+        owner="event_id",
+        links=(
+            Link("blocs", "events_eventbloc", "bloc_id", "blocs_bloc", "array_agg(t.slug ORDER BY t.slug)", ("slug",)),
+            Link(
+                "countries",
+                "events_eventcountry",
+                "country_id",
+                "blocs_country",
+                "array_agg(t.alpha3 ORDER BY t.alpha3)",
+                ("alpha3",),
+            ),
+            Link("sources", "events_eventsource", "source_id", "blocs_source", SOURCES, ("key", "title", "url")),
+        ),
+        claims="events_eventclaim",
+    )
 
     # No foreign key: the row goes with the event's last link or claim, which go before the event.
     event_id = models.BigIntegerField(primary_key=True, help_text="The event's key.")
@@ -441,24 +458,6 @@ class EventLinks(models.Model):
     def __str__(self):
         return f"links of event {self.event_id}"
 
-    # What each column aggregates: (column, link table's model, its column naming the other end,
-    # the other end's model, the aggregate over that end as `t`, the columns of the end it shows).
-    @classmethod
-    def columns(cls):
-        return [
-            ("blocs", EventBloc, "bloc", Bloc, "array_agg(t.slug ORDER BY t.slug)", ["slug"]),
-            ("countries", EventCountry, "country", Country, "array_agg(t.alpha3 ORDER BY t.alpha3)", ["alpha3"]),
-            (
-                "sources",
-                EventSource,
-                "source",
-                Source,
-                "json_agg(json_build_object('key', t.key, 'title', t.title, 'url', NULLIF(t.url, '')) "
-                "ORDER BY t.key)::text",
-                ["key", "title", "url"],
-            ),
-        ]
-
     @classmethod
     def kept_from(cls):
         """The records whose changes change this table (public/as_recorded.py); link changes are the event's."""
@@ -466,21 +465,4 @@ class EventLinks(models.Model):
 
     @classmethod
     def from_record_sql(cls, quote):
-        """The table computed from the record, one event at a time, as the triggers keep it (for ?as_recorded=).
-
-        Correlated rather than grouped, so that a page's condition on the event's key reaches the
-        events' index and each link table's look-up, as it reaches the table itself.
-        """
-        picks = []
-        for column, link, end, target, aggregate, _shown in cls.columns():
-            picks.append(
-                f"(SELECT {aggregate} FROM {quote(link._meta.db_table)} l "
-                f"JOIN {quote(target._meta.db_table)} t ON t.{quote(target._meta.pk.column)} = "
-                f"l.{quote(link._meta.get_field(end).column)} WHERE l.event_id = e.{quote(Event._meta.pk.column)}) "
-                f"AS {quote(column)}"
-            )
-        picks.append(
-            f"EXISTS (SELECT 1 FROM {quote(EventClaim._meta.db_table)} k WHERE k.event_id = e.id "
-            f"AND k.rank <> 'preferred') AS disputed"
-        )
-        return f"SELECT e.id AS event_id, {', '.join(picks)} FROM {quote(Event._meta.db_table)} e"
+        return cls.KEPT.from_record_sql(quote)

@@ -1,15 +1,15 @@
-"""Each event's links kept by the database (EventLinks): right after every kind of write, and read by the API."""
+"""Records' links kept by the database (EventLinks, MembershipLinks): right after every kind of write, and read by the API."""
 
 import json
 
 import pytest
 from django.db import connection
 
-from blocs.models import Bloc, Country, Rank, Source
+from blocs.models import Bloc, Country, Membership, MembershipLinks, MembershipSource, Rank, Source
 from events.models import Event, EventBloc, EventClaim, EventLinks
 
 from .claim_makers import dispute
-from .conftest import d, make_bloc, make_country, make_event, make_source
+from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +104,48 @@ def test_the_api_reads_the_kept_rows(client):
     # A row the triggers did not write shows as it is: the API reads the table, not the links.
     EventLinks.objects.filter(event_id=event.pk).update(blocs=["written-by-hand"])
     assert client.get("/api/v1/events").json()["data"][0]["blocs"] == ["written-by-hand"]
+
+
+def spells_kept():
+    return {
+        row.membership_id: (json.loads(row.sources) if row.sources else None, row.disputed)
+        for row in MembershipLinks.objects.all()
+    }
+
+
+def spells_linked():
+    found = {}
+    for spell in Membership.objects.prefetch_related("sources", "claims"):
+        sources = [
+            {"key": s.key, "title": s.title, "url": s.url or None}
+            for s in sorted(spell.sources.all(), key=lambda s: s.key)
+        ] or None
+        disputed = any(claim.rank != Rank.PREFERRED for claim in spell.claims.all())
+        if sources or disputed:
+            found[spell.pk] = (sources, disputed)
+    return found
+
+
+def test_a_spells_sources_and_disputed_dates_are_kept_too(client):
+    first, second = make_source(key="b-source"), make_source(key="a-source", url="https://example.org/a")
+    spell = make_membership(start="2000-01-01")
+    other = make_membership(start="2001-01-01")
+    spell.sources.set([first, second])
+    assert spells_kept() == spells_linked()
+    assert spells_kept()[spell.pk][0] == [
+        {"key": "a-source", "title": second.title, "url": "https://example.org/a"},
+        {"key": "b-source", "title": first.title, "url": None},
+    ]
+    Source.objects.filter(pk=first.pk).update(title="Retitled")
+    MembershipSource.objects.filter(membership=spell, source=second).update(membership=other)
+    dispute(other, "start", "2001")
+    assert spells_kept() == spells_linked()
+    assert spells_kept()[other.pk][1] is True
+    answer = client.get("/api/v1/memberships").json()["data"]
+    assert [(m["sources"], m["disputed"]) for m in answer] == [
+        ([{"key": "b-source", "title": "Retitled", "url": None}], False),
+        ([{"key": "a-source", "title": second.title, "url": "https://example.org/a"}], True),
+    ]
+    spell.sources.clear()
+    other.delete()
+    assert spells_kept() == spells_linked() == {}
