@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from blocs.periods import BOUNDS, column_sql, covers, covers_q, covers_sql, end_sql, overlap, overlap_q
 from eurasia.history import History, TimeStamped
-from eurasia.kept_links import SOURCES, KeptLinks, Link
+from eurasia.kept_links import SOURCES, KeptLinks, KeptLinksRow, Link
 from eurasia.partial_dates import (
     HasPartialDates,
     partial_date_fields,
@@ -340,7 +340,7 @@ class Membership(HasPartialDates, TimeStamped):
         return covers_sql(start, end, first, last)
 
 
-class MembershipLinks(models.Model):
+class MembershipLinks(KeptLinksRow):
     """Each spell's sources as the read API gives them, and whether one of its dates is disputed:
     a table the database keeps from the links and claims (eurasia/kept_links.py), read by the API
     with one look-up per spell instead of the link table and the sources."""
@@ -355,12 +355,7 @@ class MembershipLinks(models.Model):
         claims="blocs_membershipclaim",
     )
 
-    # No foreign key: the row goes with the spell's last link or claim, which go before the spell.
     membership_id = models.BigIntegerField(primary_key=True, help_text="The spell's key.")
-    sources = models.TextField(null=True, help_text="The sources (key, title, url) as a JSON array, by key.")
-    disputed = models.BooleanField(
-        default=False, db_default=False, help_text="The spell has a claim other than the preferred one."
-    )
 
     class Meta:
         db_table = "blocs_membership_links_kept"
@@ -375,7 +370,3 @@ class MembershipLinks(models.Model):
         from .models import MembershipClaim, Source
 
         return [Membership, MembershipClaim, Source]
-
-    @classmethod
-    def from_record_sql(cls, quote):
-        return cls.KEPT.from_record_sql(quote)

@@ -19,6 +19,8 @@ and functions and creates them again.
 
 from dataclasses import dataclass
 
+from django.db import models
+
 # A record's sources as the API gives them: key, title and address, by key.
 SOURCES = "json_agg(json_build_object('key', t.key, 'title', t.title, 'url', NULLIF(t.url, '')) ORDER BY t.key)::text"
 PREFERRED = "preferred"
@@ -193,3 +195,26 @@ $$;
 CREATE TRIGGER {self.table}_update AFTER UPDATE ON {link.target}
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}();
 """
+
+
+class KeptLinksRow(models.Model):
+    """A row of a kept table: the model names its description in KEPT, and its record's key as primary key.
+
+    No foreign key to the record: the row goes with the record's last link or claim, which go
+    before the record.
+    """
+
+    KEPT: KeptLinks
+
+    sources = models.TextField(null=True, help_text="The sources (key, title, url) as a JSON array, by key.")
+    disputed = models.BooleanField(
+        default=False, db_default=False, help_text="The record has a claim other than the preferred one."
+    )
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_record_sql(cls, quote):
+        """The table computed from the record, for ?as_recorded= (public/as_recorded.py, summaries)."""
+        return cls.KEPT.from_record_sql(quote)

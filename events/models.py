@@ -14,7 +14,7 @@ from blocs.claims import Claim, ClaimSource
 from blocs.models import Bloc, Country, Membership, Source
 from blocs.periods import column_sql
 from eurasia.history import History, TimeStamped
-from eurasia.kept_links import SOURCES, KeptLinks, Link
+from eurasia.kept_links import SOURCES, KeptLinks, KeptLinksRow, Link
 from eurasia.languages import in_language
 from eurasia.partial_dates import (
     HasPartialDates,
@@ -414,7 +414,7 @@ class EventClaim(Claim):
 # The link goes with the claim, but a cited source cannot be deleted from under it.
 
 
-class EventLinks(models.Model):
+class EventLinks(KeptLinksRow):
     """Each event's blocs, countries and sources as the read API gives them, and whether its date is
     disputed: a table the database keeps from the links and claims (eurasia/kept_links.py).
 
@@ -442,14 +442,9 @@ class EventLinks(models.Model):
         claims="events_eventclaim",
     )
 
-    # No foreign key: the row goes with the event's last link or claim, which go before the event.
     event_id = models.BigIntegerField(primary_key=True, help_text="The event's key.")
     blocs = ArrayField(models.TextField(), null=True, help_text="The blocs' slugs, in order.")
     countries = ArrayField(models.TextField(), null=True, help_text="The countries' alpha-3 codes, in order.")
-    sources = models.TextField(null=True, help_text="The sources (key, title, url) as a JSON array, by key.")
-    disputed = models.BooleanField(
-        default=False, db_default=False, help_text="The event has a claim other than the preferred one."
-    )
 
     class Meta:
         db_table = "events_links_kept"
@@ -462,7 +457,3 @@ class EventLinks(models.Model):
     def kept_from(cls):
         """The records whose changes change this table (public/as_recorded.py); link changes are the event's."""
         return [Event, EventClaim, Bloc, Country, Source]
-
-    @classmethod
-    def from_record_sql(cls, quote):
-        return cls.KEPT.from_record_sql(quote)

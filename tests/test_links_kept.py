@@ -4,12 +4,14 @@ import json
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from blocs.models import Bloc, Country, Membership, MembershipLinks, MembershipSource, Rank, Source
 from events.models import Event, EventBloc, EventClaim, EventLinks
 
 from .claim_makers import dispute
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source
+from .recorded_history import recorded_on
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +151,19 @@ def test_a_spells_sources_and_disputed_dates_are_kept_too(client):
     spell.sources.clear()
     other.delete()
     assert spells_kept() == spells_linked() == {}
+
+
+def test_as_recorded_the_rows_are_computed_from_the_record_as_it_stood(client):
+    since = timezone.now()
+    source = make_source(key="treaty", title="The treaty, as first cited")
+    event = make_event(blocs=[make_bloc(slug="sco")], sources=[source])
+    recorded_on("2026-01-10", since)
+    since = timezone.now()
+    source.title = "The treaty, retitled"
+    source.save()
+    event.blocs.clear()
+    recorded_on("2026-06-10", since)
+    then = client.get("/api/v1/events?as_recorded=2026-03-01").json()["data"][0]
+    now = client.get("/api/v1/events").json()["data"][0]
+    assert (then["blocs"], then["sources"][0]["title"]) == (["sco"], "The treaty, as first cited")
+    assert (now["blocs"], now["sources"][0]["title"]) == ([], "The treaty, retitled")

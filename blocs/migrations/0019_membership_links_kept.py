@@ -5,6 +5,7 @@ from django.db import migrations, models
 
 from eurasia.kept_links import SOURCES, KeptLinks, Link
 
+# A copy of MembershipLinks.KEPT as it stood when this migration was written.
 KEPT = KeptLinks(
     table="blocs_membership_links_kept",
     owners="blocs_membership",
@@ -34,7 +35,9 @@ class Migration(migrations.Migration):
                 (
                     "disputed",
                     models.BooleanField(
-                        db_default=False, default=False, help_text="The spell has a claim other than the preferred one."
+                        db_default=False,
+                        default=False,
+                        help_text="The record has a claim other than the preferred one.",
                     ),
                 ),
             ],

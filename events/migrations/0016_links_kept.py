@@ -6,6 +6,7 @@ from django.db import migrations, models
 
 from eurasia.kept_links import SOURCES, KeptLinks, Link
 
+# A copy of EventLinks.KEPT as it stood when this migration was written.
 KEPT = KeptLinks(
     table="events_links_kept",
     owners="events_event",
@@ -58,7 +59,9 @@ class Migration(migrations.Migration):
                 (
                     "disputed",
                     models.BooleanField(
-                        db_default=False, default=False, help_text="The event has a claim other than the preferred one."
+                        db_default=False,
+                        default=False,
+                        help_text="The record has a claim other than the preferred one.",
                     ),
                 ),
             ],
