@@ -7,15 +7,7 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 from ninja import Query, Router
 
-from blocs.models import (
-    Bloc,
-    BlocClaim,
-    Country,
-    Membership,
-    MembershipLinks,
-    Rank,
-    Source,
-)
+from blocs.models import Bloc, BlocClaim, Country, Membership, MembershipLinks, Rank, Source
 from eurasia.partial_dates import PartialDate
 from events.models import Event, EventLinks
 from public.links import NUMBER_MARK, SLUG_MARK

@@ -381,6 +381,7 @@ class Event(HasPartialDates, TimeStamped):
         )
 
 
+# The link goes with the claim, but a cited source cannot be deleted from under it.
 class EventClaimSource(ClaimSource):
     claim = models.ForeignKey("events.EventClaim", on_delete=models.CASCADE, related_name="+")
 
@@ -409,9 +410,6 @@ class EventClaim(Claim):
     class Meta:
         ordering = ["event", "field", "id"]
         constraints = Claim.constraints_for("eventclaim", "event")
-
-
-# The link goes with the claim, but a cited source cannot be deleted from under it.
 
 
 class EventLinks(KeptLinksRow):
