@@ -218,3 +218,89 @@ class KeptLinksRow(models.Model):
     def from_record_sql(cls, quote):
         """The table computed from the record, for ?as_recorded= (public/as_recorded.py, summaries)."""
         return cls.KEPT.from_record_sql(quote)
+
+
+@dataclass(frozen=True)
+class KeptDates:
+    """The kept table `table`: a row per link of `link` (the other end in its column `end`, the record
+    of `owners` in `owner`) with the record's `date`, so that one end's records can be read newest
+    first from one index range instead of looking every one of them up for its date.
+
+    Kept by statement-level triggers on the link table (each statement's links, from its transition
+    tables) and on the records (a record's links come in with it if they were written first, and a
+    changed date moves its rows).
+    """
+
+    table: str
+    link: str
+    end: str
+    owners: str
+    owner: str
+    date: str = "date"
+
+    def keep_sql(self):
+        t, end, owner, date = self.table, self.end, self.owner, self.date
+        return f"""
+CREATE FUNCTION {t}_links() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    DELETE FROM {t};
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    DELETE FROM {t} k USING old_rows o WHERE k.{end} = o.{end} AND k.{owner} = o.{owner};
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO {t} ({end}, {date}, {owner})
+    SELECT n.{end}, r.{date}, n.{owner} FROM new_rows n JOIN {self.owners} r ON r.id = n.{owner}
+    ON CONFLICT DO NOTHING;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER {t}_insert AFTER INSERT ON {self.link}
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {t}_links();
+CREATE TRIGGER {t}_update AFTER UPDATE ON {self.link}
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {t}_links();
+CREATE TRIGGER {t}_delete AFTER DELETE ON {self.link}
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {t}_links();
+CREATE TRIGGER {t}_truncate AFTER TRUNCATE ON {self.link}
+  FOR EACH STATEMENT EXECUTE FUNCTION {t}_links();
+CREATE FUNCTION {t}_records() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO {t} ({end}, {date}, {owner})
+    SELECT l.{end}, n.{date}, l.{owner} FROM new_rows n JOIN {self.link} l ON l.{owner} = n.id
+    ON CONFLICT DO NOTHING;
+  ELSE
+    UPDATE {t} k SET {date} = n.{date} FROM new_rows n JOIN old_rows o ON o.id = n.id
+     WHERE k.{owner} = n.id AND n.{date} IS DISTINCT FROM o.{date};
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER {t}_insert AFTER INSERT ON {self.owners}
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {t}_records();
+CREATE TRIGGER {t}_update AFTER UPDATE ON {self.owners}
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {t}_records();
+-- The links already recorded; the triggers above hold off other writers until this commits.
+INSERT INTO {t} ({end}, {date}, {owner})
+SELECT l.{end}, r.{date}, l.{owner} FROM {self.link} l JOIN {self.owners} r ON r.id = l.{owner};
+"""
+
+    def forget_sql(self):
+        t = self.table
+        return "".join(
+            [
+                *(f"DROP TRIGGER {t}_{op} ON {self.link};\n" for op in ("insert", "update", "delete", "truncate")),
+                *(f"DROP TRIGGER {t}_{op} ON {self.owners};\n" for op in ("insert", "update")),
+                f"DROP FUNCTION {t}_links();\nDROP FUNCTION {t}_records();\n",
+            ]
+        )
+
+    def from_record_sql(self, quote):
+        """The table computed from the record (for ?as_recorded=): a condition on the end reaches the links' index."""
+        return (
+            f"SELECT l.{self.end}, r.{self.date}, l.{self.owner} FROM {quote(self.link)} l "
+            f"JOIN {quote(self.owners)} r ON r.id = l.{self.owner}"
+        )

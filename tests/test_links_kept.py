@@ -1,13 +1,14 @@
-"""Records' links kept by the database (EventLinks, MembershipLinks): right after every kind of write, and read by the API."""
+"""Records' links kept by the database (EventLinks, MembershipLinks, BlocEventDate, CountryEventDate): right after
+every kind of write, and read by the API."""
 
 import json
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from blocs.models import Bloc, Country, Membership, MembershipLinks, MembershipSource, Rank, Source
-from events.models import Event, EventBloc, EventClaim, EventLinks
+from events.models import BlocEventDate, CountryEventDate, Event, EventBloc, EventClaim, EventCountry, EventLinks
 
 from .claim_makers import dispute
 from .conftest import d, make_bloc, make_country, make_event, make_membership, make_source
@@ -167,3 +168,62 @@ def test_as_recorded_the_rows_are_computed_from_the_record_as_it_stood(client):
     now = client.get("/api/v1/events").json()["data"][0]
     assert (then["blocs"], then["sources"][0]["title"]) == (["sco"], "The treaty, as first cited")
     assert (now["blocs"], now["sources"][0]["title"]) == ([], "The treaty, retitled")
+
+
+def dated():
+    return {
+        "blocs": set(BlocEventDate.objects.values_list("bloc_id", "date", "event_id")),
+        "countries": set(CountryEventDate.objects.values_list("country_id", "date", "event_id")),
+    }
+
+
+def dated_from_links():
+    return {
+        "blocs": {(link.bloc_id, link.event.date, link.event_id) for link in EventBloc.objects.select_related("event")},
+        "countries": {
+            (link.country_id, link.event.date, link.event_id) for link in EventCountry.objects.select_related("event")
+        },
+    }
+
+
+def test_the_events_of_a_bloc_or_country_are_kept_with_their_dates():
+    csto, kgz = make_bloc(slug="csto"), make_country(alpha3="KGZ", alpha2="KG")
+    first = make_event(date=d("2010-04-07"), blocs=[csto], countries=[kgz])
+    second = make_event(date=d("2012-06-19"), blocs=[csto])
+    assert dated() == dated_from_links()
+    assert dated()["blocs"] == {(csto.pk, d("2010-04-07"), first.pk), (csto.pk, d("2012-06-19"), second.pk)}
+    Event.objects.filter(pk=first.pk).update(date=d("2010-06-10"))  # a date corrected
+    second.countries.add(kgz)
+    first.blocs.clear()
+    EventCountry.objects.filter(event=second).update(country=make_country())  # a link moved
+    assert dated() == dated_from_links()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A link written before its event, as a restore in any table order may write them.
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute(
+            f"INSERT INTO {EventBloc._meta.db_table} (event_id, bloc_id, lifetime_reviewed) VALUES (%s, %s, false)",
+            [10**9, csto.pk],
+        )
+        Event.objects.create(pk=10**9, date=d("2014-05-29"), title="Treaty signed", kind="summit")
+    assert (csto.pk, d("2014-05-29"), 10**9) in dated()["blocs"]
+    assert dated() == dated_from_links()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending foreign-key checks
+        cursor.execute(f"TRUNCATE {EventBloc._meta.db_table}")
+    assert dated()["blocs"] == set() and dated() == dated_from_links()
+
+
+def test_a_blocs_events_newest_first_page_after_page(client):
+    csto, other = make_bloc(slug="csto"), make_bloc(slug="other")
+    days = ["2001-01-01", "2005-05-05", "2005-05-05", "2005-05-05", "2010-10-10", "2020-02-02"]
+    events = [make_event(date=d(day), blocs=[csto]) for day in days]
+    make_event(date=d("2030-01-01"), blocs=[other])  # another bloc's, newest of all
+    expected = [e.pk for e in sorted(events, key=lambda e: (e.date, e.pk), reverse=True)]
+    pages, url = [], "/api/v1/events?bloc=csto&limit=2"
+    while url:
+        answer = client.get(url).json()
+        pages.append([int(e["page"].rstrip("/").rsplit("/", 1)[1]) for e in answer["data"]])
+        url = answer["next"]
+    assert [pk for page in pages for pk in page] == expected
+    within = client.get("/api/v1/events?bloc=csto&from=2005&to=2010-10").json()["data"]
+    assert [e["date"]["date"] for e in within] == ["2010-10-10", "2005-05-05", "2005-05-05", "2005-05-05"]
