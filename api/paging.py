@@ -122,17 +122,17 @@ def kept(model, names):
     )
 
 
-def page_query(qs, fields, order, kept, **columns):
+def page_query(qs, fields, order, links, **columns):
     """The page `qs` selects, as dictionaries, each with its links as the database keeps them: one query.
 
     The queryset (filters, keyset, order and LIMIT) becomes a materialised CTE, and the kept
-    table (`kept`, from kept()) is read by that page's ids: no query per record, nor one per
+    table (`links`, from kept()) is read by that page's ids: no query per record, nor one per
     kind of link. (Gathering each kind of link from its link table and the other ends, grouped,
     was most of the query before the links were kept: docs/performance.md, "Read API".)
     """
     compiler = qs.values("id", *fields, **columns).query.get_compiler(using=qs.db)
     sql, params = compiler.as_sql()
-    cte, names = kept
+    cte, names = links
     picks = "".join(f", kept.{name}" for name in names)
     with connections[qs.db].cursor() as cursor:
         cursor.execute(

@@ -251,9 +251,7 @@ BEGIN
     DELETE FROM {t} k USING old_rows o WHERE k.{end} = o.{end} AND k.{owner} = o.{owner};
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO {t} ({end}, {date}, {owner})
-    SELECT n.{end}, r.{date}, n.{owner} FROM new_rows n JOIN {self.owners} r ON r.id = n.{owner}
-    ON CONFLICT DO NOTHING;
+    {self._add("new_rows", self.owners)}
   END IF;
   RETURN NULL;
 END
@@ -269,9 +267,7 @@ CREATE TRIGGER {t}_truncate AFTER TRUNCATE ON {self.link}
 CREATE FUNCTION {t}_records() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO {t} ({end}, {date}, {owner})
-    SELECT l.{end}, n.{date}, l.{owner} FROM new_rows n JOIN {self.link} l ON l.{owner} = n.id
-    ON CONFLICT DO NOTHING;
+    {self._add(self.link, "new_rows")}
   ELSE
     UPDATE {t} k SET {date} = n.{date} FROM new_rows n JOIN old_rows o ON o.id = n.id
      WHERE k.{owner} = n.id AND n.{date} IS DISTINCT FROM o.{date};
@@ -284,8 +280,7 @@ CREATE TRIGGER {t}_insert AFTER INSERT ON {self.owners}
 CREATE TRIGGER {t}_update AFTER UPDATE ON {self.owners}
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {t}_records();
 -- The links already recorded; the triggers above hold off other writers until this commits.
-INSERT INTO {t} ({end}, {date}, {owner})
-SELECT l.{end}, r.{date}, l.{owner} FROM {self.link} l JOIN {self.owners} r ON r.id = l.{owner};
+{self._add(self.link, self.owners)}
 """
 
     def forget_sql(self):
@@ -300,7 +295,14 @@ SELECT l.{end}, r.{date}, l.{owner} FROM {self.link} l JOIN {self.owners} r ON r
 
     def from_record_sql(self, quote):
         """The table computed from the record (for ?as_recorded=): a condition on the end reaches the links' index."""
+        return self._rows(quote(self.link), quote(self.owners))
+
+    def _rows(self, links, records):
+        """The rows of the links `links` (a table, or a statement's transition table) with the dates of `records`."""
         return (
-            f"SELECT l.{self.end}, r.{self.date}, l.{self.owner} FROM {quote(self.link)} l "
-            f"JOIN {quote(self.owners)} r ON r.id = l.{self.owner}"
+            f"SELECT l.{self.end}, r.{self.date}, l.{self.owner} FROM {links} l "
+            f"JOIN {records} r ON r.id = l.{self.owner}"
         )
+
+    def _add(self, links, records):
+        return f"INSERT INTO {self.table} ({self.end}, {self.date}, {self.owner}) {self._rows(links, records)} ON CONFLICT DO NOTHING;"

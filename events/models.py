@@ -489,21 +489,19 @@ class EventDate(models.Model):
         `first` to `last` (days), after the (date, key) `after` in that order."""
         quote = connection.ops.quote_name
         table, column = quote(cls._meta.db_table), quote(cls.KEPT.end)
+        date, event = quote(cls.KEPT.date), quote(cls.KEPT.owner)
         conditions, params = [f"{column} = %s"], [end.pk]
         if first:
-            conditions.append("date >= %s")
+            conditions.append(f"{date} >= %s")
             params.append(first)
         if last:
-            conditions.append("date <= %s")
+            conditions.append(f"{date} <= %s")
             params.append(last)
         if after:
-            conditions.append("(date, event_id) < (%s, %s)")
+            conditions.append(f"({date}, {event}) < (%s, %s)")
             params += list(after)
-        where = " AND ".join(conditions)
-        return f"SELECT event_id FROM {table} WHERE {where} ORDER BY date DESC, event_id DESC LIMIT %s", [
-            *params,
-            limit,
-        ]
+        where, order = " AND ".join(conditions), f"{date} DESC, {event} DESC"
+        return f"SELECT {event} FROM {table} WHERE {where} ORDER BY {order} LIMIT %s", [*params, limit]
 
 
 class BlocEventDate(EventDate):
