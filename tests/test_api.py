@@ -245,14 +245,17 @@ def test_with_a_shared_page_store_the_rate_limit_counts_in_redis(client, seed, s
         ("/api/v1/blocs/csto", 4),
         ("/api/v1/sources", 1),
         ("/api/v1/sources/stratfor-2012-12-05", 1),
-        # One query for a page of spells: the spells with country and bloc, their sources aggregated alongside.
+        # One query for a page of spells: the spells with country and bloc, and their kept sources alongside.
         ("/api/v1/memberships", 1),
         (
             "/api/v1/memberships?bloc=csto&country=RUS&as_of=2012-07-01&from=2000&to=2010&suspended=false",
             3,
         ),  # + bloc, country
-        # One query for a page of events: the events with their blocs, countries and sources aggregated alongside.
+        # One query for a page of events: the events with their kept blocs, countries and sources alongside.
         ("/api/v1/events", 1),
+        # A bloc's or a country's events, from the tables kept in date order.
+        ("/api/v1/events?bloc=csto", 2),  # + bloc
+        ("/api/v1/events?country=KGZ&from=2010&to=2014-06", 2),  # + country
         ("/api/v1/events?bloc=csto&country=KGZ&q=summit&kind=summit&from=2010", 3),  # + bloc, country
         ("/api/v1/members?date=2012-07-01", 1),  # the /data/ query
         ("/api/v1/members?date=2012-07-01&bloc=csto&country=RUS", 3),  # + bloc, country
