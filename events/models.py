@@ -102,6 +102,16 @@ class EventQuerySet(models.QuerySet):
         sql = f"SELECT {event} FROM {quote(meta.db_table)} WHERE {other} = %s OFFSET 0"
         return self.filter(pk__in=RawSQL(sql, [record.pk]))
 
+    def newest_of(self, end, limit, offset=0):
+        """The `limit` newest events linked to `end` (a bloc or a country), from the `offset`-th on.
+
+        Their keys come from the table the database keeps in date order (EventDate), one index
+        range, instead of looking each of the record's thousands of events up for its date and
+        sorting them all (docs/performance.md, "Drawn pages"). Only those rows are then read.
+        """
+        sql, params = EventDate.of(end).newest(end, limit, offset=offset)
+        return self.filter(pk__in=RawSQL(sql, params)).newest_first(few=True)
+
     def in_years(self, first=None, last=None):
         """Events that began in the years `first` to `last`, or began before and ended in them (Event.in_years_sql)."""
         qs = self
@@ -484,9 +494,12 @@ class EventDate(models.Model):
         return cls.KEPT.from_record_sql(quote)
 
     @classmethod
-    def newest(cls, end, limit, first=None, last=None, after=None):
+    def newest(cls, end, limit, first=None, last=None, after=None, offset=0):
         """SQL (and its parameters) of the keys of the `limit` newest events linked to `end`, from
-        `first` to `last` (days), after the (date, key) `after` in that order."""
+        `first` to `last` (days), after the (date, key) `after` in that order, skipping `offset`.
+
+        An OFFSET here is cheap: the index holds the key, and the table's pages are all-visible
+        once vacuumed, so the skipped rows are read from the index alone."""
         quote = connection.ops.quote_name
         table, column = quote(cls._meta.db_table), quote(cls.KEPT.end)
         date, event = quote(cls.KEPT.date), quote(cls.KEPT.owner)
@@ -501,7 +514,22 @@ class EventDate(models.Model):
             conditions.append(f"({date}, {event}) < (%s, %s)")
             params += list(after)
         where, order = " AND ".join(conditions), f"{date} DESC, {event} DESC"
-        return f"SELECT {event} FROM {table} WHERE {where} ORDER BY {order} LIMIT %s", [*params, limit]
+        return (
+            f"SELECT {event} FROM {table} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+
+    @classmethod
+    def per_year(cls, end):
+        """How many events linked to `end` began in each year, oldest first: (year, count) pairs,
+        read from the same index range."""
+        rows = cls.objects.filter(**{cls.KEPT.end: end.pk}).values_list("date__year")
+        return list(rows.annotate(n=models.Count("event_id")).order_by("date__year"))
+
+    @staticmethod
+    def of(end):
+        """The kept table of a bloc's or a country's events."""
+        return BlocEventDate if end._meta.model_name == "bloc" else CountryEventDate
 
 
 class BlocEventDate(EventDate):

@@ -498,6 +498,15 @@ def bloc_bar(row, scale, y, defs, today):
 # Events per year ---------------------------------------------------------------------------------
 
 
+# A year's bar, a link to its events, as el() would write it. Two centuries of bars through el()
+# took 1.6 ms of each drawing of /events/ (its attributes escaped one by one); one format each, a
+# fraction of that.
+YEAR_BAR = (
+    '<a href="{}" tabindex="-1" class="year-bar">'
+    '<rect x="{}" y="{}" width="{}" height="{}" rx="1.5" fill="{}"/><title>{}</title></a>'
+)
+
+
 def events_per_year(counts, *, href, prefix, title, desc):
     """A bar for each year from the first to the last with events; each bar links to that year's events."""
     if not counts:
@@ -515,27 +524,18 @@ def events_per_year(counts, *, href, prefix, title, desc):
         out.append(el("line", x1=num(left), x2=num(right), y1=num(y), y2=num(y), stroke=GRID))
         out.append(text(left - 6, y + 4, str(tick), text_anchor="end", fill=MUTED, font_size="11"))
     label_every = max(1, round(len(years) / 16))
+    fill, width = escape(ROLE_STYLE[Role.MEMBER]["colour"]), num(step * 0.76)
     for i, year in enumerate(years):
         x = left + i * step
         n = by_year.get(year, 0)
         if n:
             h = max(n / most * (bottom - top), 2)
-            bar = el(
-                "rect",
-                x=num(x + step * 0.12),
-                y=num(bottom - h),
-                width=num(step * 0.76),
-                height=num(h),
-                rx="1.5",
-                fill=ROLE_STYLE[Role.MEMBER]["colour"],
+            says = ngettext("%(year)d: %(count)d event", "%(year)d: %(count)d events", n) % {"year": year, "count": n}
+            out.append(
+                YEAR_BAR.format(
+                    escape(href(year)), num(x + step * 0.12), num(bottom - h), width, num(h), fill, escape(says)
+                )
             )
-            bar += el(
-                "title",
-                escape(
-                    ngettext("%(year)d: %(count)d event", "%(year)d: %(count)d events", n) % {"year": year, "count": n}
-                ),
-            )
-            out.append(el("a", bar, href=href(year), tabindex="-1", class_="year-bar"))
         if year % label_every == 0 or len(years) == 1:
             out.append(text(x + step / 2, bottom + 16, str(year), text_anchor="middle", fill=MUTED, font_size="11"))
     out.append(el("line", x1=num(left), x2=num(right), y1=num(bottom), y2=num(bottom), stroke="#9aa5b1"))

@@ -35,6 +35,7 @@ from events.models import Event, EventClaim
 
 from . import charts, maps
 from .disputes import claims_prefetch
+from .event_views import with_links
 from .links import event_url, url_for
 from .map_data import bad_map_choice, country_statuses, map_choice_context
 from .templatetags.record_display import disputes
@@ -216,8 +217,9 @@ def event_markers(events):
     ]
 
 
-def marker_values(queryset):
-    rows = list(queryset.newest_first().values("pk", "date", "date_precision", "title", "kind")[:MARKERS_DRAWN])
+def marker_values(end):
+    """The newest MARKERS_DRAWN events of a bloc or a country, as a timeline marks them."""
+    rows = list(Event.objects.newest_of(end, MARKERS_DRAWN).values("pk", "date", "date_precision", "title", "kind"))
     for row in rows:
         row["url"] = event_url(row["pk"])
     return rows
@@ -256,7 +258,7 @@ def home(request):
         .order_by(local_name("country__")),
         lambda m: m.country.local_name,
     )
-    events = list(Event.objects.newest_first().prefetch_related("blocs", "sources")[:RECENT_EVENTS])
+    events = list(with_links(Event.objects.newest_first(), "blocs", "sources")[:RECENT_EVENTS])
 
     by_bloc = {}
     for spell in spells:
@@ -333,11 +335,13 @@ def bloc_detail(request, slug):
         lambda m: m.country.local_name,
     )
     own = [m for m in spells if m.bloc_id == bloc.pk]
-    markers = marker_values(Event.objects.for_bloc(bloc))
+    # Its newest events, marked and listed, are read from the table the database keeps of them in
+    # date order (Event.objects.newest_of), whatever their number.
+    markers = marker_values(bloc)
     events = list(
-        Event.objects.for_bloc(bloc)
-        .newest_first()
-        .prefetch_related("sources", "countries", claims_prefetch(EventClaim))[: EVENTS_LISTED + 1]
+        with_links(Event.objects.newest_of(bloc, EVENTS_LISTED + 1), "sources", "countries").prefetch_related(
+            claims_prefetch(EventClaim)
+        )
     )
     bloc_sources = list(bloc.sources.all())
 
@@ -482,11 +486,13 @@ def country_detail(request, code):
     except Country.DoesNotExist:
         raise Http404(gettext("There is no country with the code “%(code)s” in the records.") % {"code": code})
     spells = list(country.memberships.select_related("bloc").order_by("start", "bloc__name"))
-    markers = marker_values(Event.objects.for_country(country))
+    # Its newest events, marked and listed, are read from the table the database keeps of them in
+    # date order (Event.objects.newest_of), whatever their number.
+    markers = marker_values(country)
     events = list(
-        Event.objects.for_country(country)
-        .newest_first()
-        .prefetch_related("sources", "blocs", claims_prefetch(EventClaim))[: EVENTS_LISTED + 1]
+        with_links(Event.objects.newest_of(country, EVENTS_LISTED + 1), "sources", "blocs").prefetch_related(
+            claims_prefetch(EventClaim)
+        )
     )
 
     # One row per bloc, in the order of the country's first spell in each; ROWS_PER_PAGE of them a page.

@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
@@ -222,6 +223,32 @@ def test_the_years_of_events_moved_deleted_and_added_since_count_as_they_stood(c
     assert "2003:" not in then and "2004:" not in then
     now = page(client, "/events/")
     assert "2003: 1 event" in now and "2004: 1 event" in now and "2001:" not in now and "2002:" not in now
+
+
+def test_a_blocs_events_are_those_it_had_then_in_their_order_then(client, record):
+    """A bloc's events, on its page and filtered on /events/, are paged from the table of their dates
+    the database keeps; as recorded, from the events and links as they stood."""
+    csto = record.bloc
+    since = timezone.now()
+    moved = make_event(title="Minsk summit", date=datetime.date(2001, 5, 1), blocs=[csto])
+    unlinked = make_event(title="Bishkek summit", date=datetime.date(2002, 5, 1), blocs=[csto])
+    recorded_on("2026-02-01", since)
+    since = timezone.now()
+    moved.date = datetime.date(2003, 5, 1)
+    moved.save()
+    unlinked.blocs.clear()
+    make_event(title="Astana summit", date=datetime.date(2004, 5, 1), blocs=[csto])
+    recorded_on("2026-06-10", since)
+
+    def titles(html):
+        return [t for t in re.findall(r'class="event-title" href="/events/\d+/">([^<]+)<', html) if "summit" in t]
+
+    for address in ("/events/?bloc=csto", "/blocs/csto/"):
+        then = page(client, f"{address}{'&' if '?' in address else '?'}as_recorded=2026-03-01")
+        assert titles(then) == ["Tashkent summit", "Bishkek summit", "Minsk summit"], address
+        assert titles(page(client, address)) == ["Tashkent summit", "Astana summit", "Minsk summit"], address
+    then = page(client, "/events/?bloc=csto&as_recorded=2026-03-01")
+    assert "2001: 1 event" in then and "2002: 1 event" in then and "2003:" not in then
 
 
 @pytest.mark.parametrize(

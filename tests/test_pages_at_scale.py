@@ -152,6 +152,39 @@ def test_a_deep_page_skips_whole_years_and_lists_what_an_offset_would(client, gr
         assert listed == expected, number
 
 
+def listed_events(html):
+    return [int(pk) for pk in re.findall(r'class="event-title" href="/events/(\d+)/"', html)]
+
+
+@pytest.mark.parametrize("which", ["bloc", "country"])
+def test_a_blocs_or_countrys_events_are_paged_as_the_link_table_lists_them(
+    client, grown, django_assert_num_queries, which
+):
+    """Read from the table the database keeps of their dates, in order: the same pages, bars and count."""
+    bloc, country = grown
+    if which == "bloc":
+        events, key = Event.objects.for_bloc(bloc), bloc.slug
+    else:
+        events, key = Event.objects.for_country(country), country.alpha3
+    events = events.order_by("-date", "-id")
+    total = events.count()
+    assert total > 100
+    last = -(-total // 25)
+    for number in (1, 2, last // 2, last):
+        expected = list(events.values_list("pk", flat=True)[(number - 1) * 25 : number * 25])
+        # the records' state (page cache); the filter lists; per year; the page; its blocs, countries, sources
+        with django_assert_num_queries(8):
+            html = bounded(client, f"/events/?{which}={key}&page={number}")
+        assert listed_events(html) == expected, number
+    assert f"{total} events match" in text_of(html).replace(",", "").replace("\xa0", "")
+    for year, n in events.order_by().values_list("date__year").annotate(n=Count("pk")):
+        assert f"{year}: {n} event" in html
+    # Its own page lists its newest events, as many as it shows.
+    own = page(client, f"/blocs/{bloc.slug}/" if which == "bloc" else f"/countries/{country.alpha3.lower()}/")
+    shown = listed_events(own)
+    assert shown == list(events.values_list("pk", flat=True)[: len(shown)]) and len(shown) == 20
+
+
 @pytest.mark.parametrize("dataset", ["events", "memberships", "members", "country-year", "dyad-year", "claims"])
 def test_a_download_in_parts_is_the_file_of_the_whole_query(client, grown, dataset):
     """Parts (public/datasets.py DatasetSpec.parts) only let the first byte out sooner: the file is the same."""
