@@ -9,7 +9,7 @@ from ninja import Query, Router
 
 from blocs.models import Bloc, BlocClaim, Country, Membership, MembershipLinks, Rank, Source
 from eurasia.partial_dates import PartialDate
-from events.models import BlocEventDate, CountryEventDate, Event, EventLinks
+from events.models import Event, EventLinks
 from public.links import NUMBER_MARK, SLUG_MARK
 
 from . import schemas
@@ -299,10 +299,10 @@ def events(
     qs, ends = Event.objects.all(), []
     if found := lookup(Bloc, "slug", "bloc", bloc, "bloc"):
         qs = qs.for_bloc(found)
-        ends.append((BlocEventDate, found))
+        ends.append(found)
     if found := lookup(Country, "alpha3", "country", country, "country with the alpha-3 code"):
         qs = qs.for_country(found)
-        ends.append((CountryEventDate, found))
+        ends.append(found)
     if kind:
         qs = qs.filter(kind=kind)
     if first:
@@ -322,9 +322,10 @@ def events(
         # One bloc's or country's events, newest first: their keys come from the table the database
         # keeps in date order (events.models.EventDate), one index range, rather than from looking
         # each of their thousands up for its date and sorting them all.
-        kept, end = ends[0]
-        sql, params = kept.newest(end, pager.limit + 1, first and first.date, last and last.last_day, pager.after)
-        page = Event.objects.filter(pk__in=RawSQL(sql, params)).newest_first()
+        end = ends[0]
+        page = Event.objects.newest_of(
+            end, pager.limit + 1, first=first and first.date, last=last and last.last_day, after=pager.after
+        )
     rows = page_query(page, EVENT_FIELDS, "page.date DESC, page.id DESC", EVENT_LINKS)
     event_page = addresses(request, "events:event", NUMBER_MARK)
     return pager.page(rows, lambda e: [e["date"], e["id"]], event_out(event_page))

@@ -294,8 +294,19 @@ CREATE TRIGGER {t}_update AFTER UPDATE ON {self.owners}
         )
 
     def from_record_sql(self, quote):
-        """The table computed from the record (for ?as_recorded=): a condition on the end reaches the links' index."""
-        return self._rows(quote(self.link), quote(self.owners))
+        """The table computed from the record (for ?as_recorded=), link by link.
+
+        Each link's date is looked up by its record's key rather than joined, so that a condition on
+        the end reaches the links' index and only that end's records are looked up. Joined, the
+        planner sorted every record of the view by date to find a bloc's newest 200 events (23 s).
+        A record's date is never empty, so a link whose record is not there has no row.
+        """
+        links, records = quote(self.link), quote(self.owners)
+        end, owner, date = self.end, self.owner, self.date
+        return (
+            f"SELECT * FROM (SELECT l.{end}, (SELECT r.{date} FROM {records} r WHERE r.id = l.{owner}) AS {date}, "
+            f"l.{owner} FROM {links} l) k WHERE k.{date} IS NOT NULL"
+        )
 
     def _rows(self, links, records):
         """The rows of the links `links` (a table, or a statement's transition table) with the dates of `records`."""
