@@ -187,12 +187,12 @@ def test_no_view_outlives_its_request_on_the_same_connection(client, settings):
 
 
 def test_an_as_recorded_page_costs_three_queries_more(client, record, django_assert_num_queries):
-    with django_assert_num_queries(15):  # the bloc page as tests/test_pages.py pins it
+    with django_assert_num_queries(17):  # the bloc page as tests/test_pages.py pins it
         client.get("/blocs/csto/")
-    # Then the same fifteen, and: the first recorded change, one statement creating the views, and
+    # Then the same seventeen, and: the first recorded change, one statement creating the views, and
     # the transaction holding them (here a savepoint in the test's transaction: SAVEPOINT, ROLLBACK
     # TO and RELEASE; BEGIN and ROLLBACK in production). The records' state is read once, as before.
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(22):
         client.get(f"/blocs/csto/?as_recorded={BETWEEN}")
 
 

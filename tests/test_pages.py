@@ -166,12 +166,13 @@ class TestBlocPage:
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
         # the records' state (page cache); the bloc and its parent; its claims; predecessors; successors; forces inside it;
-        # spells with countries; their sources; their claims; event markers; latest events; their sources; their countries;
-        # their claims; bloc sources (claims' sources are read only when there are claims: tests/test_pages_disputes.py)
-        with django_assert_num_queries(15):
+        # each country's first spell and count; its spells today; the page's spells with countries; their sources; their
+        # claims; event markers; latest events; their sources; their countries; their claims; bloc sources (claims'
+        # sources are read only when there are claims: tests/test_pages_disputes.py)
+        with django_assert_num_queries(17):
             client.get("/blocs/csto/")
         grow(world)
-        with django_assert_num_queries(15):
+        with django_assert_num_queries(17):
             client.get("/blocs/csto/")
 
 
@@ -235,12 +236,13 @@ class TestCountryPage:
         assert "No events are recorded." in words
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # the records' state (page cache); the country; its spells with their blocs; their sources; their claims; event markers;
-        # latest events; their sources; their blocs; their claims
-        with django_assert_num_queries(10):
+        # the records' state (page cache); the country; each bloc's first spell and count; its spells today; the page's
+        # spells with their blocs; their sources; their claims; event markers; latest events; their sources; their blocs;
+        # their claims
+        with django_assert_num_queries(12):
             client.get("/countries/uzb/")
         grow(world)
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(12):
             client.get("/countries/uzb/")
 
 

@@ -72,10 +72,11 @@ def test_the_largest_blocs_page_draws_its_countries_a_page_at_a_time(client, gro
     spells = Membership.objects.filter(bloc=bloc).count()
     assert spells > 400  # a thousand at the full scale
     url = f"/blocs/{bloc.slug}/"
-    # the bloc; its claims; predecessors; successors; forces inside; spells; the page's sources; the
-    # page's claims; markers; latest events; their sources; their countries; their claims; the
-    # claims' sources (the grown world disputes a share of its dates); the bloc's sources
-    with django_assert_num_queries(16):
+    # the bloc; its claims; predecessors; successors; forces inside; each country's first spell and
+    # count; its spells today; the page's spells; their sources; their claims; markers; latest
+    # events; their sources; their countries; their claims; the claims' sources (the grown world
+    # disputes a share of its dates); the bloc's sources
+    with django_assert_num_queries(18):
         html = bounded(client, url)
     assert "Rows 1–25 of" in text_of(html)
     listed = len(re.findall(r'<tr class="[^"]*"><th scope="row"><a href="/countries/', html))
@@ -92,9 +93,9 @@ def test_the_largest_blocs_page_draws_its_countries_a_page_at_a_time(client, gro
 def test_the_busiest_countrys_page_draws_its_blocs_a_page_at_a_time(client, grown, django_assert_num_queries):
     _, country = grown
     url = f"/countries/{country.alpha3.lower()}/"
-    # the country; spells with blocs; the page's sources; the page's claims; markers; latest events;
-    # their sources; their blocs; their claims
-    with django_assert_num_queries(10):
+    # the country; each bloc's first spell and count; its spells today; the page's spells with their
+    # blocs; their sources; their claims; markers; latest events; their sources; their blocs; their claims
+    with django_assert_num_queries(12):
         html = bounded(client, url)
     assert "Rows 1–25 of" in text_of(html)
     assert Event.objects.for_country(country).count() > 100

@@ -119,15 +119,16 @@ class TestQueriesStayFlat:
     def test_the_bloc_page(self, client, django_assert_num_queries):
         bloc = disputed_bloc(1)
         # the records' state; the bloc and its parent; its claims; their sources; predecessors; successors;
-        # forces inside it; spells with countries; their sources; their claims; the claims' sources; event markers;
-        # latest events; their sources; their countries; their claims; the claims' sources; the bloc's sources
-        with django_assert_num_queries(18):
+        # forces inside it; each country's first spell and count; its spells today; the page's spells with
+        # countries; their sources; their claims; the claims' sources; event markers; latest events; their
+        # sources; their countries; their claims; the claims' sources; the bloc's sources
+        with django_assert_num_queries(20):
             html = client.get("/blocs/disputed/").content.decode()
         assert len(details(html)) == 3
         for _ in range(5):
             spell = make_membership(bloc=bloc, country=make_country(), start="2003-01-01")
             dispute(spell, "start", "2003-02", sources=[make_source(), make_source()])
-        with django_assert_num_queries(18):
+        with django_assert_num_queries(20):
             html = client.get("/blocs/disputed/").content.decode()
         assert len(details(html)) == 8
 

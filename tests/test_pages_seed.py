@@ -96,13 +96,15 @@ def test_month_precision_is_kept(client, seed):
         # blocs with today's member count; successions; each country's standing for the map;
         # today's spells in the blocs shown; recent events; their blocs; their sources
         ("/", 7),
-        # the bloc and parent; its claims; their sources; predecessors; successors; forces inside; spells
-        # of it and its predecessors; their sources; their claims; the claims' sources; markers; latest
-        # events; their sources; their countries; their claims; the claims' sources; bloc sources
-        ("/blocs/csto/", 17),
-        # the country; spells with blocs; their sources; their claims; the claims' sources; markers;
-        # latest events; their sources; their blocs; their claims; the claims' sources
-        ("/countries/arm/", 11),
+        # the bloc and parent; its claims; their sources; predecessors; successors; forces inside; each
+        # country's first spell and count in it and its predecessors; its spells today; the page's
+        # spells; their sources; their claims; the claims' sources; markers; latest events; their
+        # sources; their countries; their claims; the claims' sources; bloc sources
+        ("/blocs/csto/", 19),
+        # the country; each bloc's first spell and count; its spells today; the page's spells with
+        # blocs; their sources; their claims; the claims' sources; markers; latest events; their
+        # sources; their blocs; their claims; the claims' sources
+        ("/countries/arm/", 13),
         # blocs in existence; each country's standing for the map; the first spell and the nearest
         # changes; spells in force in the page's blocs, with countries and blocs; their sources
         ("/on/2012-12-05/", 5),
