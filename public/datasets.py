@@ -479,6 +479,13 @@ def _blocs_read_sql(reading_id):
     )
 
 
+# How long /data/ may spend counting the cells each reading changes, in milliseconds. The count
+# compares two country-year tables over the blocs each reading has claims about: a few
+# milliseconds on the seed, past the 5 s statement timeout at the full synthetic world, where
+# every drawing of /data/ waited those 5 s and then had no counts (docs/performance.md).
+DIFFERENCES_BUDGET_MS = 500
+
+
 def reading_differences(reading_ids, first, last, state=None):
     """How many country-year cells each reading changes from the preferred panel, years `first` to `last`.
 
@@ -486,7 +493,7 @@ def reading_differences(reading_ids, first, last, state=None):
     not among the rows computed without it, over the blocs the reading has claims about (the others'
     rows cannot differ). Each cell is one row in both tables, so the rows left are the cells that differ.
     Gives {reading id: cells}, kept until a record changes (`state`: the records' state, when the
-    caller has read it already).
+    caller has read it already); None when they could not be counted within DIFFERENCES_BUDGET_MS.
     """
     if not reading_ids:
         return {}
@@ -512,17 +519,22 @@ def reading_differences(reading_ids, first, last, state=None):
             with transaction.atomic(using=reader.alias), reader.cursor() as cursor:
                 # The planner's estimate of these joins is high enough to compile them (JIT), which
                 # costs more than the query itself: 0.6-1.2 s on the seed against 0.1 s, and seconds
-                # under load.
-                cursor.execute("SET LOCAL jit = off")
+                # under load. And the count has its own budget, shorter than the statement timeout.
+                cursor.execute(
+                    "SELECT set_config('jit', 'off', true), set_config('statement_timeout', %s, true)",
+                    [str(DIFFERENCES_BUDGET_MS)],
+                )
                 cursor.execute(" UNION ALL ".join(parts), {"first": first, "last": last})
                 return dict(cursor.fetchall())
         except OperationalError as error:
             # Kept as not counted, like a count, until a record changes: a database too slow for
             # it once is not asked again by every reader meanwhile.
             log.warning("the readings' differing cells were not counted: %s", error)
-            return {}
+            return None
 
     # Kept until a record changes: /data/ with any query string draws the same counts.
     parts_kept = [str(first), str(last), *map(str, reading_ids)]
     differing = kept_until_records_change("reading-differences", parts_kept, count, state)
+    if differing is None:
+        return None
     return {int(reading): cells for reading, cells in differing.items()}

@@ -148,7 +148,8 @@ def index(request):
         [r.pk for r in readings], first_year, datetime.date.today().year, getattr(request, "records_state", None)
     )
     for reading in readings:
-        reading.differing_cells = differing.get(reading.pk, 0)
+        # None when they could not be counted in time: the page says so, rather than "none".
+        reading.differing_cells = None if differing is None else differing.get(reading.pk, 0)
     context = {
         "json_ld": data_catalogue(request, changed_at),
         "datasets": DATASETS.values(),

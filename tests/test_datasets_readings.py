@@ -52,12 +52,17 @@ def test_a_count_cancelled_leaves_the_page_without_counts(client, seed, monkeypa
     assert response.status_code == 200
     assert "cells differ" not in response.content.decode()
     assert "Data downloads" in response.content.decode()
+    # Not "none": the page says the cells were not counted, and links the reading's file instead.
+    assert '<td class="reading-differences">none</td>' not in response.content.decode()
+    assert "not counted: too many cells to compare while the page is drawn" in response.content.decode()
+    assert "?reading=atop-4-01&amp;from=" in response.content.decode()
 
 
 def test_data_page_shows_each_readings_differences(client, seed, django_assert_num_queries):
     # 1: the records' state (page cache); 2: when the data last changed and its first year;
     # 3: the readings; 4-7: the cells each reading changes, for all readings in one query, in a
-    # savepoint of its own with just-in-time compilation off (SAVEPOINT, SET LOCAL, the query, RELEASE).
+    # savepoint of its own with just-in-time compilation off and its own time budget (SAVEPOINT,
+    # the settings, the query, RELEASE).
     with django_assert_num_queries(7):
         response = client.get(reverse("data:index"))
     page = response.content.decode()
