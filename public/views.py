@@ -317,8 +317,9 @@ def bloc_list(request):
 def bloc_detail(request, slug):
     day = today()
     # Queries: the bloc and its parent; its claims; their sources; its predecessors; successors;
-    # forces inside it; its spells and its predecessors' spells, with their countries and blocs; the
-    # spells' sources; their claims; the claims' sources; event markers; the latest events; their
+    # forces inside it; each country's first spell, count and last change in it and its
+    # predecessors; its spells today; the page's countries' spells, with their countries and blocs;
+    # the spells' sources; their claims; the claims' sources; event markers; the latest events; their
     # sources; their countries; their claims; the claims' sources; the bloc's sources. (A query for
     # claims' sources is left out when there are no claims.)
     try:
@@ -505,9 +506,10 @@ def country_detail(request, code):
         )
     if code != code.lower():
         return redirect("blocs:country", code.lower(), permanent=True)
-    # Queries: the country; its spells with their blocs; the spells' sources; their claims; the
-    # claims' sources; event markers; the latest events; their sources; their blocs; their claims;
-    # the claims' sources. (A query for claims' sources is left out when there are no claims.)
+    # Queries: the country; each bloc's first spell, count and last change; its spells today; the
+    # page's blocs' spells with their blocs; the spells' sources; their claims; the claims' sources;
+    # event markers; the latest events; their sources; their blocs; their claims; the claims'
+    # sources. (A query for claims' sources is left out when there are no claims.)
     try:
         country = Country.objects.get(alpha3=code.upper())
     except Country.DoesNotExist:
