@@ -2,14 +2,14 @@
 
 from django.urls import include, path
 
-from . import date_views, disputes, downloads, event_views, views
+from . import date_views, disputes, downloads, event_views, timeline_views, views
 
 bloc_pages = [
     path("", views.home, name="home"),
     path("blocs/", views.bloc_list, name="blocs"),
-    path("blocs/<slug:slug>/", views.bloc_detail, name="bloc"),
+    path("blocs/<slug:slug>/", timeline_views.bloc_detail, name="bloc"),
     path("countries/", views.country_list, name="countries"),
-    path("countries/<str:code>/", views.country_detail, name="country"),
+    path("countries/<str:code>/", timeline_views.country_detail, name="country"),
     path("on/", date_views.on_date_picker, name="on-picker"),
     path("on/<str:day>/", date_views.on_date, name="on"),
     path("disputes/", disputes.dispute_list, name="disputes"),
