@@ -16,7 +16,6 @@ import time
 from array import array
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from simple_history.utils import get_m2m_field_name, get_m2m_reverse_field_name
@@ -35,6 +34,7 @@ from blocs.models import (
     Succession,
     SuspensionKind,
 )
+from eurasia.kept_links import kept_models
 from eurasia.partial_dates import Precision
 from events.models import Event, EventBloc, EventCountry, EventKind, EventSource
 from jobs.progress import Silent
@@ -902,11 +902,6 @@ def _load_claims(cursor, counts, disputes):
         counts[link] = _copy_pairs(cursor, link, ("claim", "source"), pairs)
         total += counts[model]
     return total
-
-
-def kept_models():
-    """The tables the database keeps from the records (their triggers wrote them during the load)."""
-    return [model for model in apps.get_models() if hasattr(model, "kept_from")]
 
 
 def analyse():

@@ -19,7 +19,15 @@ and functions and creates them again.
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import models
+
+
+def kept_models():
+    """Every table the database keeps from the records: each model that says from which records
+    (`kept_from`) and how to compute it from them (`from_record_sql`)."""
+    return [model for model in apps.get_models() if hasattr(model, "kept_from")]
+
 
 # A record's sources as the API gives them: key, title and address, by key.
 SOURCES = "json_agg(json_build_object('key', t.key, 'title', t.title, 'url', NULLIF(t.url, '')) ORDER BY t.key)::text"

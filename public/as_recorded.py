@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eurasia import page_cache
+from eurasia.kept_links import kept_models
 from eurasia.routers import PRIMARY, use_primary
 from eurasia.timeouts import query_canceled, timed_out
 
@@ -245,9 +246,7 @@ def summaries(changed=None, few=None):
     (`from_changes_sql`) is the table as kept now, corrected for those records alone.
     """
     found = {}
-    for model in apps.get_models():
-        if not hasattr(model, "from_record_sql"):
-            continue
+    for model in kept_models():
         sources = set(model.kept_from())
         if changed is not None and not changed & sources:
             continue

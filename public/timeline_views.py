@@ -176,10 +176,7 @@ def bloc_detail(request, slug):
             "more_events": len(events) > EVENTS_LISTED,
             "bloc_sources": bloc_sources,
             "day": day,
-            "last_changed": max(
-                filter(None, [last_changed([bloc], events, bloc_sources), *(c["changed"] for c in countries)]),
-                default=None,
-            ),
+            "last_changed": last_changed([bloc], events, bloc_sources, changed=(c["changed"] for c in countries)),
         },
     )
 
@@ -280,9 +277,7 @@ def country_detail(request, code):
             "events": events[:EVENTS_LISTED],
             "more_events": len(events) > EVENTS_LISTED,
             "day": day,
-            "last_changed": max(
-                filter(None, [last_changed([country], events), *(b["changed"] for b in blocs)]), default=None
-            ),
+            "last_changed": last_changed([country], events, changed=(b["changed"] for b in blocs)),
         },
     )
 

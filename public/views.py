@@ -53,9 +53,11 @@ def today():
     return timezone.localdate()
 
 
-def last_changed(*groups):
-    """When the newest of the records shown on a page was last changed."""
-    return max((obj.updated_at for group in groups for obj in group if obj is not None), default=None)
+def last_changed(*groups, changed=()):
+    """When the newest of the records shown on a page was last changed; `changed`, moments of others
+    the page counts in the database rather than reads (None where there are none)."""
+    moments = [obj.updated_at for group in groups for obj in group if obj is not None]
+    return max([*moments, *(moment for moment in changed if moment is not None)], default=None)
 
 
 def parse_day(text):
