@@ -316,6 +316,28 @@ CREATE TRIGGER {t}_update AFTER UPDATE ON {self.owners}
             f"l.{owner} FROM {links} l) k WHERE k.{date} IS NOT NULL"
         )
 
+    def from_changes_sql(self, quote, schema, changed, then):
+        """The table as it stood (for ?as_recorded=): the rows kept now (in `schema`) of the records
+        not changed since, and those of the records changed since (`changed`: SQL of their keys;
+        `then`: SQL of those records as they stood) with their links as they stood (the link view).
+
+        One union whose test of "changed since" stands on the whole of it, each branch saying which
+        it is, as the record views do (public/as_recorded.py, `_one_of`): so the kept rows are read
+        from the table's index in date order, the newest of an end's links first, where computed
+        from the record every link of the end had its date looked up and sorted. The changed
+        records' links are read once (MATERIALIZED): joined as they come, the link view rebuilt
+        every changed record's links for each changed record.
+        """
+        table, links = quote(self.table), quote(self.link)
+        end, owner, date = self.end, self.owner, self.date
+        return (
+            f"SELECT u.{end}, u.{date}, u.{owner} FROM ("
+            f"SELECT k.{end}, k.{date}, k.{owner}, false AS rebuilt FROM {schema}.{table} k "
+            f"UNION ALL (WITH changed AS MATERIALIZED (SELECT l.{end}, l.{owner} FROM {links} l WHERE l.{owner} = ANY(ARRAY({changed}))) "
+            f"SELECT c.{end}, r.{date}, c.{owner}, true FROM changed c JOIN ({then}) r ON r.id = c.{owner})"
+            f") u WHERE u.rebuilt OR u.{owner} NOT IN ({changed})"
+        )
+
     def _rows(self, links, records):
         """The rows of the links `links` (a table, or a statement's transition table) with the dates of `records`."""
         return (

@@ -27,6 +27,15 @@ SEARCH_CONFIG = "english"
 RUSSIAN_SEARCH_CONFIG = "russian"
 
 
+# search_text_vector() as SQL over the event's own columns: the expression of the stored column
+# `search` (migration 0011, which keeps its own copy; tests/test_as_recorded.py checks they agree).
+SEARCH_VECTOR_SQL = (
+    "to_tsvector('english'::regconfig, COALESCE(title, '') || ' ' || COALESCE(description, '') || ' ' "
+    "|| COALESCE(location, '')) || to_tsvector('russian'::regconfig, COALESCE(title_ru, '') || ' ' "
+    "|| COALESCE(description_ru, ''))"
+)
+
+
 def search_text_vector():
     """The events' words as a text search vector: English title, description and place, Russian title and description.
 
@@ -250,6 +259,9 @@ class Event(HasPartialDates, TimeStamped):
     """Something that happened: a summit, an accession, a crisis."""
 
     PARTIAL_DATES = ("date", "end_date")
+    # Columns PostgreSQL writes itself, by their SQL: the record as it stood (public/as_recorded.py)
+    # computes them for a record rebuilt from its history, which does not keep them.
+    GENERATED_COLUMNS = {"search": SEARCH_VECTOR_SQL}
 
     date, date_precision = partial_date_fields(_("date"), _("When it happened, or when it began."), required=True)
     end_date, end_date_precision = partial_date_fields(
@@ -506,6 +518,10 @@ class EventDate(models.Model):
     @classmethod
     def from_record_sql(cls, quote):
         return cls.KEPT.from_record_sql(quote)
+
+    @classmethod
+    def from_changes_sql(cls, quote, schema, changed, then):
+        return cls.KEPT.from_changes_sql(quote, schema, changed, then)
 
     @classmethod
     def newest(cls, end, limit, first=None, last=None, after=None, offset=0):

@@ -131,11 +131,7 @@ def _unchanged_since(history, column, until):
 
     NOT IN, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join that hashes the table's
     side; NOT IN over a few keys is one hashed look-up per row of the table. The keys are never
-    null (every version names its record), so NOT IN means what it says. A union branch with a
-    WHERE of its own is planned apart from the query's order, so a page of the newest events sorts
-    the table; a condition on the whole union instead lets PostgreSQL walk the table's index, but
-    then it also walks it for a bloc's few events, row by row, past the statement timeout
-    (docs/performance.md). This is the bounded one.
+    null (every version names its record), so NOT IN means what it says.
     """
     return f"{column} NOT IN ({_changed_keys(history, until)})"
 
@@ -181,15 +177,21 @@ def view_statements(until, since=None):
         # The versions read: those of the records changed since, or all when too many changed.
         which = f"{_changed_since(history, f'h.{key}', moment)} AND " if versions <= MOST_CHANGED else ""
         fields = [_quote(field.column) for field in model._meta.concrete_fields]
+        # Columns PostgreSQL writes itself (GENERATED ... STORED), which are no model field and no
+        # history column: read from the table, computed for a rebuilt record by the same expression.
+        generated = getattr(model, "GENERATED_COLUMNS", {})
         rebuilt = (
-            f"SELECT {', '.join(f'h.{c}' for c in fields)} FROM {{schema}}.{_quote(history._meta.db_table)} h "
-            f"WHERE {which}{_latest(history, 'h', moment)}"
+            fields,
+            "h",
+            f"FROM {{schema}}.{_quote(history._meta.db_table)} h WHERE {which}{_latest(history, 'h', moment)}",
+            "".join(f", ({sql}) AS {_quote(column)}" for column, sql in generated.items()),
         )
-        unchanged = f"SELECT {', '.join(f't.{c}' for c in fields)} FROM {{schema}}.{table} t"
+        unchanged = (fields, "t", f"FROM {{schema}}.{table} t", "".join(f", t.{_quote(c)}" for c in generated))
         if 0 < versions <= MOST_CHANGED:
-            few[model] = (_changed_keys(history, moment), rebuilt)
+            few[model] = (_changed_keys(history, moment), _select(*rebuilt))
+        columns = [*fields, *map(_quote, generated)]
         records.append(
-            f"CREATE TEMP VIEW {table} AS {_one_of(versions, unchanged, rebuilt, history, 't.' + key, moment)}"
+            f"CREATE TEMP VIEW {table} AS {_one_of(versions, columns, unchanged, rebuilt, history, key, moment)}"
         )
         histories.append(
             f"CREATE TEMP VIEW {_quote(history._meta.db_table)} AS SELECT * "
@@ -198,22 +200,24 @@ def view_statements(until, since=None):
         for through, link_history, owner in recorded_links(model):
             link = _quote(through._meta.db_table)
             columns = [_quote(field.column) for field in through._meta.concrete_fields]
-            ends = "".join(
-                f" AND EXISTS (SELECT 1 FROM {_quote(field.related_model._meta.db_table)} e "
+            ends = [
+                f"EXISTS (SELECT 1 FROM {_quote(field.related_model._meta.db_table)} e "
                 f"WHERE e.{_quote(field.target_field.column)} = l.{_quote(field.column)})"
                 for field in through._meta.concrete_fields
                 if field.is_relation and field.column != owner and field.related_model in changed
-            )
+            ]
+            latest = f"{which}{_latest(history, 'h', moment)}"
             rebuilt = (
-                f"SELECT {', '.join(f'l.{c}' for c in columns)} "
+                columns,
+                "l",
                 f"FROM {{schema}}.{_quote(link_history._meta.db_table)} l "
                 f"JOIN {{schema}}.{_quote(history._meta.db_table)} h ON h.history_id = l.history_id "
-                f"WHERE {which}{_latest(history, 'h', moment)}{ends}"
+                f"WHERE {' AND '.join([latest, *ends])}",
             )
-            unchanged = f"SELECT {', '.join(f'l.{c}' for c in columns)} FROM {{schema}}.{link} l WHERE true{ends}"
-            owner_key = f"l.{_quote(owner)}"
+            unchanged = (columns, "l", f"FROM {{schema}}.{link} l" + (f" WHERE {' AND '.join(ends)}" if ends else ""))
+            owner_key = _quote(owner)
             links.append(
-                f"CREATE TEMP VIEW {link} AS {_one_of(versions, unchanged, rebuilt, history, owner_key, moment)}"
+                f"CREATE TEMP VIEW {link} AS {_one_of(versions, columns, unchanged, rebuilt, history, owner_key, moment)}"
             )
             histories.append(
                 f"CREATE TEMP VIEW {_quote(link_history._meta.db_table)} AS SELECT l.* "
@@ -224,14 +228,35 @@ def view_statements(until, since=None):
     return [*records, *links, *summary_statements(changed, few), *histories]
 
 
-def _one_of(versions, unchanged, rebuilt, history, key, moment):
-    """The view's query for a table whose history recorded `versions` since the moment (view_statements)."""
+def _select(columns, alias, rest, extra="", marker=""):
+    """SELECT `alias`'s `columns` (quoted names), then `extra` and `marker` (more of the select list), then `rest` (FROM ...)."""
+    return f"SELECT {', '.join(f'{alias}.{column}' for column in columns)}{extra}{marker} {rest}"
+
+
+def _one_of(versions, columns, unchanged, rebuilt, history, key, moment):
+    """The view's query for a table whose history recorded `versions` since the moment (view_statements).
+
+    `unchanged` reads the table and `rebuilt` the records changed since from their history, each
+    the arguments of `_select`; `columns` are the view's, and `key` is the column that names the record.
+
+    With a few versions, the view is the union of the two, and the test that keeps out a table's
+    row changed since stands on the whole union rather than on the table's branch: PostgreSQL
+    merges a union branch into the query that reads the view, and so reads the table by its
+    indexes in the order that query asks for (the newest 25 events by the date index), only when
+    the branch has no WHERE of its own; one that has is planned apart, and /events/ as recorded
+    then sorted the million events for its first page (docs/performance.md). Each branch says which
+    it is (`rebuilt`), so once PostgreSQL has put in the constant, the test is `key NOT IN (...)`
+    on the table's rows and nothing on the rebuilt ones.
+    """
     if versions == 0:
-        return unchanged
+        return _select(*unchanged)
     if versions > MOST_CHANGED:
-        return rebuilt
-    joiner = " AND " if " WHERE " in unchanged else " WHERE "
-    return f"{unchanged}{joiner}{_unchanged_since(history, key, moment)} UNION ALL {rebuilt}"
+        return _select(*rebuilt)
+    return (
+        f"{_select(columns, 'u', '')}FROM ({_select(*unchanged, marker=', false AS rebuilt')} "
+        f"UNION ALL {_select(*rebuilt, marker=', true AS rebuilt')}) u "
+        f"WHERE u.rebuilt OR {_unchanged_since(history, f'u.{key}', moment)}"
+    )
 
 
 def summaries(changed=None, few=None):
@@ -398,7 +423,11 @@ def enter_moment(until, schema, since=None):
     connection.features.allows_group_by_selected_pks = False
     try:
         with connection.cursor() as cursor:
-            cursor.execute("; ".join(view_statements(until, since)).replace("{schema}", _quote(schema)))
+            # JIT off for the transaction: a view's estimated cost (a subquery for each row it
+            # rebuilds) crossed jit_above_cost where the table's did not, and compiling then took
+            # 1.2 s of a country page's 1.5 s query that runs in 0.3 s without (docs/performance.md).
+            statements = ["SET LOCAL jit = off", *view_statements(until, since)]
+            cursor.execute("; ".join(statements).replace("{schema}", _quote(schema)))
     except BaseException as error:
         leave_moment(block, error)
         raise

@@ -2,6 +2,7 @@
 
 import csv
 import datetime
+import importlib
 import io
 import re
 
@@ -249,6 +250,34 @@ def test_a_blocs_events_are_those_it_had_then_in_their_order_then(client, record
         assert titles(page(client, address)) == ["Tashkent summit", "Astana summit", "Minsk summit"], address
     then = page(client, "/events/?bloc=csto&as_recorded=2026-03-01")
     assert "2001: 1 event" in then and "2002: 1 event" in then and "2003:" not in then
+
+
+@pytest.mark.parametrize("changed", [1, as_recorded.MOST_CHANGED + 1])
+def test_a_search_finds_the_words_of_the_events_as_they_stood(client, record, monkeypatch, changed):
+    """The stored search vector is no field and has no history: as recorded, an event changed since
+    is searched by its words then (computed by the column's own expression), the rest by the column."""
+    monkeypatch.setattr(as_recorded, "MOST_CHANGED", max(changed - 1, 1))  # a few changed, or too many
+    since = timezone.now()
+    renamed = make_event(title="Yerevan summit", date=datetime.date(2001, 5, 1))
+    make_event(title="Yerevan exercise", date=datetime.date(2002, 5, 1))
+    recorded_on("2026-02-01", since)
+    since = timezone.now()
+    renamed.title = "Gyumri summit"
+    renamed.save()
+    recorded_on("2026-06-10", since)
+
+    def found(address):
+        return re.findall(r'class="event-title" href="/events/\d+/">([^<]+)<', page(client, address))
+
+    assert sorted(found("/events/?q=yerevan&as_recorded=2026-03-01")) == ["Yerevan exercise", "Yerevan summit"]
+    assert found("/events/?q=gyumri&as_recorded=2026-03-01") == []
+    assert found("/events/?q=gyumri") == ["Gyumri summit"]
+    assert found("/events/?q=yerevan") == ["Yerevan exercise"]
+
+
+def test_the_search_vector_is_computed_as_its_stored_column_is():
+    migration = importlib.import_module("events.migrations.0011_stored_search_vector")
+    assert Event.GENERATED_COLUMNS == {"search": migration.VECTOR}
 
 
 @pytest.mark.parametrize(
