@@ -442,10 +442,14 @@ class Bench:
         the edits are undone afterwards)."""
         self.heading("Pages and downloads ?as_recorded= vs the same drawn from the tables, taken in turn", "current")
         bloc = largest_bloc()
+        events = reverse("events:list")
         pages = [
             ("largest bloc", reverse("blocs:bloc", args=[bloc.slug])),
+            ("country with most spells", reverse("blocs:country", args=[busiest_country().alpha3.lower()])),
             ("as of a date, with its map", self.as_of_page()),
-            ("events, first page", reverse("events:list")),
+            ("events, first page", events),
+            ("events of the largest bloc", f"{events}?bloc={bloc.slug}"),
+            ("events found by a search", f"{events}?q=summit"),
             ("memberships.csv", reverse("data:download", args=["memberships", "csv"])),
         ]
         self.as_recorded_pages(pages, datetime.date.today().isoformat(), "today")
@@ -482,7 +486,7 @@ class Bench:
             return time.perf_counter() - began
 
         for label, path in pages:
-            recorded = f"{path}?as_recorded={quote(moment)}"
+            recorded = f"{path}{'&' if '?' in path else '?'}as_recorded={quote(moment)}"
             for _ in range(2):
                 timed(path), timed(recorded)
             current, past = [], []
