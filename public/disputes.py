@@ -12,10 +12,11 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext
 
-from blocs.models import Bloc, BlocClaim, Country, Membership, MembershipClaim, Rank
+from blocs.models import Bloc, BlocClaim, Country, Membership, MembershipClaim, Rank, local_name
 from eurasia.page_cache import cached_until_records_change
 from events.models import Event, EventClaim
 
+from . import event_views  # its `listed`, at call time: it imports this module's claims_prefetch
 from .links import url_for
 from .templatetags.record_display import dispute_details
 
@@ -63,16 +64,32 @@ def disputed_facts(model, owner, records):
     )
 
 
+def by_name(record):
+    return record.local_name
+
+
+def chosen(records, model, **key):
+    """The record asked for: found among the `records` listed, or looked up when they were too many
+    to list (None); None when there is none."""
+    if records is None:
+        return model.objects.filter(**key).first()
+    ((field, value),) = key.items()
+    return next((r for r in records if getattr(r, field) == value), None)
+
+
 @cached_until_records_change
 def dispute_list(request):
     """Every disputed date in the record, narrowed to one bloc or one country when asked."""
     # Queries: the blocs and the countries to choose from; the count of disputed dates; one page of
-    # them; each kind's claims on the page, with their records; their sources.
-    blocs = list(Bloc.objects.order_by("name").only("slug", "name", "abbreviations", "name_ru"))
-    countries = list(Country.objects.order_by("name").only("alpha3", "name", "name_ru"))
-    slug, code = request.GET.get("bloc", "").strip(), request.GET.get("country", "").strip().upper()
-    bloc = next((b for b in blocs if b.slug == slug), None)
-    country = next((c for c in countries if c.alpha3 == code), None)
+    # them; each kind's claims on the page, with their records; their sources. Past CHOICES_LISTED
+    # blocs or countries, the filter is a field to type in, and one more query looks up what was typed.
+    blocs = event_views.listed(
+        Bloc.objects.order_by(local_name()), ("slug", "name", "name_ru", "abbreviations"), by_name
+    )
+    countries = event_views.listed(Country.objects.order_by(local_name()), ("alpha3", "name", "name_ru"), by_name)
+    slug, code = request.GET.get("bloc", "").strip().lower(), request.GET.get("country", "").strip().upper()
+    bloc = chosen(blocs, Bloc, slug=slug) if slug else None
+    country = chosen(countries, Country, alpha3=code) if code else None
     if slug and bloc is None:
         raise Http404(gettext("There is no bloc with the short name “%(slug)s”.") % {"slug": slug[:60]})
     if code and country is None:

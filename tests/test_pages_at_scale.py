@@ -137,6 +137,28 @@ def test_many_blocs_are_typed_into_the_events_filter(client, grown, django_asser
     assert "There is no country with the code “ZZZ”." in html
 
 
+def test_many_blocs_are_typed_into_the_disputes_filter(client, grown, django_assert_num_queries, monkeypatch):
+    """Past CHOICES_LISTED, /disputes/ asks for a bloc's short name or a country's code in a text field,
+    as /events/ does, in English and in Russian: 2,250 options weighed 448 KB in Russian at the full world."""
+    from public import event_views
+
+    monkeypatch.setattr(event_views, "CHOICES_LISTED", 50)  # the world has 200 blocs and 120 countries
+    bloc, country = grown
+    for url in ("/disputes/", "/ru/disputes/"):
+        html = bounded(client, url)
+        assert '<input type="text" name="bloc"' in html and '<select name="bloc"' not in html
+        assert '<input type="text" name="country"' in html and '<select name="country"' not in html
+    # the records' state; the filter lists; the bloc typed in; the count; the page; for each of the two
+    # kinds of disputed dates on the page, their claims with their records and the claims' sources
+    with django_assert_num_queries(10):
+        html = bounded(client, f"/disputes/?bloc={bloc.slug.upper()}")
+    assert f'name="bloc" value="{bloc.slug}"' in html
+    html = bounded(client, f"/disputes/?country={country.alpha3.lower()}")
+    assert f'name="country" value="{country.alpha3.lower()}"' in html
+    page(client, "/disputes/?bloc=no-such-bloc", status=404)
+    page(client, "/disputes/?country=zzz", status=404)
+
+
 @pytest.mark.parametrize("query", ["", "kind=summit&", "q=summit&"])
 def test_a_deep_page_skips_whole_years_and_lists_what_an_offset_would(client, grown, query):
     events = Event.objects.order_by("-date", "-id")
