@@ -325,15 +325,17 @@ CREATE TRIGGER {t}_update AFTER UPDATE ON {self.owners}
         it is, as the record views do (public/as_recorded.py, `_one_of`): so the kept rows are read
         from the table's index in date order, the newest of an end's links first, where computed
         from the record every link of the end had its date looked up and sorted. The changed
-        records' links are read once (MATERIALIZED): joined as they come, the link view rebuilt
-        every changed record's links for each changed record.
+        records' links are read once, by an array of their keys: with `IN (...)` PostgreSQL joined
+        the link view to each changed record in turn, and the view rebuilt the links of all of them
+        each time (80 ms for 100 changed events).
         """
         table, links = quote(self.table), quote(self.link)
         end, owner, date = self.end, self.owner, self.date
         return (
             f"SELECT u.{end}, u.{date}, u.{owner} FROM ("
             f"SELECT k.{end}, k.{date}, k.{owner}, false AS rebuilt FROM {schema}.{table} k "
-            f"UNION ALL (WITH changed AS MATERIALIZED (SELECT l.{end}, l.{owner} FROM {links} l WHERE l.{owner} = ANY(ARRAY({changed}))) "
+            f"UNION ALL (WITH changed AS MATERIALIZED ("
+            f"SELECT l.{end}, l.{owner} FROM {links} l WHERE l.{owner} = ANY(ARRAY({changed}))) "
             f"SELECT c.{end}, r.{date}, c.{owner}, true FROM changed c JOIN ({then}) r ON r.id = c.{owner})"
             f") u WHERE u.rebuilt OR u.{owner} NOT IN ({changed})"
         )

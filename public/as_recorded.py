@@ -229,7 +229,7 @@ def view_statements(until, since=None):
 
 
 def _select(columns, alias, rest, extra="", marker=""):
-    """SELECT `alias`'s `columns` (quoted names), then `extra` and `marker` (more of the select list), then `rest` (FROM ...)."""
+    """SELECT `alias`'s `columns` (quoted names), `extra` and `marker` (more of the list), then `rest` (FROM ...)."""
     return f"SELECT {', '.join(f'{alias}.{column}' for column in columns)}{extra}{marker} {rest}"
 
 
