@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import openpyxl
 
-from blocs.spreadsheets.writers import xlsx_chunks
+from blocs.spreadsheets.writers import SHEET_ROWS, xlsx_chunks
 
 
 def workbook(headers, rows, **kw):
@@ -93,3 +93,29 @@ def test_the_workbook_streams_before_the_last_row_is_read():
     assert zipfile.ZipFile(io.BytesIO(content)).testzip() is None
     sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).active
     assert sum(1 for _ in sheet.iter_rows(min_row=2)) == 20_000
+
+
+def test_a_table_longer_than_a_sheet_goes_on_in_further_sheets_with_the_header():
+    rows = [(f"E{i}", i) for i in range(1, 8)]
+    book = workbook(["event", "number"], rows, title="events", sheet_rows=4)
+    assert book.sheetnames == ["events", "events (2)", "events (3)"]
+    read = []
+    for sheet in book.worksheets:
+        header, *body = sheet.iter_rows(values_only=True)
+        assert header == ("event", "number") and sheet["A1"].font.b and sheet.freeze_panes == "A2"
+        assert len(body) <= 3
+        read += body
+    assert read == rows
+
+
+def test_a_table_that_fills_its_sheet_exactly_has_no_empty_sheet_after_it():
+    assert workbook(["n"], [(1,), (2,), (3,)], sheet_rows=4).sheetnames == ["data"]
+    empty = workbook(["n"], [], sheet_rows=4)
+    assert empty.sheetnames == ["data"] and list(empty.active.iter_rows(values_only=True)) == [("n",)]
+
+
+def test_sheets_hold_as_many_rows_as_excel_opens_and_long_titles_keep_their_numbers():
+    assert SHEET_ROWS == 2**20
+    names = workbook(["n"], [(i,) for i in range(5)], title="x" * 40, sheet_rows=2).sheetnames
+    assert names == ["x" * 31] + [f"{'x' * 27} ({i})" for i in range(2, 6)]
+    assert all(len(name) <= 31 for name in names)

@@ -108,14 +108,14 @@ _RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
+_SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+# Each sheet's own content type is added when the workbook is closed and its sheets are known.
 _CONTENT_TYPES = (
     _XML + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
     '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
     '<Default Extension="xml" ContentType="application/xml"/>'
     '<Override PartName="/xl/workbook.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
     '<Override PartName="/xl/styles.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
     "</Types>"
@@ -123,12 +123,6 @@ _CONTENT_TYPES = (
 _PACKAGE_RELS = (
     _XML + f'<Relationships xmlns="{_RELS}">'
     f'<Relationship Id="rId1" Type="{_DOC_RELS}/officeDocument" Target="xl/workbook.xml"/>'
-    "</Relationships>"
-)
-_WORKBOOK_RELS = (
-    _XML + f'<Relationships xmlns="{_RELS}">'
-    f'<Relationship Id="rId1" Type="{_DOC_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
-    f'<Relationship Id="rId2" Type="{_DOC_RELS}/styles" Target="styles.xml"/>'
     "</Relationships>"
 )
 # Cell styles by position: 0 plain, 1 date, 2 date and time, 3 bold (the header row).
@@ -156,6 +150,8 @@ _SHEET_START = (
     "</sheetView></sheetViews><sheetData>"
 )
 _SHEET_END = "</sheetData></worksheet>"
+# Excel opens no sheet of more rows than this, the header included.
+SHEET_ROWS = 1_048_576
 
 # Excel's serial days count from 30 December 1899 (and keep Lotus 1-2-3's 29 February 1900, which
 # shifts the first two months of 1900 by one day, as openpyxl does).
@@ -230,10 +226,10 @@ def _column_letters(n):
     return letters
 
 
-def _sheet_name(title):
-    """A sheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
-    name = re.sub(r"[\[\]:*?/\\]", " ", str(title)).strip("' ")[:31]
-    return xml_escape(name or "data", {'"': "&quot;"})
+def _sheet_name(title, suffix=""):
+    """A sheet name Excel accepts: at most 31 characters with `suffix`, none of []:*?/\\."""
+    name = re.sub(r"[\[\]:*?/\\]", " ", str(title))[: 31 - len(suffix)].strip("' ")
+    return xml_escape((name or "data") + suffix, {'"': "&quot;"})
 
 
 class _Buffer:
@@ -257,34 +253,40 @@ class _Buffer:
         return data
 
 
-def xlsx_chunks(headers, rows, title="data", chunk_size=256 * 1024, batch=500):
-    """An XLSX workbook with one sheet, streamed in chunks of about `chunk_size` bytes as rows arrive.
+def xlsx_chunks(headers, rows, title="data", chunk_size=256 * 1024, batch=500, sheet_rows=SHEET_ROWS):
+    """An XLSX workbook, streamed in chunks of about `chunk_size` bytes as rows arrive.
 
     The header row is bold and frozen. Text is neutralised (see neutralise()); numbers stay numbers
-    and dates (datetime.date values, in any column) are real Excel dates.
+    and dates (datetime.date values, in any column) are real Excel dates. A table longer than one
+    sheet holds (`sheet_rows`, the header included) goes on in sheets named "title (2)", "title (3)"
+    and so on, each with the header again: Excel refuses to open a longer sheet.
     """
     out = _Buffer()
     # Level 1 deflate: the sheet's XML compresses well at any level, and the higher ones cost
     # several times the CPU for a few per cent of size.
     book = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
-    book.writestr("[Content_Types].xml", _CONTENT_TYPES)
     book.writestr("_rels/.rels", _PACKAGE_RELS)
-    book.writestr(
-        "xl/workbook.xml",
-        _XML + f'<workbook xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}"><sheets>'
-        f'<sheet name="{_sheet_name(title)}" sheetId="1" r:id="rId1"/></sheets></workbook>',
-    )
-    book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
     book.writestr("xl/styles.xml", _STYLES)
-    # The workbook's fixed parts go out before the first row is asked for: a download starts at
-    # once, however long its query takes to return that row.
+    # These parts go out before the first row is asked for: a download starts at once, however long
+    # its query takes to return that row. The parts that list the sheets follow the last sheet, as
+    # openpyxl writes them too; readers find every part through the zip's closing directory.
     yield out.take()
     letters = [_column_letters(i) for i in range(1, len(headers) + 1)]
-    with book.open("xl/worksheets/sheet1.xml", "w") as sheet:
-        header = "".join(_text_cell(f"{c}1", str(h), f' s="{_BOLD}"') for c, h in zip(letters, headers, strict=False))
+    header = "".join(_text_cell(f"{c}1", str(h), f' s="{_BOLD}"') for c, h in zip(letters, headers, strict=False))
+    sheets = 1
+    sheet = book.open("xl/worksheets/sheet1.xml", "w")
+    try:
         pending = [_SHEET_START, f'<row r="1">{header}</row>']
         number = 1
         for row in rows:
+            if number == sheet_rows:
+                pending.append(_SHEET_END)
+                sheet.write("".join(pending).encode())
+                sheet.close()
+                sheets += 1
+                sheet = book.open(f"xl/worksheets/sheet{sheets}.xml", "w")
+                pending = [_SHEET_START, f'<row r="1">{header}</row>']
+                number = 1
             number += 1
             if len(row) > len(letters):
                 letters += [_column_letters(i) for i in range(len(letters) + 1, len(row) + 1)]
@@ -301,8 +303,34 @@ def xlsx_chunks(headers, rows, title="data", chunk_size=256 * 1024, batch=500):
                     yield out.take()
         pending.append(_SHEET_END)
         sheet.write("".join(pending).encode())
+    finally:
+        sheet.close()
+    _write_book_parts(book, title, sheets)
     book.close()
     yield out.take()
+
+
+def _write_book_parts(book, title, sheets):
+    """The workbook, its relationships and the content types, naming `sheets` sheets."""
+    numbers = range(1, sheets + 1)
+    listed = "".join(
+        f'<sheet name="{_sheet_name(title, "" if i == 1 else f" ({i})")}" sheetId="{i}" r:id="rId{i}"/>'
+        for i in numbers
+    )
+    book.writestr(
+        "xl/workbook.xml",
+        _XML + f'<workbook xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}"><sheets>{listed}</sheets></workbook>',
+    )
+    related = "".join(
+        f'<Relationship Id="rId{i}" Type="{_DOC_RELS}/worksheet" Target="worksheets/sheet{i}.xml"/>' for i in numbers
+    )
+    book.writestr(
+        "xl/_rels/workbook.xml.rels",
+        _XML + f'<Relationships xmlns="{_RELS}">{related}'
+        f'<Relationship Id="rId{sheets + 1}" Type="{_DOC_RELS}/styles" Target="styles.xml"/></Relationships>',
+    )
+    typed = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_SHEET_TYPE}"/>' for i in numbers)
+    book.writestr("[Content_Types].xml", _CONTENT_TYPES.replace("</Types>", typed + "</Types>"))
 
 
 def _json_value(value):
