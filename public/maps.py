@@ -312,12 +312,7 @@ def region_map(statuses, layers, *, day, prefix="map", title=None, article=True)
         text(width - 8, height - 8, "Natural Earth", text_anchor="end", font_size="10", fill=MUTED, font_style="italic")
     )
 
-    shorts = {layer.key: layer.short for layer in layers}
-    off_map = [
-        f"{s.name} ({', '.join(shorts[key] for key in s.members + s.others)})" if not article else s.name
-        for code, s in in_reading_order(sorted(statuses.items(), key=lambda item: item[1].name), lambda i: i[1].name)
-        if code not in drawn and s.category() != "none"
-    ]
+    off_map = off_map_groups(statuses, drawn, layers, article)
     title = title or gettext("Blocs on %(day)s") % {"day": day_words}
     desc = map_description(statuses, layers, day_words, off_map, article)
     svg = svg_root(prefix, width, height, title, desc, defs.render() + "".join(body), "chart map")
@@ -428,19 +423,36 @@ def map_label(shape, name, strong):
     )
 
 
+def off_map_groups(statuses, drawn, layers, article):
+    """The countries outside the frame, one text per set of layers they belong to: "Canada, Spain (NATO)".
+
+    Each set is named once, not after every country: a world of a hundred countries off the map
+    would otherwise repeat the same words a hundred times. The article's map names the countries alone.
+    """
+    shorts = {layer.key: layer.short for layer in layers}
+    groups = {}
+    for code, status in in_reading_order(sorted(statuses.items(), key=lambda i: i[1].name), lambda i: i[1].name):
+        if code not in drawn and status.category() != "none":
+            key = () if article else tuple(status.members + status.others)
+            groups.setdefault(key, []).append(status.name)
+    return [
+        ", ".join(names) if not key else f"{', '.join(names)} ({', '.join(shorts[k] for k in key)})"
+        for key, names in groups.items()
+    ]
+
+
 def map_description(statuses, layers, day_words, off_map, article=True):
     labels = {layer.key: layer.label for layer in layers}
     groups = {key: [] for key in labels}
     several, others = [], []
     for status in in_reading_order(sorted(statuses.values(), key=lambda s: s.name), lambda s: s.name):
         category = status.category()
-        name = status.name + (" " + gettext("(suspended)") if status.hatched() else "")
         if category in groups:
-            groups[category].append(name)
+            groups[category].append(status)
         elif category in ("both", "several"):
-            several.append(name)
+            several.append(status)
         elif category == "other_role":
-            others.append(name)
+            others.append(status)
     parts = [gettext("Map of the region on %(day)s.") % {"day": day_words}]
     if several:
         words = (
@@ -448,16 +460,28 @@ def map_description(statuses, layers, day_words, off_map, article=True):
             if article
             else gettext("Members of several of these")
         )
-        parts.append(f"{words}: {', '.join(several)}.")
+        parts.append(f"{words}: {names_with_suspensions(several)}.")
     for key, members in groups.items():
         if members:
             parts.append(
-                gettext("%(layer)s only: %(countries)s.") % {"layer": labels[key], "countries": ", ".join(members)}
+                gettext("%(layer)s only: %(countries)s.")
+                % {"layer": labels[key], "countries": names_with_suspensions(members)}
             )
     if others:
         parts.append(
-            gettext("Observers, candidates or associates only: %(countries)s.") % {"countries": ", ".join(others)}
+            gettext("Observers, candidates or associates only: %(countries)s.")
+            % {"countries": names_with_suspensions(others)}
         )
     if off_map:
-        parts.append(gettext("Outside the map: %(countries)s.") % {"countries": ", ".join(off_map)})
+        parts.append(gettext("Outside the map: %(countries)s.") % {"countries": "; ".join(off_map)})
     return " ".join(parts)
+
+
+def names_with_suspensions(statuses):
+    """The countries' names, those whose membership is suspended after the rest, the suspension said once."""
+    held = ", ".join(s.name for s in statuses if not s.hatched())
+    suspended = [s.name for s in statuses if s.hatched()]
+    if not suspended:
+        return held
+    words = gettext("membership suspended: %(countries)s") % {"countries": ", ".join(suspended)}
+    return f"{held}; {words}" if held else words
