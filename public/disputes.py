@@ -16,7 +16,7 @@ from blocs.models import Bloc, BlocClaim, Country, Membership, MembershipClaim, 
 from eurasia.page_cache import cached_until_records_change
 from events.models import Event, EventClaim
 
-from . import event_views  # its `listed`, at call time: it imports this module's claims_prefetch
+from . import event_views  # its `listed`, at call time: it imports this module for claims_prefetch
 from .links import url_for
 from .templatetags.record_display import dispute_details
 

@@ -20,8 +20,10 @@ from blocs.models import Bloc, Country, Membership, Source, local_name
 from eurasia.languages import in_reading_order
 from eurasia.page_cache import cached_until_records_change
 from events.models import Event, EventClaim, EventDate, EventKind, EventsInYear, search_query, search_vector
-from public import charts
-from public.disputes import claims_prefetch
+from public import (
+    charts,
+    disputes,  # its claims_prefetch, at call time: it imports this module for `listed`
+)
 
 PER_PAGE = 25
 COUNTS_KEPT = 60 * 60  # seconds; the key already changes with the records
@@ -337,7 +339,7 @@ def event_detail(request, pk):
             "blocs",
             "countries",
             "sources",
-            claims_prefetch(EventClaim),
+            disputes.claims_prefetch(EventClaim),
             Prefetch("memberships", queryset=Membership.objects.select_related("country", "bloc")),
         ).get(pk=pk)
     except Event.DoesNotExist:

@@ -25,6 +25,10 @@ EVENTS_LISTED = 20  # on a bloc's or a country's page; the rest are one click aw
 # Pages stay bounded however large the record grows (about 250 KB of HTML at the full synthetic
 # world, docs/performance.md): a bloc's countries or a country's blocs are drawn a page at a time.
 ROWS_PER_PAGE = 25  # timeline rows, each with its spells in the table below, on a bloc's or a country's page
+# ... and at most this many spells between them: a row is drawn and listed with all its spells, and
+# in Russian a spell takes about 1.6 KB of the page (its bar and tooltip, its table row), so a page
+# of rows with many spells each stays within the 250 KB a page may weigh (docs/performance.md).
+SPELLS_PER_PAGE = 100
 MARKERS_DRAWN = 200  # events drawn on a timeline, newest first
 ALPHA3 = re.compile(r"^[A-Za-z]{3}$")
 
@@ -92,10 +96,9 @@ def bloc_detail(request, slug):
     )
     bloc_sources = list(bloc.sources.all())
 
-    # A page draws ROWS_PER_PAGE countries, and lists their spells.
-    page = page_of(
-        request, countries, ROWS_PER_PAGE, gettext("the countries of the %(bloc)s") % {"bloc": bloc.short_name}
-    )
+    # A page draws ROWS_PER_PAGE countries, fewer when their spells pass SPELLS_PER_PAGE, and lists their spells.
+    what = gettext("the countries of the %(bloc)s") % {"bloc": bloc.short_name}
+    page = page_of(request, countries, ROWS_PER_PAGE, what, most_spells=SPELLS_PER_PAGE)
     shown = spells_of.filter(country_id__in=[c["country_id"] for c in page.object_list])
     spells = list(shown.select_related("country", "bloc").order_by("start", "bloc__name"))
     group_of = {}
@@ -224,8 +227,9 @@ def country_detail(request, code):
         )
     )
 
-    # ROWS_PER_PAGE blocs a page, with their spells.
-    page = page_of(request, blocs, ROWS_PER_PAGE, gettext("the blocs of %(country)s") % {"country": country.local_name})
+    # ROWS_PER_PAGE blocs a page, fewer when their spells pass SPELLS_PER_PAGE, with their spells.
+    what = gettext("the blocs of %(country)s") % {"country": country.local_name}
+    page = page_of(request, blocs, ROWS_PER_PAGE, what, most_spells=SPELLS_PER_PAGE)
     shown = country.memberships.filter(bloc_id__in=[b["bloc_id"] for b in page.object_list])
     groups = {b["bloc_id"]: [] for b in page.object_list}
     for m in shown.select_related("bloc").order_by("start", "bloc__name"):

@@ -3,7 +3,7 @@
 import datetime
 import re
 
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import InvalidPage, Page, Paginator
 from django.db.models import (
     Count,
     OuterRef,
@@ -92,9 +92,52 @@ def map_of_day(request, blocs, day):
     return choice, layers, country_statuses(day, layers, choice.is_article)
 
 
-def page_of(request, items, per_page, what):
-    """One page of `items`, the one ?page= names; a page that does not exist is not found, with why."""
-    paginator = Paginator(items, per_page)
+class SpellPaginator(Paginator):
+    """Pages of at most `per_page` rows and at most `most_spells` spells between them (a row at least).
+
+    A timeline's row is a country or a bloc with all its spells, drawn as bars and listed in the
+    table: a page of rows with many spells each would be many times the size of an ordinary one.
+    Each row's count of spells is already counted in the database (the "spells" of each item).
+    """
+
+    def __init__(self, rows, per_page, most_spells):
+        super().__init__(rows, per_page)
+        self.starts = [0]
+        spells = taken = 0
+        for index, row in enumerate(rows):
+            if taken and (taken == per_page or spells + row["spells"] > most_spells):
+                self.starts.append(index)
+                spells = taken = 0
+            spells += row["spells"]
+            taken += 1
+
+    @property
+    def num_pages(self):
+        return len(self.starts)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = self.starts[number - 1]
+        top = self.starts[number] if number < len(self.starts) else self.count
+        return _RowsPage(self.object_list[bottom:top], number, self)
+
+
+class _RowsPage(Page):
+    """A page of a SpellPaginator: its rows are numbered from where the page starts."""
+
+    def start_index(self):
+        return self.paginator.starts[self.number - 1] + 1 if self.paginator.count else 0
+
+    def end_index(self):
+        return self.paginator.starts[self.number - 1] + len(self.object_list)
+
+
+def page_of(request, items, per_page, what, most_spells=None):
+    """One page of `items`, the one ?page= names; a page that does not exist is not found, with why.
+
+    With `most_spells`, the items are timeline rows paged by their spells too (SpellPaginator).
+    """
+    paginator = Paginator(items, per_page) if most_spells is None else SpellPaginator(items, per_page, most_spells)
     number = request.GET.get("page", "1")
     try:
         return paginator.page(number)

@@ -64,3 +64,33 @@ def test_blocs_importing_events_breaks_the_contract(checkout, module):
     dotted = module.removesuffix(".py").replace("/", ".")
     assert f"{dotted} -> events.models (l.1)" in result.stdout
     assert "Contracts: 0 kept, 1 broken." in result.stdout
+
+
+FIRST_IMPORT = """
+import importlib, sys
+import django
+django.setup()
+loaded = set(sys.modules)
+for name in sys.argv[1:]:
+    if name not in loaded:
+        importlib.import_module(name)
+        for added in set(sys.modules) - loaded:
+            del sys.modules[added]
+            parent, _, child = added.rpartition(".")
+            if parent in sys.modules:  # a package keeps its imported modules as attributes too
+                sys.modules[parent].__dict__.pop(child, None)
+"""
+
+
+def test_each_module_imports_first_as_well_as_after_the_others():
+    """Two modules that import each other work in one order only; a command or a test may take either."""
+    names = [
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in runtime_modules()
+        if path.name not in ("asgi.py", "wsgi.py")
+    ]
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "eurasia.settings"}
+    run = subprocess.run(
+        [sys.executable, "-c", FIRST_IMPORT, *names], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-3000:]

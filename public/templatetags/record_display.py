@@ -34,7 +34,7 @@ def local(obj, name):
     english, russian = getattr(obj, name), getattr(obj, LOCAL_FIELDS[name])
     if missing_translation(english, russian):
         return format_html(
-            '<span lang="en" class="in-english">{}</span> <small class="in-english-mark">({})</small>',
+            '<span lang="en" class="in-english">{}</span> <small>({})</small>',
             english,
             gettext("in English"),
         )
@@ -196,7 +196,7 @@ def spell_row(m, by, with_earlier):
         '<td data-label="{}"><span class="role-chip role-{}">{}</span></td>'
         '<td class="date" data-label="{}">{}</td>'
         '<td class="date" data-label="{}">{}</td>'
-        '<td data-label="{}" class="suspension-cell{}">{}</td>'
+        '<td{} class="suspension-cell{}">{}</td>'
         '<td data-label="{}">{}{}{}</td></tr>',
         classes,
         head,
@@ -208,7 +208,8 @@ def spell_row(m, by, with_earlier):
         format_html("{}{}", partial_date(m, "start"), dispute_details(m, "start")),
         gettext("End"),
         end,
-        gettext("Suspension"),
+        # An empty cell is not shown when the table is stacked (site.css), so it needs no label.
+        format_html(' data-label="{}"', gettext("Suspension")) if m.suspension_start else "",
         "" if m.suspension_start else " empty-cell",
         suspension,
         gettext("Sources"),
