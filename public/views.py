@@ -332,24 +332,22 @@ def bloc_list(request):
 @cached_until_records_change
 def country_list(request):
     day = today()
-    # Queries: countries with the number of blocs they are in today; the first of today's spells
+    # Queries: the countries; how many spells each has in force today; the first of today's spells
     # of each, with their blocs.
-    # Counted per country in a subquery over its spells' (country, start) index, as with_members_on does for blocs.
-    counted = (
-        Membership.objects.filter(Membership.in_force_q(day), country=OuterRef("pk"))
-        .order_by()
-        .values("country")
-        .annotate(n=Count("pk"))
-        .values("n")
+    # Counted for all countries at once, over the spells in force today: counted for each country in
+    # turn, the planner read the whole index of open spells once per country (0.44 s at the full world).
+    spells_now = dict(
+        Membership.objects.filter(Membership.in_force_q(day)).order_by().values_list("country").annotate(n=Count("pk"))
     )
     countries = in_reading_order(
-        Country.objects.annotate(spells_now=Coalesce(Subquery(counted), 0))
-        .order_by(local_name())
-        .prefetch_related(
+        Country.objects.order_by(local_name()).prefetch_related(
             Prefetch(
                 "memberships",
+                # Without the texts no chip shows: the first CHIPS of each country are chosen by
+                # a window over today's spells, sorted with every column they carry.
                 queryset=Membership.objects.active_on(day)
                 .select_related("bloc")
+                .defer("notes", "bloc__description", "bloc__notes")
                 .order_by(local_name("bloc__"))[:CHIPS],
                 to_attr="current",
             )
@@ -357,7 +355,7 @@ def country_list(request):
         lambda c: c.local_name,
     )
     for country in countries:
-        country.more_now = country.spells_now - len(country.current)
+        country.more_now = spells_now.get(country.pk, 0) - len(country.current)
     return render(
         request,
         "public/country_list.html",

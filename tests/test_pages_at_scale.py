@@ -55,8 +55,8 @@ def bounded(client, url):
         ("/", 7),
         # blocs with their parent and today's member count; successions
         ("/blocs/", 2),
-        # countries with today's count; the first of today's spells of each
-        ("/countries/", 2),
+        # each country's count of spells in force today; countries; the first of today's spells of each
+        ("/countries/", 3),
         # blocs in existence; the map; the nearest changes; spells in force in the page's blocs; their sources
         ("/on/2000-01-01/", 5),
         # filter blocs; filter countries; per year; one page; its blocs; its countries; its sources

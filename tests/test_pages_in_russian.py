@@ -38,7 +38,7 @@ PAGES = [
         "Collective Security Treaty Organization",
         "Организация Договора о коллективной безопасности",
     ),
-    ("/countries/", 3, "Countries", "Страны"),
+    ("/countries/", 4, "Countries", "Страны"),
     ("/countries/arm/", 14, "Armenia", "Армения"),
     ("/on/2012-12-05/", 6, "Who belonged to what on 5 December 2012", "Кто во что входил на 5 декабря 2012 г."),
     ("/on/2012-07-01/?show=csto,nato", 6, "1 July 2012", "1 июля 2012 г."),
