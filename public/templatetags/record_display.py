@@ -290,7 +290,6 @@ def member_row(m):
 
 
 @register.simple_tag
-@register.simple_tag
 def role_badges(m):
     """A spell's role, when not a member's, and its suspension on the page's day (`m.is_suspended`, as
     Membership.objects.active_on annotates it), as short labels."""
@@ -300,9 +299,7 @@ def role_badges(m):
         return role if m.role != Role.MEMBER else ""
     kind = m.suspension_kind
     title = SuspensionKind(kind).label if kind else gettext("kind of suspension not recorded")
-    words = {"self_declared": gettext("self-suspended"), "de_facto": gettext("inactive")}.get(kind) or gettext(
-        "suspended"
-    )
+    words = SUSPENSION_STYLE.get(kind, SUSPENSION_STYLE[""])["short"]
     suspended = format_html('<span class="badge suspended {}" title="{}">{}</span>', kind or "unknown", title, words)
     return role + suspended if m.role != Role.MEMBER else suspended
 
@@ -327,6 +324,7 @@ def bloc_chips(country):
     return chips + format_html(' <a class="more-chip" href="{}">{}</a>', url_for(country), more)
 
 
+@register.simple_tag
 def suspension_badge(m):
     """ "suspended" or "self-suspended", in the colours of its kind."""
     kind = m.suspension_kind or "unknown"
