@@ -297,10 +297,7 @@ def role_badges(m):
     role = format_html('<span class="badge role role-{}">{}</span>', m.role, Role(m.role).label)
     if not m.is_suspended:
         return role if m.role != Role.MEMBER else ""
-    kind = m.suspension_kind
-    title = SuspensionKind(kind).label if kind else gettext("kind of suspension not recorded")
-    words = SUSPENSION_STYLE.get(kind, SUSPENSION_STYLE[""])["short"]
-    suspended = format_html('<span class="badge suspended {}" title="{}">{}</span>', kind or "unknown", title, words)
+    suspended = suspension_badge(m, titled=True)
     return role + suspended if m.role != Role.MEMBER else suspended
 
 
@@ -325,11 +322,15 @@ def bloc_chips(country):
 
 
 @register.simple_tag
-def suspension_badge(m):
-    """ "suspended" or "self-suspended", in the colours of its kind."""
-    kind = m.suspension_kind or "unknown"
-    words = SUSPENSION_STYLE.get(m.suspension_kind, SUSPENSION_STYLE[""])["short"]
-    return format_html('<span class="badge suspended {}">{}</span>', kind, words)
+def suspension_badge(m, titled=False):
+    """ "suspended" or "self-suspended", in the colours of its kind; `titled`, with the kind in words."""
+    kind = m.suspension_kind
+    words = SUSPENSION_STYLE.get(kind, SUSPENSION_STYLE[""])["short"]
+    if not titled:
+        return format_html('<span class="badge suspended {}">{}</span>', kind or "unknown", words)
+    # By the choices' own members: get_suspension_kind_display() translates every choice to find one.
+    title = SuspensionKind(kind).label if kind else gettext("kind of suspension not recorded")
+    return format_html('<span class="badge suspended {}" title="{}">{}</span>', kind or "unknown", title, words)
 
 
 # Disputed dates -----------------------------------------------------------------------------------
