@@ -116,13 +116,17 @@ LEFT JOIN held h ON h.country_id = grid.country_id AND h.bloc_id = grid.bloc_id 
 
 
 def _dyad_year_sql(some_blocs=False, reading=False):
+    # The full members' cells only are kept for the pairing: country_year, used once, is folded
+    # into `members`, whose filter reaches the held spells, so the rows joined with each other are
+    # the members' (843 of 33,696 on the seed's first eight blocs), not the whole grid of every
+    # country, bloc and year, which went past work_mem onto disk.
     return f"""
-WITH country_year AS ({_country_year_sql(order=False, some_blocs=some_blocs, reading=reading)})
+WITH country_year AS ({_country_year_sql(order=False, some_blocs=some_blocs, reading=reading)}),
+members AS (SELECT * FROM country_year WHERE status = 1)
 SELECT
   {_select(DYAD_YEAR_COLUMNS)}
-FROM country_year a
-JOIN country_year b ON b.bloc_slug = a.bloc_slug AND b.year = a.year AND b.country_alpha3 > a.country_alpha3
-WHERE a.status = 1 AND b.status = 1
+FROM members a
+JOIN members b ON b.bloc_slug = a.bloc_slug AND b.year = a.year AND b.country_alpha3 > a.country_alpha3
 ORDER BY a.bloc_slug, a.year, a.country_alpha3, b.country_alpha3"""
 
 
