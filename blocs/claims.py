@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from eurasia.choice_labels import display
 from eurasia.history import History, record_change
 from eurasia.partial_dates import FORMAT_HELP, HasPartialDates, PartialDate, Precision, precision_constraint
 
@@ -82,6 +83,7 @@ class Claim(HasPartialDates, models.Model):
     PARTIAL_DATES = ("value",)
     OWNER = ""  # the foreign key to the record, set by each concrete table
     FIELDS: tuple[str, ...] = ()  # the record's partial dates that may carry claims
+    _get_FIELD_display = display  # every get_FOO_display(): labels translated once per language
 
     field = models.CharField(max_length=20, help_text="Which of the record's dates the claim is about.")
     value = models.DateField(

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 from simple_history.utils import get_m2m_reverse_field_name
 
+from eurasia.choice_labels import display
 from eurasia.partial_dates import PartialDate
 
 EMPTY = "—"
@@ -24,6 +25,8 @@ class TimeStamped(models.Model):
         help_text=_("When the record was last changed; shown on the public pages."),
         verbose_name=_("updated at"),
     )
+
+    _get_FIELD_display = display  # every get_FOO_display(): labels translated once per language
 
     class Meta:
         abstract = True

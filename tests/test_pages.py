@@ -42,12 +42,12 @@ class TestHome:
         assert_strict_csp_friendly(html)
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # the records' state (page cache); blocs with today's member count; successions; each country's standing for the map;
-        # today's spells in the blocs shown; recent events; their blocs; their sources
-        with django_assert_num_queries(8):
+        # the records' state (page cache); blocs; today's member count of each; successions; each country's standing
+        # for the map; today's spells in the blocs shown; recent events; their blocs; their sources
+        with django_assert_num_queries(9):
             client.get("/")
         grow(world)
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(9):
             client.get("/")
 
 
@@ -65,11 +65,11 @@ class TestBlocList:
         assert_strict_csp_friendly(html)
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # the records' state (page cache); blocs with parent and today's member count; successions
-        with django_assert_num_queries(3):
+        # the records' state (page cache); blocs with parent; today's member count of each; successions
+        with django_assert_num_queries(4):
             client.get("/blocs/")
         grow(world)
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             client.get("/blocs/")
 
 

@@ -50,11 +50,11 @@ def bounded(client, url):
 @pytest.mark.parametrize(
     "url, queries",
     [
-        # blocs with today's member count; successions; each country's standing for the map;
+        # blocs; today's member count of each; successions; each country's standing for the map;
         # today's spells in the blocs shown; recent events; their blocs; their sources
-        ("/", 7),
-        # blocs with their parent and today's member count; successions
-        ("/blocs/", 2),
+        ("/", 8),
+        # blocs with their parent; today's member count of each; successions
+        ("/blocs/", 3),
         # each country's count of spells in force today; countries; the first of today's spells of each
         ("/countries/", 3),
         # blocs in existence; the map; the nearest changes; spells in force in the page's blocs; their sources
