@@ -316,6 +316,8 @@ class Bench:
             return "—"
         if unit == "ms":
             return f"{value:,.1f} ms"
+        if unit == "x":  # a ratio to a baseline of its own (bench_scales)
+            return f"{value:,.1f}x"
         return f"{value:,.0f} {unit}"
 
     def line(self, r):
@@ -1017,6 +1019,7 @@ class Bench:
         "api",
         "datasette",
         "releases",
+        "scales",
     ]
 
     def releases(self):
@@ -1097,6 +1100,8 @@ class Bench:
             transaction.set_rollback(True)
 
     def run(self, sections):
+        from .bench_scales import scales
+
         methods = {
             "limits": self.limits,
             "public": self.public_pages,
@@ -1114,6 +1119,7 @@ class Bench:
             "api": self.api,
             "datasette": self.datasette,
             "releases": self.releases,
+            "scales": lambda: scales(self),
         }
         with override_settings(ROOT_URLCONF="devtools.bench_urls", ALLOWED_HOSTS=["testserver", "127.0.0.1"]):
             for name in sections:
@@ -1316,20 +1322,27 @@ def python_peak(fn):
         tracemalloc.stop()
 
 
-def child(what, rows):
-    """Run one measurement in a fresh process, so that its peak memory is its own."""
+def child(what, rows, url=None):
+    """Run one measurement in a fresh process, so that its peak memory is its own; on another database at `url`."""
     command = [sys.executable, "manage.py", "bench", "--child", what, "--rows", str(rows)]
-    done = subprocess.run(
-        command, cwd=BASE_DIR, capture_output=True, text=True, env={**os.environ, "DATABASE_URL": database_url()}
-    )
+    env = {**os.environ, "DATABASE_URL": url or database_url()}
+    done = subprocess.run(command, cwd=BASE_DIR, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise BenchError(f"{what} failed: {done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def measure_child(what, rows):
-    """The body of a child process: build one XLSX of `rows` events, report time and peak memory."""
+    """The body of a child process: build one XLSX of `rows` events, report time and peak memory.
+
+    Or, for "drawn-pages", draw each public page `rows` times (bench_scales: the tiny world's side).
+    """
     import resource
+
+    if what == "drawn-pages":
+        from .bench_scales import drawn_pages_here
+
+        return {"pages": drawn_pages_here(rows)}
 
     from blocs.spreadsheets.writers import stream_rows, xlsx_chunks
     from devtools.xlsx_libraries import openpyxl_chunks, xlsxwriter_chunks
