@@ -4,10 +4,7 @@ import datetime
 import re
 
 from django.core.paginator import InvalidPage, Page, Paginator
-from django.db.models import (
-    Count,
-    Prefetch,
-)
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
