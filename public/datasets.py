@@ -475,11 +475,13 @@ def _blocs_read_sql(reading_id):
     on the bloc's own dates or on one of its spells'."""
     quote = connection.ops.quote_name
     spell_owner = quote(MembershipClaim.OWNER + "_id")
+    # Each claimed spell's bloc is looked up by its key, claim by claim: as a join, the planner
+    # chose for one reading of the full world to read all 200,000 spells (30 ms against 4).
+    spell_bloc = f"SELECT {spell_col('bloc')} FROM {T['membership']} m WHERE {spell_col('id')} = k.{spell_owner}"
     return (
         f"ARRAY(SELECT {quote(BlocClaim.OWNER + '_id')} FROM {quote(BlocClaim._meta.db_table)} "
-        f"WHERE reading_id = {reading_id} UNION SELECT {spell_col('bloc')} "
-        f"FROM {quote(MembershipClaim._meta.db_table)} k JOIN {T['membership']} m ON {spell_col('id')} = k.{spell_owner} "
-        f"WHERE k.reading_id = {reading_id})"
+        f"WHERE reading_id = {reading_id} UNION SELECT ({spell_bloc}) "
+        f"FROM {quote(MembershipClaim._meta.db_table)} k WHERE k.reading_id = {reading_id})"
     )
 
 
@@ -488,6 +490,13 @@ def _blocs_read_sql(reading_id):
 # milliseconds on the seed, past the 5 s statement timeout at the full synthetic world, where
 # every drawing of /data/ waited those 5 s and then had no counts (docs/performance.md).
 DIFFERENCES_BUDGET_MS = 500
+# A reading whose comparison covers more cells than this (the blocs it has claims about × the
+# countries × the years) is not compared at all: the comparison runs at about 100,000 cells a second
+# (the seed's readings: 4,212 cells in 58 ms, 12,636 in 120 ms), so it could not end within the
+# budget, and at the full synthetic world (1.85 million cells a reading) every drawing of /data/
+# spent the whole budget finding that out. Set at about twice what the budget holds here, for a
+# faster server; past it, or when several readings add up, the budget still stops the count.
+MOST_CELLS = 100_000
 
 
 def reading_differences(reading_ids, first, last, state=None):
@@ -497,22 +506,30 @@ def reading_differences(reading_ids, first, last, state=None):
     not among the rows computed without it, over the blocs the reading has claims about (the others'
     rows cannot differ). Each cell is one row in both tables, so the rows left are the cells that differ.
     Gives {reading id: cells}, kept until a record changes (`state`: the records' state, when the
-    caller has read it already); None when they could not be counted within DIFFERENCES_BUDGET_MS.
+    caller has read it already); None when they could not be counted within DIFFERENCES_BUDGET_MS,
+    and None for a reading whose comparison is larger than MOST_CELLS, which is not tried.
     """
     if not reading_ids:
         return {}
     parts = []
     for reading_id in reading_ids:
         reading_id = int(reading_id)  # written into the SQL: an id, never text from a request
-        blocs = _blocs_read_sql(reading_id)
+        blocs = "reading_blocs.ids"  # the reading's blocs, found once in the FROM below and read in each branch
         as_read = _country_year_sql(order=False, some_blocs=True, reading=True)
         stored = _country_year_sql(order=False, some_blocs=True)
         as_read = as_read.replace("%(reading)s", str(reading_id)).replace("%(blocs)s", blocs)
         stored = stored.replace("%(blocs)s", blocs)
         cells = "SELECT bloc_slug, country_alpha3, year, status, suspended FROM ({}) AS t"
+        compared = f"cardinality({blocs}) * (SELECT count(*) FROM {T['country']}) * (%(last)s - %(first)s + 1)"
+        # Nothing to compare: no cell differs. Too much to compare in time: not counted (NULL). The
+        # comparison, a scalar subquery, runs only in the branch that needs it.
         parts.append(
-            f"SELECT {reading_id} AS reading_id, count(*) FROM "
-            f"({cells.format(as_read)} EXCEPT ALL {cells.format(stored)}) AS differing"
+            f"SELECT {reading_id} AS reading_id, CASE WHEN cardinality({blocs}) = 0 THEN 0 "
+            f"WHEN {compared} > {MOST_CELLS} THEN NULL ELSE (SELECT count(*) FROM "
+            f"({cells.format(as_read)} EXCEPT ALL {cells.format(stored)}) AS differing) END "
+            # OFFSET 0 keeps the subquery from being folded into the query, which would copy the
+            # ARRAY into each place that reads it and find the blocs once per place.
+            f"FROM (SELECT {_blocs_read_sql(reading_id)} AS ids OFFSET 0) AS reading_blocs"
         )
 
     def count():
@@ -523,9 +540,12 @@ def reading_differences(reading_ids, first, last, state=None):
             with transaction.atomic(using=reader.alias), reader.cursor() as cursor:
                 # The planner's estimate of these joins is high enough to compile them (JIT), which
                 # costs more than the query itself: 0.6-1.2 s on the seed against 0.1 s, and seconds
-                # under load. And the count has its own budget, shorter than the statement timeout.
+                # under load. Parallel workers neither: starting them took 20 ms for each reading's
+                # look-up of its blocs (a thousand rows) at the full world. And the count has its
+                # own budget, shorter than the statement timeout.
                 cursor.execute(
-                    "SELECT set_config('jit', 'off', true), set_config('statement_timeout', %s, true)",
+                    "SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true), "
+                    "set_config('statement_timeout', %s, true)",
                     [str(DIFFERENCES_BUDGET_MS)],
                 )
                 cursor.execute(" UNION ALL ".join(parts), {"first": first, "last": last})

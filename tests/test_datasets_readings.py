@@ -58,6 +58,22 @@ def test_a_count_cancelled_leaves_the_page_without_counts(client, seed, monkeypa
     assert "?reading=atop-4-01&amp;from=" in response.content.decode()
 
 
+def test_a_reading_with_more_cells_than_can_be_compared_in_time_is_not_compared(client, seed, monkeypatch):
+    # As at the full synthetic world, where each reading spans 1.85 million cells: the page says so
+    # at once, rather than spending the count's budget to find out.
+    monkeypatch.setattr("public.datasets.MOST_CELLS", 100)
+    quiet = Reading.objects.create(key="quiet", name="A quiet reading")
+    atop = Reading.objects.get(key="atop-4-01")
+    this_year = datetime.date.today().year
+    assert reading_differences([atop.pk, quiet.pk], 1992, this_year) == {atop.pk: None, quiet.pk: 0}
+    page = client.get(reverse("data:index")).content.decode()
+    assert "cells differ</a>" not in page
+    assert "not counted: too many cells to compare while the page is drawn" in page
+    assert "?reading=atop-4-01&amp;from=" in page
+    # A reading with no claims has nothing to compare: none differ.
+    assert '<td class="reading-differences">none</td>' in page
+
+
 def test_data_page_shows_each_readings_differences(client, seed, django_assert_num_queries):
     # 1: the records' state (page cache); 2: when the data last changed and its first year;
     # 3: the readings; 4-7: the cells each reading changes, for all readings in one query, in a
