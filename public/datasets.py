@@ -493,7 +493,7 @@ DIFFERENCES_BUDGET_MS = 500
 # A reading whose comparison covers more cells than this (the blocs it has claims about × the
 # countries × the years) is not compared at all: the comparison runs at about 100,000 cells a second
 # (the seed's readings: 4,212 cells in 58 ms, 12,636 in 120 ms), so it could not end within the
-# budget, and at the full synthetic world (1.85 million cells a reading) every drawing of /data/
+# budget, and at the full synthetic world (about 37 million cells a reading, 1825 to today) every drawing of /data/
 # spent the whole budget finding that out. Set at about twice what the budget holds here, for a
 # faster server; past it, or when several readings add up, the budget still stops the count.
 MOST_CELLS = 100_000

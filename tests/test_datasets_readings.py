@@ -59,7 +59,7 @@ def test_a_count_cancelled_leaves_the_page_without_counts(client, seed, monkeypa
 
 
 def test_a_reading_with_more_cells_than_can_be_compared_in_time_is_not_compared(client, seed, monkeypatch):
-    # As at the full synthetic world, where each reading spans 1.85 million cells: the page says so
+    # As at the full synthetic world, where each reading spans about 37 million cells: the page says so
     # at once, rather than spending the count's budget to find out.
     monkeypatch.setattr("public.datasets.MOST_CELLS", 100)
     quiet = Reading.objects.create(key="quiet", name="A quiet reading")
