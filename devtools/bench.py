@@ -294,6 +294,11 @@ def most_disputed_bloc():
     return Bloc.objects.get(pk=top["membership__bloc"]) if top else None
 
 
+def bench_urls():
+    """The project's URLs with the trivial views, as the in-process sections request them."""
+    return override_settings(ROOT_URLCONF="devtools.bench_urls", ALLOWED_HOSTS=["testserver", "127.0.0.1"])
+
+
 def busiest_country():
     return Country.objects.annotate(n=Count("memberships")).order_by("-n", "pk").first()
 
@@ -1121,7 +1126,7 @@ class Bench:
             "releases": self.releases,
             "scales": lambda: scales(self),
         }
-        with override_settings(ROOT_URLCONF="devtools.bench_urls", ALLOWED_HOSTS=["testserver", "127.0.0.1"]):
+        with bench_urls():
             for name in sections:
                 methods[name]()
         return self.results

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from urllib.parse import quote
 
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client
 
 from devtools.synthetic import SCALES
 
@@ -27,6 +27,7 @@ from .bench import (
     BenchError,
     Options,
     Result,
+    bench_urls,
     child,
     data_size,
     database_url,
@@ -57,7 +58,7 @@ def drawn_pages_here(repeat):
     from .bench import Bench
 
     gc.freeze()  # as the parent does, and a server's worker (eurasia/wsgi.py)
-    with override_settings(ROOT_URLCONF="devtools.bench_urls", ALLOWED_HOSTS=["testserver", "127.0.0.1"]):
+    with bench_urls():
         return drawn_pages(Bench(Options(repeat=repeat), lambda line: None), repeat)
 
 

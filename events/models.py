@@ -374,15 +374,6 @@ class Event(HasPartialDates, TimeStamped):
     def get_absolute_url(self):
         return reverse("events:event", args=[self.pk])
 
-    def get_kind_display(self):
-        """The kind's label in the language of the page, as Django's own method gives it. Django's
-        builds a dictionary of every kind's translated label on each call: a fifth of the drawing of
-        a list of 25 events (public/_events.html)."""
-        try:
-            return str(EventKind(self.kind).label)
-        except ValueError:
-            return self.kind
-
     @property
     def local_title(self):
         """The title in the language of the page: the Russian one on Russian pages, when recorded."""

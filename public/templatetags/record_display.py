@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy
 
-from blocs.models import Rank, Role, SuspensionKind
+from blocs.models import Rank, Role
 from eurasia.languages import in_language, missing_translation, russian_page
 from eurasia.partial_dates import RUSSIAN_MONTHS_GENITIVE, PartialDate, Precision
 from public.links import url_for
@@ -293,8 +293,7 @@ def member_row(m):
 def role_badges(m):
     """A spell's role, when not a member's, and its suspension on the page's day (`m.is_suspended`, as
     Membership.objects.active_on annotates it), as short labels."""
-    # Labels by the choices' own members: get_role_display() translates every choice to find one.
-    role = format_html('<span class="badge role role-{}">{}</span>', m.role, Role(m.role).label)
+    role = format_html('<span class="badge role role-{}">{}</span>', m.role, m.get_role_display())
     if not m.is_suspended:
         return role if m.role != Role.MEMBER else ""
     suspended = suspension_badge(m, titled=True)
@@ -328,8 +327,7 @@ def suspension_badge(m, titled=False):
     words = SUSPENSION_STYLE.get(kind, SUSPENSION_STYLE[""])["short"]
     if not titled:
         return format_html('<span class="badge suspended {}">{}</span>', kind or "unknown", words)
-    # By the choices' own members: get_suspension_kind_display() translates every choice to find one.
-    title = SuspensionKind(kind).label if kind else gettext("kind of suspension not recorded")
+    title = m.get_suspension_kind_display() if kind else gettext("kind of suspension not recorded")
     return format_html('<span class="badge suspended {}" title="{}">{}</span>', kind or "unknown", title, words)
 
 
