@@ -22,6 +22,7 @@ import time
 import tracemalloc
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -247,10 +248,9 @@ def other_database_busy(stop):
 
 def redis_server(folder):
     """A Redis of the bench's own on a free port (its URL), or None when this machine has none."""
-    import contextlib
     import shutil
 
-    @contextlib.contextmanager
+    @contextmanager
     def running():
         binary = shutil.which("redis-server")
         if binary is None:
@@ -301,6 +301,44 @@ def bench_urls():
 
 def busiest_country():
     return Country.objects.annotate(n=Count("memberships")).order_by("-n", "pk").first()
+
+
+def admin_paths():
+    """The admin's change lists at their largest, as (label, path, model counted), and its largest change forms.
+
+    The model is the one whose whole table the list must not count (None where a filter bounds it).
+    The change forms with the most spells show the latest MembershipInlineFormSet.MOST_SHOWN rows.
+    """
+    bloc, country = largest_bloc(), busiest_country()
+    events = estimated_rows(Event, "default") or Event.objects.count()
+    deep = max(1, min(2_000, events // 100 // 2))
+    lists = [
+        ("events, first page", "/admin/events/event/", Event),
+        (f"events, page {deep:,}", f"/admin/events/event/?p={deep}", Event),
+        ("events of the largest bloc", f"/admin/events/event/?bloc={bloc.slug}", None),
+        ("events of one year", "/admin/events/event/?year=2000", None),
+        ("memberships, first page", "/admin/blocs/membership/", Membership),
+        ("memberships of the largest bloc", f"/admin/blocs/membership/?bloc={bloc.slug}", None),
+    ]
+    forms = [
+        (f"change form of the largest bloc ({bloc.slug})", reverse("admin:blocs_bloc_change", args=[bloc.pk])),
+        (
+            f"change form of the busiest country ({country.alpha3})",
+            reverse("admin:blocs_country_change", args=[country.pk]),
+        ),
+    ]
+    return lists, forms
+
+
+@contextmanager
+def signed_in():
+    """A client signed in as a superuser made for the measurement, rolled back with everything it wrote."""
+    with transaction.atomic():
+        user = User.objects.create_superuser(f"bench-{os.getpid()}", email="", password=None)
+        client = Client()
+        client.force_login(user)
+        yield client
+        transaction.set_rollback(True)
 
 
 class Bench:
@@ -547,21 +585,8 @@ class Bench:
 
     def admin_lists(self):
         self.heading("Admin change lists vs the same trivial view", "trivial view")
-        bloc = largest_bloc()
-        events = estimated_rows(Event, "default") or Event.objects.count()
-        deep = max(1, min(2_000, events // 100 // 2))
-        lists = [
-            ("events, first page", "/admin/events/event/", Event),
-            (f"events, page {deep:,}", f"/admin/events/event/?p={deep}", Event),
-            ("events of the largest bloc", f"/admin/events/event/?bloc={bloc.slug}", None),
-            ("events of one year", "/admin/events/event/?year=2000", None),
-            ("memberships, first page", "/admin/blocs/membership/", Membership),
-            ("memberships of the largest bloc", f"/admin/blocs/membership/?bloc={bloc.slug}", None),
-        ]
-        with transaction.atomic():
-            user = User.objects.create_superuser(f"bench-{os.getpid()}", email="", password=None)
-            client = Client()
-            client.force_login(user)
+        lists, forms = admin_paths()
+        with signed_in() as client:
             # Not a target: what reading the session and the user costs any signed-in page.
             ms, trivial = paired_ms(client, SIGNED_IN, self.options.repeat)
             note = "a view that only reads the signed-in user: the floor under every admin page"
@@ -575,22 +600,12 @@ class Bench:
                 sql = queries_of(client, path)
                 note = f"{len(sql)} queries, {self.count_kind(sql, model)}"
                 self.add(Result("admin", f"{label}, drawn", drawn, trivial, "ms", note=note))
-            # The change forms with the most spells: the latest MembershipInlineFormSet.MOST_SHOWN rows.
-            country = busiest_country()
-            forms = [
-                (f"change form of the largest bloc ({bloc.slug})", reverse("admin:blocs_bloc_change", args=[bloc.pk])),
-                (
-                    f"change form of the busiest country ({country.alpha3})",
-                    reverse("admin:blocs_country_change", args=[country.pk]),
-                ),
-            ]
             for label, path in forms:
                 drawn, trivial = paired_ms(client, path, self.options.repeat)
                 sql = queries_of(client, path)
                 size = len(client.get(path).content) / 1024
                 note = f"{len(sql)} queries, {size:,.0f} KB"
                 self.add(Result("admin", f"{label}, drawn", drawn, trivial, "ms", limit=40, note=note))
-            transaction.set_rollback(True)
 
     @staticmethod
     def count_kind(sql, model):
@@ -1340,14 +1355,14 @@ def child(what, rows, url=None):
 def measure_child(what, rows):
     """The body of a child process: build one XLSX of `rows` events, report time and peak memory.
 
-    Or, for "drawn-pages", draw each public page `rows` times (bench_scales: the tiny world's side).
+    Or, for "drawn-pages", draw each public page and admin list `rows` times (bench_scales: the tiny world's side).
     """
     import resource
 
     if what == "drawn-pages":
         from .bench_scales import drawn_pages_here
 
-        return {"pages": drawn_pages_here(rows)}
+        return drawn_pages_here(rows)
 
     from blocs.spreadsheets.writers import stream_rows, xlsx_chunks
     from devtools.xlsx_libraries import openpyxl_chunks, xlsxwriter_chunks

@@ -82,11 +82,21 @@ def test_bench_draws_each_page_here_and_on_a_tiny_world_it_makes_for_the_run():
     call_command("bench", "--quick", "--only", "scales", stdout=out)
     lines = out.getvalue().splitlines()
     assert any(line.startswith("Public pages drawn here vs on the tiny world") for line in lines)
-    drawn = [line for line in lines if ", drawn " in line]
+    drawn = [line for line in lines if ", drawn " in line and not line.lstrip().startswith("admin ")]
     assert len(drawn) >= 14 and all(" ms vs " in line and " KB of HTML" in line for line in drawn)
     # The same amount shown (one event: the same few KB) is held to the target; more shown is not.
     event = next(line for line in drawn if line.lstrip().startswith("one event, drawn"))
     assert "≤ 1.5x" in event and ("met" in event or "MISSED" in event)
+    # Each admin list and change form, drawn on both worlds, against its own target.
+    assert any(line.startswith("Admin lists and change forms drawn here and on the tiny world") for line in lines)
+    admin = [line.strip() for line in lines if line.lstrip().startswith("admin ")]
+    here = [line for line in admin if ", here " in line]
+    tiny = [line for line in admin if ", tiny world " in line]
+    assert len(here) == len(tiny) == 8 and all(" KB of HTML" in line for line in admin)
+    assert all(("≤ 20x" in line) != ("change form" in line) for line in here + tiny)
+    assert all(("≤ 40x" in line) == ("change form" in line) for line in here + tiny)
+    assert all("met" in line or "MISSED" in line for line in admin)
+    assert not User.objects.filter(username__startswith="bench-").exists()
     # The tiny world's database was dropped at the end of the run.
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", ["%\\_tiny\\_bench"])
