@@ -52,6 +52,19 @@ world: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py make_world --scale $(SCALE) --seed $(SEED) --flush
 
+# Datasette, the yardstick of the lists and searches (docs/performance.md), in an environment of its
+# own: a baseline of the benchmark, not a dependency of the project.
+DATASETTE_VENV := .venv-datasette
+DATASETTE := $(DATASETTE_VENV)/bin/datasette
+$(DATASETTE): devtools/datasette-requirements.txt
+	python3 -m venv $(DATASETTE_VENV)
+	$(DATASETTE_VENV)/bin/pip install --quiet -r devtools/datasette-requirements.txt
+	touch $(DATASETTE)
+
 # Figures beside baselines measured in the same run, on the data already loaded (docs/performance.md).
+# ONLY=public,scales runs those sections alone (`manage.py bench --help` lists them). Where Datasette
+# cannot be installed (no package registry), its section says so and the rest runs.
+ONLY ?=
 bench: install
-	$(PY) manage.py bench
+	-@$(MAKE) --no-print-directory $(DATASETTE)
+	DATASETTE=$(abspath $(DATASETTE)) $(PY) manage.py bench $(if $(ONLY),--only $(ONLY))
