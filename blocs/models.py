@@ -1,11 +1,10 @@
 """Countries, blocs, membership spells and sources: the record of who belonged to what, when."""
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, OuterRef, Q, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.text import format_lazy
@@ -196,11 +195,6 @@ class BlocQuerySet(models.QuerySet):
     def existing_on(self, day):
         """Blocs founded on or before `day` and not yet dissolved."""
         return self.filter(Bloc.exists_q(day))
-
-    def with_predecessor_ids(self):
-        """Blocs annotated with `predecessor_ids`, the ids of the blocs each continued, in the same query."""
-        earlier = Succession.objects.filter(successor=OuterRef("pk")).order_by("predecessor_id")
-        return self.annotate(predecessor_ids=ArraySubquery(earlier.values("predecessor_id")))
 
 
 class BlocSource(models.Model):

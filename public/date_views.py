@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
 from blocs.models import (
-    Bloc,
     Membership,
     local_name,
 )
@@ -21,7 +20,7 @@ from eurasia.partial_dates import Precision
 
 from . import maps
 from .map_data import bad_map_choice, map_choice_context
-from .views import cited, last_changed, map_of_day, named, page_of, parse_day, timeline_order, today
+from .views import cited, every_bloc, last_changed, map_of_day, named, page_of, parse_day, timeline_order, today
 
 BLOCS_PER_PAGE = 20  # blocs with their members on one page of a date
 MEMBERS_PER_PAGE = 100  # one bloc's members on a date, a page at a time
@@ -45,13 +44,13 @@ def on_date(request, day):
         when = parse_day(day)
     except ValueError as e:
         raise Http404(str(e))
-    # Queries: the blocs, with their predecessors' ids; each country's standing for the map; the first spell and
+    # Queries: the blocs; the successions; each country's standing for the map; the first spell and
     # the nearest earlier and later changes; the spells in force in this page's blocs, with their
     # countries and blocs; their sources.
-    every_bloc = list(Bloc.objects.select_related("parent").with_predecessor_ids())
-    blocs = [b for b, _ in timeline_order([b for b in every_bloc if b.exists_on(when)])]
+    all_blocs, _successions = every_bloc()
+    blocs = [b for b, _ in timeline_order([b for b in all_blocs if b.exists_on(when)])]
     try:
-        choice, layers, statuses = map_of_day(request, every_bloc, when)
+        choice, layers, statuses = map_of_day(request, all_blocs, when)
     except maps.BadChoice as e:
         return bad_map_choice(request, e)
     nearest = nearest_changes(when)

@@ -227,7 +227,7 @@ def lines_of(chosen, every_bloc):
     A line is a one-to-one continuation (the CST and the CSTO, the Shanghai Five and the SCO, the Union of
     Belarus and Russia and the Union State): the earlier bloc has only that successor and the later only that
     predecessor, both among `chosen`. A merger (the Customs Union, EurAsEC and the SES into the EAEU) keeps
-    its blocs apart. Reads `predecessor_ids`, which the views annotate on every bloc.
+    its blocs apart. Reads `predecessor_ids`, which the views give every bloc (views.every_bloc).
     """
     successors = {}
     for bloc in every_bloc:

@@ -65,7 +65,7 @@ class TestBlocList:
         assert_strict_csp_friendly(html)
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # the records' state (page cache); blocs with parent; today's member count of each; successions
+        # the records' state (page cache); blocs; successions; today's member count of each
         with django_assert_num_queries(4):
             client.get("/blocs/")
         grow(world)
@@ -339,12 +339,12 @@ class TestOnDate:
         assert 'value="2012-12-20"' in page(client, "/on/2012-12-20/")
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # the records' state (page cache); blocs in existence; each country's standing for the map; the first spell and the nearest
-        # changes; spells in force in the page's blocs, with countries and blocs; their sources
-        with django_assert_num_queries(6):
+        # the records' state (page cache); blocs; successions; each country's standing for the map; the first spell and
+        # the nearest changes; spells in force in the page's blocs, with countries and blocs; their sources
+        with django_assert_num_queries(7):
             client.get("/on/2012-12-20/")
         grow(world)
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             client.get("/on/2012-12-20/")
 
 

@@ -53,12 +53,12 @@ def bounded(client, url):
         # blocs; today's member count of each; successions; each country's standing for the map;
         # today's spells in the blocs shown; recent events; their blocs; their sources
         ("/", 8),
-        # blocs with their parent; today's member count of each; successions
+        # blocs; successions; today's member count of each
         ("/blocs/", 3),
         # each country's count of spells in force today; countries; the first of today's spells of each
         ("/countries/", 3),
-        # blocs in existence; the map; the nearest changes; spells in force in the page's blocs; their sources
-        ("/on/2000-01-01/", 5),
+        # blocs; successions; the map; the nearest changes; spells in force in the page's blocs; their sources
+        ("/on/2000-01-01/", 6),
         # filter blocs; filter countries; per year; one page; its blocs; its countries; its sources
         ("/events/", 7),
         ("/events/?q=summit", 7),
@@ -132,7 +132,7 @@ def test_a_dates_large_blocs_are_named_in_a_line_with_a_link_to_each_in_full(cli
     links = re.findall(r'href="/on/2000-01-01/\?bloc=([a-z0-9-]+)"', html)
     assert links and 'class="members-line"' in html
     # One bloc on that date, its members in a table, paged.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         full = bounded(client, f"/on/2000-01-01/?bloc={links[0]}")
     members = len(re.findall(r'<tr[^>]*><th scope="row"><a href="/countries/', full))
     assert 0 < members <= 100

@@ -105,9 +105,9 @@ def test_month_precision_is_kept(client, seed):
         # blocs; their sources; their claims; the claims' sources; markers; latest events; their
         # sources; their blocs; their claims; the claims' sources
         ("/countries/arm/", 13),
-        # blocs in existence; each country's standing for the map; the first spell and the nearest
+        # blocs; successions; each country's standing for the map; the first spell and the nearest
         # changes; spells in force in the page's blocs, with countries and blocs; their sources
-        ("/on/2012-12-05/", 5),
+        ("/on/2012-12-05/", 6),
         # filter blocs; filter countries; per year, which gives the count; one page; its blocs; its
         # countries; its sources
         ("/events/?q=summit", 7),
@@ -244,9 +244,9 @@ def test_a_choice_the_map_cannot_draw_is_explained(client, seed, query, message)
     "query", ["?show=csto,nato", "?family=all", "?family=political", "?family=military", "?family=article"]
 )
 def test_choosing_what_the_map_colours_adds_no_query(client, seed, django_assert_num_queries, query):
-    # As the plain page: the records' state; blocs; each country's standing for the map (one query
-    # whatever the layers); the first spell and the nearest changes; spells in force; their sources.
-    with django_assert_num_queries(6):
+    # As the plain page: the records' state; blocs; successions; each country's standing for the map
+    # (one query whatever the layers); the first spell and the nearest changes; spells in force; their sources.
+    with django_assert_num_queries(7):
         assert client.get("/on/2012-12-05/" + query).status_code == 200
     # The home page: the records' state; blocs; today's member count of each; successions; standing
     # for the map; today's spells; recent events; their blocs; their sources.
