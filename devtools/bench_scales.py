@@ -1,4 +1,6 @@
-"""The public pages and admin lists drawn on the world loaded and on the tiny world, in one run (`make bench ONLY=scales`).
+"""Public pages and admin lists drawn on the world loaded and on the tiny world, in one run.
+
+`make bench ONLY=scales`, and part of `make bench`.
 
 A page that shows the same amount should cost much the same whatever the database holds. Each page
 is drawn afresh and timed in turn with /healthz, here and on the tiny world (seed 1), which is built

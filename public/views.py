@@ -76,8 +76,8 @@ def cited():
 def map_of_day(request, blocs, day):
     """What the map of `day` colours, as the query string chooses: (choice, layers, each country's standing).
 
-    `blocs` are all the blocs, with their parents and predecessors (every_bloc). Raises maps.BadChoice for a choice that
-    cannot be drawn, whose message tells the reader why.
+    `blocs` are all the blocs, with their parents and predecessors (every_bloc). Raises
+    maps.BadChoice for a choice that cannot be drawn, whose message tells the reader why.
     """
     choice = maps.MapChoice.from_query(request.GET)
     existing = [b for b, _ in timeline_order([b for b in blocs if b.exists_on(day)])]
@@ -165,8 +165,8 @@ def every_bloc():
     """Every bloc, each with its parent and `predecessor_ids` (maps.lines_of), and the successions: two queries.
 
     Both are found among the blocs already read: the predecessors' ids were an array subquery per
-    bloc (half of the 50 ms the blocs took at the full world) and the parents a join that read each
-    parent's row a second time.
+    bloc (half the time of reading the blocs at the full world) and the parents a join that read
+    each parent's row a second time.
     """
     blocs = list(Bloc.objects.all())
     successions = list(Succession.objects.all())
@@ -275,7 +275,7 @@ def named(blocs, members_of):
 @cached_until_records_change
 def home(request):
     day = today()
-    # Queries: the blocs; today's member count of each; successions; each country's standing for the
+    # Queries: the blocs; successions; today's member count of each; each country's standing for the
     # map; today's spells in the blocs shown, with their countries; recent events; their blocs; their sources.
     blocs, successions = every_bloc()
     blocs = with_members_on(blocs, day)

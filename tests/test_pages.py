@@ -42,7 +42,7 @@ class TestHome:
         assert_strict_csp_friendly(html)
 
     def test_query_count_is_fixed(self, client, world, django_assert_num_queries):
-        # the records' state (page cache); blocs; today's member count of each; successions; each country's standing
+        # the records' state (page cache); blocs; successions; today's member count of each; each country's standing
         # for the map; today's spells in the blocs shown; recent events; their blocs; their sources
         with django_assert_num_queries(9):
             client.get("/")

@@ -50,7 +50,7 @@ def bounded(client, url):
 @pytest.mark.parametrize(
     "url, queries",
     [
-        # blocs; today's member count of each; successions; each country's standing for the map;
+        # blocs; successions; today's member count of each; each country's standing for the map;
         # today's spells in the blocs shown; recent events; their blocs; their sources
         ("/", 8),
         # blocs; successions; today's member count of each

@@ -93,7 +93,7 @@ def test_month_precision_is_kept(client, seed):
 @pytest.mark.parametrize(
     "url, queries",
     [
-        # blocs; today's member count of each; successions; each country's standing for the map;
+        # blocs; successions; today's member count of each; each country's standing for the map;
         # today's spells in the blocs shown; recent events; their blocs; their sources
         ("/", 8),
         # the bloc and parent; its claims; their sources; predecessors; successors; forces inside; each
@@ -248,7 +248,7 @@ def test_choosing_what_the_map_colours_adds_no_query(client, seed, django_assert
     # (one query whatever the layers); the first spell and the nearest changes; spells in force; their sources.
     with django_assert_num_queries(7):
         assert client.get("/on/2012-12-05/" + query).status_code == 200
-    # The home page: the records' state; blocs; today's member count of each; successions; standing
+    # The home page: the records' state; blocs; successions; today's member count of each; standing
     # for the map; today's spells; recent events; their blocs; their sources.
     with django_assert_num_queries(9):
         assert client.get("/" + query).status_code == 200
