@@ -1,5 +1,6 @@
 """The layout holds: apps import one way only (import-linter's contract), and no module outgrows a reading."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -89,7 +90,15 @@ def test_each_module_imports_first_as_well_as_after_the_others():
         for path in runtime_modules()
         if path.name not in ("asgi.py", "wsgi.py")
     ]
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "eurasia.settings"}
+    env = {
+        "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "eurasia.settings",
+    }
+    # The suite's own server when it names one; without it the settings start the embedded server,
+    # which as root first makes its user with useradd (in /usr/sbin).
+    if "DATABASE_URL" in os.environ:
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
     run = subprocess.run(
         [sys.executable, "-c", FIRST_IMPORT, *names], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
