@@ -164,6 +164,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Widgets drawn with Django's Jinja2 templates, the admin's own with the template language (eurasia/form_rendering.py).
+FORM_RENDERER = "eurasia.form_rendering.CompiledFormRenderer"
+
 LANGUAGE_CODE = "en-gb"
 # English at the plain addresses, Russian under /ru/ (eurasia/urls.py, docs/translation.md).
 LANGUAGES = [("en-gb", "English"), ("ru", "Русский")]
