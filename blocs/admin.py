@@ -3,24 +3,24 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from eurasia.constraints import constraint_message
-from eurasia.curation import SEEN, CheckedSaveForm, CurationAdminMixin
+from eurasia.curation import CuratedForm, CurationAdminMixin
 from eurasia.partial_dates import FORMAT_HELP, PartialDateFormMixin
 from eurasia.search import bounded_search
 
 from .changelists import BlocFilter, CountryFilter, LargeListAdmin, search_words
+from .membership_inlines import BlocMembershipInline, CountryMembershipInline
 from .models import Bloc, BlocClaim, Country, Membership, MembershipClaim, Rank, Reading, Role, Source
 from .resources import (
     BlocClaimResource,
@@ -31,10 +31,6 @@ from .resources import (
     SourceResource,
 )
 from .spreadsheets.admin import SpreadsheetAdminMixin
-
-
-class CuratedForm(PartialDateFormMixin, CheckedSaveForm):
-    """Every admin form: partial dates typed as "2012-06", model validation, no save over a newer version."""
 
 
 class CuratedAdmin(CurationAdminMixin, SpreadsheetAdminMixin, SimpleHistoryAdmin):
@@ -97,129 +93,6 @@ class SpellStatusFilter(admin.SimpleListFilter):
             case "ended":
                 return queryset.ended()
         return queryset
-
-
-class MembershipInlineFormSet(forms.BaseInlineFormSet):
-    """A bloc's or a country's spells on its change form: the latest MOST_SHOWN, the rest one link away.
-
-    A bloc of a thousand spells would otherwise draw a thousand rows of inputs (megabytes of HTML, a
-    page no curator can use) and cost what the table holds. With more than MOST_SHOWN spells the form
-    shows the latest ones by start, says how many there are, and links to the spells list filtered
-    to the record, where each opens on its own form.
-    """
-
-    MOST_SHOWN = 25
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.total = None
-        if self.instance.pk is None:
-            return
-        latest = list(self.queryset.order_by("-start", "-pk").values_list("pk", flat=True)[: self.MOST_SHOWN + 1])
-        if len(latest) > self.MOST_SHOWN:
-            self.total = self.queryset.count()
-            self.queryset = self.queryset.filter(pk__in=latest[: self.MOST_SHOWN])
-
-    def _construct_form(self, i, **kwargs):
-        form = super()._construct_form(i, **kwargs)
-        # Each row's country (or bloc) box draws the record the row's spell already holds, loaded
-        # with it, instead of asking the database for it row by row.
-        other = "country" if self.fk.name == "bloc" else "bloc"
-        field = form.fields.get(other)
-        widget = getattr(field, "widget", None)
-        widget = getattr(widget, "widget", widget)
-        if isinstance(widget, ChosenAutocomplete) and form.instance.pk is not None:
-            widget.chosen = getattr(form.instance, other)
-        return form
-
-    def all_spells_query(self):
-        """The spells list's filter that shows every spell of this form's bloc or country."""
-        if self.fk.name == "bloc":
-            return urlencode({"bloc": self.instance.slug})
-        return urlencode({"country": self.instance.alpha3})
-
-    def clean(self):
-        """Spells typed together on one page must not overlap each other either."""
-        super().clean()
-        # All forms share the page's bloc (or country), which a new record does not have yet:
-        # compare the other side only.
-        other_side = "country_id" if self.fk.name == "bloc" else "bloc_id"
-        spells = []
-        for form in self.forms:
-            if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
-                continue
-            spell = form.instance
-            if spell.start is None or getattr(spell, other_side) is None:
-                continue
-            for other in spells:
-                if getattr(other, other_side) != getattr(spell, other_side):
-                    continue
-                if spell.shares_days_with(other):
-                    form.add_error(
-                        "start",
-                        gettext("This spell overlaps another spell on this page (%(start)s onwards).")
-                        % {"start": other.partial_date("start")},
-                    )
-            spells.append(spell)
-
-
-class ChosenAutocomplete(AutocompleteSelect):
-    """An autocomplete box whose chosen record, when the form already holds it, is drawn without a query."""
-
-    chosen = None
-
-    def optgroups(self, name, value, attr=None):
-        chosen = self.chosen
-        picked = [str(v) for v in value if str(v) not in self.choices.field.empty_values]
-        if chosen is None or picked != [str(chosen.pk)]:
-            return super().optgroups(name, value, attr)
-        options = [] if self.is_required else [self.create_option(name, "", "", False, 0)]
-        label = self.choices.field.label_from_instance(chosen)
-        options.append(self.create_option(name, chosen.pk, label, set(picked), len(options)))
-        return [(None, options, 0)]
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    form = CuratedForm
-    formset = MembershipInlineFormSet
-    template = "admin/blocs/membership_inline.html"
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name in self.autocomplete_fields and "widget" not in kwargs:
-            kwargs["widget"] = ChosenAutocomplete(db_field, self.admin_site, using=kwargs.get("using"))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    extra = 0
-    show_change_link = True
-    fields = [
-        "role",
-        "start",
-        "suspension_start",
-        "suspension_end",
-        "suspension_kind",
-        "end",
-        "end_reason",
-        SEEN,
-    ]
-
-
-class BlocMembershipInline(MembershipInline):
-    fk_name = "bloc"
-    fields = ["country", *MembershipInline.fields]
-    autocomplete_fields = ["country"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("country", "bloc")
-
-
-class CountryMembershipInline(MembershipInline):
-    fk_name = "country"
-    fields = ["bloc", *MembershipInline.fields]
-    autocomplete_fields = ["bloc"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("country", "bloc")
 
 
 @admin.register(Source)

@@ -307,7 +307,7 @@ def admin_paths():
     """The admin's change lists at their largest, as (label, path, model counted), and its largest change forms.
 
     The model is the one whose whole table the list must not count (None where a filter bounds it).
-    The change forms with the most spells show the latest MembershipInlineFormSet.MOST_SHOWN rows.
+    The change forms with the most spells list their latest MembershipInlineFormSet.MOST_SHOWN spells.
     """
     bloc, country = largest_bloc(), busiest_country()
     events = estimated_rows(Event, "default") or Event.objects.count()

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import get_m2m_reverse_field_name
 
 from eurasia.history import changes, compare, record_change
+from eurasia.partial_dates import PartialDateFormMixin
 
 SEEN = "seen_updated_at"
 
@@ -222,3 +223,7 @@ class CurationAdminMixin:
         }
         request.current_app = self.admin_site.name
         return render(request, self.compare_template, context)
+
+
+class CuratedForm(PartialDateFormMixin, CheckedSaveForm):
+    """Every admin form: partial dates typed as "2012-06", model validation, no save over a newer version."""
