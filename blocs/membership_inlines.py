@@ -75,6 +75,16 @@ class MembershipInlineFormSet(forms.BaseInlineFormSet):
     def clean(self):
         """Spells typed together on one page must not overlap each other either."""
         super().clean()
+        if self.total and self.initial_form_count():
+            # The form was drawn with editable rows, and the record has passed MOST_SHOWN spells
+            # since: the rows no longer match what the form shows, so nothing of them is saved.
+            raise forms.ValidationError(
+                gettext(
+                    "Spells were added to this record since the form was opened, and it now has "
+                    "%(total)s: too many to edit here. Nothing was saved; open the form again."
+                )
+                % {"total": self.total}
+            )
         # All forms share the page's bloc (or country), which a new record does not have yet:
         # compare the other side only.
         other_side = "country_id" if self.fk.name == "bloc" else "bloc_id"

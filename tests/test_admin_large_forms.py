@@ -129,6 +129,26 @@ def test_a_spell_added_on_the_cut_form_is_still_checked_against_every_other(cura
     assert Membership.objects.filter(bloc=bloc).count() == 60
 
 
+def test_a_form_opened_before_the_record_grew_past_the_cut_is_refused_with_a_reason(curator_client):
+    bloc = make_bloc(name="Old name")
+    spells_of_one_country(bloc, make_country(), MOST)
+    url = reverse("admin:blocs_bloc_change", args=[bloc.pk])
+    data = form_data(curator_client.get(url))
+    assert data["memberships-INITIAL_FORMS"] == str(MOST)  # drawn as editable rows
+    Membership.objects.create(country=make_country(), bloc=bloc, start=datetime.date(2001, 1, 1))
+    data["name"] = "New name"
+    response = curator_client.post(url, data)
+    assert response.status_code == 200
+    formset = inline_of(response)
+    assert [str(e) for e in formset.non_form_errors()] == [
+        f"Spells were added to this record since the form was opened, and it now has {MOST + 1}: "
+        "too many to edit here. Nothing was saved; open the form again."
+    ]
+    assert not any(formset.errors)  # one reason, not one per row
+    assert Bloc.objects.get(pk=bloc.pk).name == "Old name"
+    assert Membership.objects.filter(bloc=bloc).count() == MOST + 1
+
+
 @pytest.mark.parametrize("spells", [MOST + 1, 4 * MOST])
 def test_the_form_costs_the_same_queries_however_many_spells(curator_client, django_assert_num_queries, spells):
     bloc = make_bloc()
